@@ -1,0 +1,381 @@
+/**
+ * A byte-level JSON parser that keeps byte offsets for every node, so diagnostics can point at
+ * the exact line and column, and so that Go's and serde's position rules can be reproduced.
+ * Iterative (an explicit stack), so pathological nesting can never overflow the JS stack.
+ */
+
+export interface JsonMember {
+  key: string;
+  keyStart: number;
+  keyEnd: number;
+  value: JsonNode;
+}
+
+export type JsonNode =
+  | { kind: 'object'; start: number; end: number; members: JsonMember[] }
+  | { kind: 'array'; start: number; end: number; items: JsonNode[] }
+  | { kind: 'string'; start: number; end: number; value: string }
+  | { kind: 'number'; start: number; end: number; raw: string }
+  | { kind: 'bool'; start: number; end: number; value: boolean }
+  | { kind: 'null'; start: number; end: number };
+
+export type ParseResult =
+  | { ok: true; node: JsonNode; end: number }
+  | { ok: false; message: string; offset: number };
+
+export interface ParseOptions {
+  /** Containers deeper than this are an error (Go: 10000, serde_json: 128). */
+  maxDepth: number;
+  /** Accept bytes after the first value (Go's Decoder.Decode does). */
+  allowTrailing: boolean;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+export function isJsonWhitespace(b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+}
+
+function describeByte(bytes: Uint8Array, i: number): string {
+  if (i >= bytes.length) return 'end of input';
+  const b = bytes[i]!;
+  if (b >= 0x21 && b < 0x7f) return `'${String.fromCharCode(b)}'`;
+  return `byte 0x${b.toString(16).padStart(2, '0')}`;
+}
+
+type Frame =
+  | { kind: 'object'; start: number; members: JsonMember[]; pendingKey?: { value: string; start: number; end: number } }
+  | { kind: 'array'; start: number; items: JsonNode[] };
+
+class Fail {
+  constructor(
+    readonly message: string,
+    readonly offset: number,
+  ) {}
+}
+
+/** Parses one JSON value. Strings with invalid UTF-8 decode with U+FFFD, as Go does. */
+export function parseJson(bytes: Uint8Array, options: ParseOptions): ParseResult {
+  try {
+    return parseOrThrow(bytes, options);
+  } catch (error) {
+    if (error instanceof Fail) return { ok: false, message: error.message, offset: error.offset };
+    throw error;
+  }
+}
+
+function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
+  const n = bytes.length;
+  let i = 0;
+  const stack: Frame[] = [];
+  const skipWs = () => {
+    while (i < n && isJsonWhitespace(bytes[i]!)) i++;
+  };
+  const unexpected = (what: string): never => {
+    throw new Fail(`${what}: unexpected ${describeByte(bytes, i)}`, i);
+  };
+
+  const readString = (): { value: string; start: number; end: number } => {
+    const start = i;
+    i++; // opening quote
+    let simple = true;
+    let j = i;
+    // Fast path: no escapes.
+    while (j < n) {
+      const b = bytes[j]!;
+      if (b === 0x22) break;
+      if (b === 0x5c) {
+        simple = false;
+        break;
+      }
+      if (b < 0x20) throw new Fail('control character in string; escape it (e.g. \\n or \\u0000)', j);
+      j++;
+    }
+    if (simple) {
+      if (j >= n) throw new Fail('unterminated string', start);
+      const value = utf8.decode(bytes.subarray(i, j));
+      i = j + 1;
+      return { value, start, end: i };
+    }
+    const parts: string[] = [];
+    let runStart = i;
+    while (true) {
+      if (i >= n) throw new Fail('unterminated string', start);
+      const b = bytes[i]!;
+      if (b === 0x22) {
+        parts.push(utf8.decode(bytes.subarray(runStart, i)));
+        i++;
+        return { value: parts.join(''), start, end: i };
+      }
+      if (b < 0x20) throw new Fail('control character in string; escape it (e.g. \\n or \\u0000)', i);
+      if (b !== 0x5c) {
+        i++;
+        continue;
+      }
+      parts.push(utf8.decode(bytes.subarray(runStart, i)));
+      const esc = bytes[i + 1];
+      switch (esc) {
+        case 0x22:
+          parts.push('"');
+          break;
+        case 0x5c:
+          parts.push('\\');
+          break;
+        case 0x2f:
+          parts.push('/');
+          break;
+        case 0x62:
+          parts.push('\b');
+          break;
+        case 0x66:
+          parts.push('\f');
+          break;
+        case 0x6e:
+          parts.push('\n');
+          break;
+        case 0x72:
+          parts.push('\r');
+          break;
+        case 0x74:
+          parts.push('\t');
+          break;
+        case 0x75: {
+          const hex = String.fromCharCode(...bytes.subarray(i + 2, i + 6));
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new Fail('invalid \\u escape in string', i);
+          parts.push(String.fromCharCode(Number.parseInt(hex, 16)));
+          i += 4;
+          break;
+        }
+        default:
+          throw new Fail('invalid escape in string', i);
+      }
+      i += 2;
+      runStart = i;
+    }
+  };
+
+  const readNumber = (): JsonNode => {
+    const start = i;
+    if (bytes[i] === 0x2d) i++;
+    if (bytes[i] === 0x30) i++;
+    else if (bytes[i]! >= 0x31 && bytes[i]! <= 0x39) while (bytes[i]! >= 0x30 && bytes[i]! <= 0x39) i++;
+    else unexpected('invalid number');
+    if (bytes[i] === 0x2e) {
+      i++;
+      if (!(bytes[i]! >= 0x30 && bytes[i]! <= 0x39)) unexpected('invalid number');
+      while (bytes[i]! >= 0x30 && bytes[i]! <= 0x39) i++;
+    }
+    if (bytes[i] === 0x65 || bytes[i] === 0x45) {
+      i++;
+      if (bytes[i] === 0x2b || bytes[i] === 0x2d) i++;
+      if (!(bytes[i]! >= 0x30 && bytes[i]! <= 0x39)) unexpected('invalid number');
+      while (bytes[i]! >= 0x30 && bytes[i]! <= 0x39) i++;
+    }
+    return { kind: 'number', start, end: i, raw: String.fromCharCode(...bytes.subarray(start, i)) };
+  };
+
+  const literal = (word: string): number => {
+    for (let k = 0; k < word.length; k++) {
+      if (bytes[i + k] !== word.charCodeAt(k)) {
+        i += k;
+        unexpected('invalid literal');
+      }
+    }
+    const start = i;
+    i += word.length;
+    return start;
+  };
+
+  let result: JsonNode | undefined;
+  // Place a finished value into its parent, or finish the document.
+  const emit = (node: JsonNode) => {
+    const top = stack[stack.length - 1];
+    if (!top) {
+      result = node;
+      return;
+    }
+    if (top.kind === 'array') top.items.push(node);
+    else {
+      const key = top.pendingKey!;
+      top.members.push({ key: key.value, keyStart: key.start, keyEnd: key.end, value: node });
+      delete top.pendingKey;
+    }
+  };
+
+  // State machine: expecting a value, or after a value inside a container.
+  let expectValue = true;
+  skipWs();
+  if (i >= n) throw new Fail('empty document: expected a JSON value', 0);
+  while (true) {
+    if (expectValue) {
+      skipWs();
+      if (i >= n) throw new Fail('unexpected end of input: expected a value', i);
+      const b = bytes[i]!;
+      if (b === 0x7b || b === 0x5b) {
+        if (stack.length >= options.maxDepth) {
+          throw new Fail(`nested deeper than ${options.maxDepth} levels`, i);
+        }
+        const start = i;
+        i++;
+        skipWs();
+        if (b === 0x7b) {
+          const frame: Frame = { kind: 'object', start, members: [] };
+          stack.push(frame);
+          if (bytes[i] === 0x7d) {
+            i++;
+            stack.pop();
+            emit({ kind: 'object', start, end: i, members: frame.members });
+            expectValue = false;
+            if (stack.length === 0) break;
+            continue;
+          }
+          if (bytes[i] !== 0x22) unexpected('expected a string key or }');
+          const key = readString();
+          skipWs();
+          if (bytes[i] !== 0x3a) unexpected("expected ':' after object key");
+          i++;
+          frame.pendingKey = key;
+          continue;
+        }
+        const frame: Frame = { kind: 'array', start, items: [] };
+        stack.push(frame);
+        if (bytes[i] === 0x5d) {
+          i++;
+          stack.pop();
+          emit({ kind: 'array', start, end: i, items: frame.items });
+          expectValue = false;
+          if (stack.length === 0) break;
+          continue;
+        }
+        continue;
+      }
+      let node: JsonNode;
+      if (b === 0x22) {
+        const s = readString();
+        node = { kind: 'string', start: s.start, end: s.end, value: s.value };
+      } else if (b === 0x2d || (b >= 0x30 && b <= 0x39)) node = readNumber();
+      else if (b === 0x74) node = { kind: 'bool', start: literal('true'), end: i, value: true };
+      else if (b === 0x66) node = { kind: 'bool', start: literal('false'), end: i, value: false };
+      else if (b === 0x6e) node = { kind: 'null', start: literal('null'), end: i };
+      else unexpected('expected a JSON value');
+      emit(node!);
+      expectValue = false;
+      if (stack.length === 0) break;
+      continue;
+    }
+    // After a value inside a container.
+    skipWs();
+    const top = stack[stack.length - 1]!;
+    const b = bytes[i];
+    if (b === 0x2c) {
+      i++;
+      skipWs();
+      if (top.kind === 'object') {
+        if (bytes[i] !== 0x22) unexpected('expected a string key after ,');
+        const key = readString();
+        skipWs();
+        if (bytes[i] !== 0x3a) unexpected("expected ':' after object key");
+        i++;
+        top.pendingKey = key;
+      }
+      expectValue = true;
+      continue;
+    }
+    if ((top.kind === 'object' && b === 0x7d) || (top.kind === 'array' && b === 0x5d)) {
+      i++;
+      stack.pop();
+      const node: JsonNode =
+        top.kind === 'object'
+          ? { kind: 'object', start: top.start, end: i, members: top.members }
+          : { kind: 'array', start: top.start, end: i, items: top.items };
+      emit(node);
+      if (stack.length === 0) break;
+      continue;
+    }
+    if (i >= n) throw new Fail('unexpected end of input: unclosed ' + top.kind, i);
+    unexpected(top.kind === 'object' ? "expected ',' or '}'" : "expected ',' or ']'");
+  }
+  const end = i;
+  if (!options.allowTrailing) {
+    skipWs();
+    if (i < n) throw new Fail(`unexpected data after the JSON value (${describeByte(bytes, i)})`, i);
+  }
+  return { ok: true, node: result!, end };
+}
+
+/** Finds the first byte that is not valid UTF-8, or -1. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  const n = bytes.length;
+  let i = 0;
+  while (i < n) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else return i;
+    let cp = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+/** Maps byte offsets to 1-based line and column (columns count characters, not bytes). */
+export class LineMap {
+  private readonly lineStarts: number[] = [0];
+  constructor(private readonly bytes: Uint8Array) {
+    for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a) this.lineStarts.push(i + 1);
+  }
+  position(offset: number): { line: number; column: number } {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    const start = this.lineStarts[lo]!;
+    let column = 1;
+    const stop = Math.min(offset, this.bytes.length);
+    for (let i = start; i < stop; i++) if ((this.bytes[i]! & 0xc0) !== 0x80) column++;
+    return { line: lo + 1, column };
+  }
+}
+
+export function escapePointerToken(token: string): string {
+  return token.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** The node at a JSON pointer (for duplicated keys, the last one, as most decoders use). */
+export function nodeAtPointer(root: JsonNode, pointer: string): JsonNode | undefined {
+  if (pointer === '') return root;
+  let node: JsonNode | undefined = root;
+  for (const raw of pointer.slice(1).split('/')) {
+    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (!node) return undefined;
+    if (node.kind === 'object') {
+      let found: JsonNode | undefined;
+      for (const m of node.members) if (m.key === token) found = m.value;
+      node = found;
+    } else if (node.kind === 'array') node = node.items[Number(token)];
+    else return undefined;
+  }
+  return node;
+}

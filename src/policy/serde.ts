@@ -1,0 +1,658 @@
+/**
+ * A faithful emulation of serde_json 1.x deserialising into the small Rust structs that the
+ * Bottlerocket image verifiers use. Error texts and "at line L column C" positions follow
+ * serde_json's reader: a position is the line and byte column of the last consumed byte, and
+ * "peek" errors include the byte that was looked at.
+ */
+
+export class SerdeError {
+  constructor(
+    readonly code: string,
+    public line = 0,
+    public column = 0,
+  ) {}
+  toString(): string {
+    return this.line === 0 ? this.code : `${this.code} at line ${this.line} column ${this.column}`;
+  }
+}
+
+/** Shapes of the Rust types being deserialised. */
+export type SerdeType =
+  | { t: 'string' }
+  | { t: 'vec'; of: SerdeType }
+  | { t: 'value' }
+  | { t: 'ignored' }
+  | { t: 'struct'; name: string; fields: SerdeField[] };
+
+export interface SerdeField {
+  name: string;
+  type: SerdeType;
+  /** A field with `#[serde(default = …)]`. */
+  defaultValue?: unknown;
+}
+
+const RECURSION_LIMIT = 128;
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+type Num = { kind: 'u64'; value: bigint } | { kind: 'i64'; value: bigint } | { kind: 'f64'; value: number };
+
+/** Formats an f64 the way the `ryu` crate does (serde_json uses it in messages). */
+export function ryuFormat(value: number): string {
+  if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
+  const sign = value < 0 ? '-' : '';
+  const [mant, expStr] = Math.abs(value).toExponential().split('e') as [string, string];
+  const digits = mant.replace('.', '');
+  const length = digits.length;
+  const exp = Number(expStr);
+  // ryu: value = digits × 10^k, kk = length + k is the position of the decimal point.
+  const k = exp - (length - 1);
+  const kk = length + k;
+  if (k >= 0 && kk <= 16) return sign + digits + '0'.repeat(k) + '.0';
+  if (kk > 0 && kk <= 16) return sign + digits.slice(0, kk) + '.' + digits.slice(kk);
+  if (kk > -5 && kk <= 0) return sign + '0.' + '0'.repeat(-kk) + digits;
+  if (length === 1) return sign + digits + 'e' + (kk - 1);
+  return sign + digits[0] + '.' + digits.slice(1) + 'e' + (kk - 1);
+}
+
+/** Rust's `{:?}` for a str, as used in `invalid type: string "…"`. */
+export function rustDebugString(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (cp === 0) out += '\\0';
+    else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || /\p{Cf}|\p{Zl}|\p{Zp}|\p{Cn}/u.test(ch))
+      out += `\\u{${cp.toString(16)}}`;
+    else out += ch;
+  }
+  return out + '"';
+}
+
+function expecting(type: SerdeType): string {
+  switch (type.t) {
+    case 'string':
+      return 'a string';
+    case 'vec':
+      return 'a sequence';
+    case 'value':
+      return 'any valid JSON value';
+    case 'ignored':
+      return 'anything at all';
+    case 'struct':
+      return `struct ${type.name}`;
+  }
+}
+
+export class SerdeDeserializer {
+  private index = 0;
+  private remainingDepth = RECURSION_LIMIT;
+  constructor(private readonly slice: Uint8Array) {}
+
+  // ---- reader primitives --------------------------------------------------------------------
+
+  private positionOf(i: number): { line: number; column: number } {
+    let line = 1;
+    let column = 0;
+    for (let k = 0; k < i; k++) {
+      if (this.slice[k] === 0x0a) {
+        line++;
+        column = 0;
+      } else column++;
+    }
+    return { line, column };
+  }
+  private error(code: string): SerdeError {
+    const p = this.positionOf(this.index);
+    return new SerdeError(code, p.line, p.column);
+  }
+  private peekError(code: string): SerdeError {
+    const p = this.positionOf(Math.min(this.slice.length, this.index + 1));
+    return new SerdeError(code, p.line, p.column);
+  }
+  private fixPosition(err: SerdeError): SerdeError {
+    if (err.line === 0) {
+      const p = this.positionOf(this.index);
+      err.line = p.line;
+      err.column = p.column;
+    }
+    return err;
+  }
+  private peek(): number | undefined {
+    return this.slice[this.index];
+  }
+  private eat(): void {
+    this.index++;
+  }
+  private next(): number | undefined {
+    const b = this.slice[this.index];
+    if (b !== undefined) this.index++;
+    return b;
+  }
+  private parseWhitespace(): number | undefined {
+    while (true) {
+      const b = this.peek();
+      if (b === 0x20 || b === 0x0a || b === 0x09 || b === 0x0d) this.eat();
+      else return b;
+    }
+  }
+
+  // ---- entry points -------------------------------------------------------------------------
+
+  /** `serde_json::from_str::<T>`: deserialise, then require only whitespace after. */
+  fromStr(type: SerdeType): unknown {
+    const value = this.deserialize(type);
+    const b = this.parseWhitespace();
+    if (b !== undefined) throw this.peekError('trailing characters');
+    return value;
+  }
+
+  // ---- strings ------------------------------------------------------------------------------
+
+  /** After the opening quote: returns the decoded string. */
+  private parseStr(): string {
+    const parts: string[] = [];
+    let start = this.index;
+    while (true) {
+      if (this.index >= this.slice.length) throw this.error('EOF while parsing a string');
+      const b = this.slice[this.index]!;
+      if (b === 0x22) {
+        parts.push(decoder.decode(this.slice.subarray(start, this.index)));
+        this.index++;
+        return parts.join('');
+      }
+      if (b === 0x5c) {
+        parts.push(decoder.decode(this.slice.subarray(start, this.index)));
+        this.index++;
+        parts.push(this.parseEscape());
+        start = this.index;
+        continue;
+      }
+      if (b < 0x20) {
+        this.index++;
+        throw this.error('control character (\\u0000-\\u001F) found while parsing a string');
+      }
+      this.index++;
+    }
+  }
+
+  private decodeHexEscape(): number {
+    if (this.index + 4 > this.slice.length) {
+      this.index = this.slice.length;
+      throw this.error('EOF while parsing a string');
+    }
+    let n = 0;
+    for (let k = 0; k < 4; k++) {
+      const c = this.slice[this.index]!;
+      this.index++;
+      const v =
+        c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 87 : c >= 0x41 && c <= 0x46 ? c - 55 : -1;
+      if (v < 0) throw this.error('invalid escape');
+      n = n * 16 + v;
+    }
+    return n;
+  }
+
+  private parseEscape(): string {
+    const ch = this.next();
+    if (ch === undefined) throw this.error('EOF while parsing a string');
+    switch (ch) {
+      case 0x22:
+        return '"';
+      case 0x5c:
+        return '\\';
+      case 0x2f:
+        return '/';
+      case 0x62:
+        return '\b';
+      case 0x66:
+        return '\f';
+      case 0x6e:
+        return '\n';
+      case 0x72:
+        return '\r';
+      case 0x74:
+        return '\t';
+      case 0x75: {
+        const n1 = this.decodeHexEscape();
+        if (n1 >= 0xdc00 && n1 <= 0xdfff) throw this.error('lone leading surrogate in hex escape');
+        if (n1 >= 0xd800 && n1 <= 0xdbff) {
+          if (this.peek() === undefined) throw this.error('EOF while parsing a string');
+          if (this.peek() !== 0x5c) {
+            this.eat();
+            throw this.error('unexpected end of hex escape');
+          }
+          this.eat();
+          if (this.peek() === undefined) throw this.error('EOF while parsing a string');
+          if (this.peek() !== 0x75) {
+            this.eat();
+            throw this.error('unexpected end of hex escape');
+          }
+          this.eat();
+          const n2 = this.decodeHexEscape();
+          if (n2 < 0xdc00 || n2 > 0xdfff) throw this.error('lone leading surrogate in hex escape');
+          return String.fromCharCode(n1, n2);
+        }
+        return String.fromCharCode(n1);
+      }
+      default:
+        throw this.error('invalid escape');
+    }
+  }
+
+  // ---- numbers ------------------------------------------------------------------------------
+
+  private isDigit(b: number | undefined): boolean {
+    return b !== undefined && b >= 0x30 && b <= 0x39;
+  }
+
+  /** parse_any_number / parse_integer: the sign, if any, has been consumed. */
+  private parseNumber(positive: boolean): Num {
+    const start = this.index;
+    const first = this.next();
+    if (first === undefined) throw this.error('EOF while parsing a value');
+    if (first === 0x30) {
+      if (this.isDigit(this.peek())) throw this.peekError('invalid number');
+    } else if (first >= 0x31 && first <= 0x39) {
+      while (this.isDigit(this.peek())) this.eat();
+    } else throw this.error('invalid number');
+    let isFloat = false;
+    if (this.peek() === 0x2e) {
+      isFloat = true;
+      this.eat();
+      if (!this.isDigit(this.peek())) {
+        if (this.peek() !== undefined) throw this.peekError('invalid number');
+        throw this.peekError('EOF while parsing a value');
+      }
+      while (this.isDigit(this.peek())) this.eat();
+    }
+    if (this.peek() === 0x65 || this.peek() === 0x45) {
+      isFloat = true;
+      this.eat();
+      if (this.peek() === 0x2b || this.peek() === 0x2d) this.eat();
+      const d = this.next();
+      if (d === undefined) throw this.error('EOF while parsing a value');
+      if (!this.isDigit(d)) throw this.error('invalid number');
+      while (this.isDigit(this.peek())) this.eat();
+    }
+    const text = String.fromCharCode(...this.slice.subarray(start, this.index));
+    if (!isFloat) {
+      const big = BigInt(text);
+      if (positive && big <= 0xffffffffffffffffn) return { kind: 'u64', value: big };
+      if (!positive && big <= 0x8000000000000000n) return { kind: 'i64', value: -big };
+    }
+    const value = Number(text);
+    if (!Number.isFinite(value)) throw this.error('number out of range');
+    return { kind: 'f64', value: positive ? value : -value };
+  }
+
+  private parseIdent(rest: string): void {
+    for (let k = 0; k < rest.length; k++) {
+      const b = this.next();
+      if (b === undefined) throw this.error('EOF while parsing a value');
+      if (b !== rest.charCodeAt(k)) throw this.error('expected ident');
+    }
+  }
+
+  private unexpectedNumber(n: Num): string {
+    if (n.kind === 'f64') return `floating point \`${ryuFormat(n.value)}\``;
+    return `integer \`${n.value}\``;
+  }
+
+  /** peek_invalid_type: consume the scalar to describe it, then report the type mismatch. */
+  private peekInvalidType(exp: SerdeType): SerdeError {
+    const b = this.peek() ?? 0;
+    let unexpected: string;
+    if (b === 0x6e) {
+      this.eat();
+      this.parseIdent('ull');
+      unexpected = 'null';
+    } else if (b === 0x74) {
+      this.eat();
+      this.parseIdent('rue');
+      unexpected = 'boolean `true`';
+    } else if (b === 0x66) {
+      this.eat();
+      this.parseIdent('alse');
+      unexpected = 'boolean `false`';
+    } else if (b === 0x2d) {
+      this.eat();
+      unexpected = this.unexpectedNumber(this.parseNumber(false));
+    } else if (this.isDigit(b)) {
+      unexpected = this.unexpectedNumber(this.parseNumber(true));
+    } else if (b === 0x22) {
+      this.eat();
+      unexpected = `string ${rustDebugString(this.parseStr())}`;
+    } else if (b === 0x5b) unexpected = 'sequence';
+    else if (b === 0x7b) unexpected = 'map';
+    else return this.peekError('expected value');
+    return this.fixPosition(new SerdeError(`invalid type: ${unexpected}, expected ${expecting(exp)}`));
+  }
+
+  // ---- generic deserialise ------------------------------------------------------------------
+
+  deserialize(type: SerdeType): unknown {
+    if (type.t === 'ignored') return this.ignoreValue();
+    const peek = this.parseWhitespace();
+    if (peek === undefined) throw this.peekError('EOF while parsing a value');
+    try {
+      switch (type.t) {
+        case 'string':
+          if (peek !== 0x22) throw this.peekInvalidType(type);
+          this.eat();
+          return this.parseStr();
+        case 'vec':
+          if (peek !== 0x5b) throw this.peekInvalidType(type);
+          return this.container(() => this.visitSeqVec(type.of), 'seq');
+        case 'struct':
+          if (peek === 0x5b) return this.container(() => this.visitSeqStruct(type), 'seq');
+          if (peek === 0x7b) return this.container(() => this.visitMapStruct(type), 'map');
+          throw this.peekInvalidType(type);
+        case 'value':
+          return this.deserializeAnyValue(peek);
+      }
+    } catch (err) {
+      if (err instanceof SerdeError) throw this.fixPosition(err);
+      throw err;
+    }
+  }
+
+  private container(visit: () => unknown, kind: 'seq' | 'map'): unknown {
+    this.remainingDepth--;
+    if (this.remainingDepth === 0) throw this.peekError('recursion limit exceeded');
+    this.eat();
+    let result: unknown;
+    let visitError: SerdeError | undefined;
+    try {
+      result = visit();
+    } catch (err) {
+      if (!(err instanceof SerdeError)) throw err;
+      visitError = err;
+    }
+    this.remainingDepth++;
+    // serde_json always runs end_seq/end_map, even after the visitor failed; the visitor's
+    // error wins, but the position of a position-less error is taken after this step.
+    let endError: SerdeError | undefined;
+    try {
+      if (kind === 'seq') this.endSeq();
+      else this.endMap();
+    } catch (err) {
+      if (!(err instanceof SerdeError)) throw err;
+      endError = err;
+    }
+    if (visitError) throw visitError;
+    if (endError) throw endError;
+    return result;
+  }
+
+  private endSeq(): void {
+    const b = this.parseWhitespace();
+    if (b === 0x5d) {
+      this.eat();
+      return;
+    }
+    if (b === 0x2c) {
+      this.eat();
+      if (this.parseWhitespace() === 0x5d) throw this.peekError('trailing comma');
+      throw this.peekError('trailing characters');
+    }
+    if (b === undefined) throw this.peekError('EOF while parsing a list');
+    throw this.peekError('trailing characters');
+  }
+
+  private endMap(): void {
+    const b = this.parseWhitespace();
+    if (b === 0x7d) {
+      this.eat();
+      return;
+    }
+    if (b === 0x2c) throw this.peekError('trailing comma');
+    if (b === undefined) throw this.peekError('EOF while parsing an object');
+    throw this.peekError('trailing characters');
+  }
+
+  private hasNextElement(first: { value: boolean }): boolean {
+    const peek = this.parseWhitespace();
+    if (peek === undefined) throw this.peekError('EOF while parsing a list');
+    if (peek === 0x5d) return false;
+    if (first.value) {
+      first.value = false;
+      return true;
+    }
+    if (peek === 0x2c) {
+      this.eat();
+      const b = this.parseWhitespace();
+      if (b === 0x5d) throw this.peekError('trailing comma');
+      if (b === undefined) throw this.peekError('EOF while parsing a value');
+      return true;
+    }
+    throw this.peekError('expected `,` or `]`');
+  }
+
+  /** next_key_seed: returns the decoded key, or undefined at `}`. */
+  private nextKey(first: { value: boolean }): string | undefined {
+    let peek = this.parseWhitespace();
+    if (peek === 0x7d) return undefined;
+    if (peek === 0x2c && !first.value) {
+      this.eat();
+      peek = this.parseWhitespace();
+    } else if (peek !== undefined) {
+      if (first.value) first.value = false;
+      else throw this.peekError('expected `,` or `}`');
+    } else throw this.peekError('EOF while parsing an object');
+    if (peek === 0x22) {
+      this.eat();
+      return this.parseStr();
+    }
+    if (peek === 0x7d) throw this.peekError('trailing comma');
+    if (peek === undefined) throw this.peekError('EOF while parsing a value');
+    throw this.peekError('key must be a string');
+  }
+
+  private parseObjectColon(): void {
+    const b = this.parseWhitespace();
+    if (b === 0x3a) {
+      this.eat();
+      return;
+    }
+    if (b === undefined) throw this.peekError('EOF while parsing an object');
+    throw this.peekError('expected `:`');
+  }
+
+  private visitSeqVec(of: SerdeType): unknown[] {
+    const out: unknown[] = [];
+    const first = { value: true };
+    while (this.hasNextElement(first)) out.push(this.deserialize(of));
+    return out;
+  }
+
+  private visitSeqStruct(type: Extract<SerdeType, { t: 'struct' }>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const first = { value: true };
+    type.fields.forEach((field, index) => {
+      if (this.hasNextElement(first)) out[field.name] = this.deserialize(field.type);
+      else if ('defaultValue' in field) out[field.name] = field.defaultValue;
+      else
+        throw new SerdeError(
+          `invalid length ${index}, expected struct ${type.name} with ${type.fields.length} elements`,
+        );
+    });
+    return out;
+  }
+
+  private visitMapStruct(type: Extract<SerdeType, { t: 'struct' }>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const first = { value: true };
+    while (true) {
+      const key = this.nextKey(first);
+      if (key === undefined) break;
+      const field = type.fields.find((f) => f.name === key);
+      if (!field) {
+        this.parseObjectColon();
+        this.ignoreValue();
+        continue;
+      }
+      if (field.name in out) throw new SerdeError(`duplicate field \`${field.name}\``);
+      this.parseObjectColon();
+      out[field.name] = this.deserialize(field.type);
+    }
+    for (const field of type.fields) {
+      if (field.name in out) continue;
+      if ('defaultValue' in field) out[field.name] = field.defaultValue;
+      else throw new SerdeError(`missing field \`${field.name}\``);
+    }
+    return out;
+  }
+
+  /** serde_json::Value: deserialize_any. Returns a plain JS value (numbers as JS numbers). */
+  private deserializeAnyValue(peek: number): unknown {
+    switch (peek) {
+      case 0x6e:
+        this.eat();
+        this.parseIdent('ull');
+        return null;
+      case 0x74:
+        this.eat();
+        this.parseIdent('rue');
+        return true;
+      case 0x66:
+        this.eat();
+        this.parseIdent('alse');
+        return false;
+      case 0x2d: {
+        this.eat();
+        const n = this.parseNumber(false);
+        return Number(n.value);
+      }
+      case 0x22:
+        this.eat();
+        return this.parseStr();
+      case 0x5b:
+        return this.container(() => this.visitSeqVec({ t: 'value' }), 'seq');
+      case 0x7b:
+        return this.container(() => {
+          const out = new Map<string, unknown>();
+          const first = { value: true };
+          while (true) {
+            const key = this.nextKey(first);
+            if (key === undefined) break;
+            this.parseObjectColon();
+            out.set(key, this.deserialize({ t: 'value' }));
+          }
+          return out;
+        }, 'map');
+      default:
+        if (this.isDigit(peek)) return Number(this.parseNumber(true).value);
+        throw this.peekError('expected value');
+    }
+  }
+
+  // ---- IgnoredAny: serde_json's ignore_value, which keeps its own frame stack ---------------
+
+  private ignoreNumber(): void {
+    if (this.peek() === 0x2d) this.eat();
+    this.parseNumber(true);
+  }
+
+  private ignoreValue(): undefined {
+    const frames: number[] = [];
+    let enclosing: number | undefined;
+    while (true) {
+      const peek = this.parseWhitespace();
+      if (peek === undefined) throw this.peekError('EOF while parsing a value');
+      let frame: number | undefined;
+      if (peek === 0x6e) {
+        this.eat();
+        this.parseIdent('ull');
+      } else if (peek === 0x74) {
+        this.eat();
+        this.parseIdent('rue');
+      } else if (peek === 0x66) {
+        this.eat();
+        this.parseIdent('alse');
+      } else if (peek === 0x2d || this.isDigit(peek)) {
+        this.ignoreNumber();
+      } else if (peek === 0x22) {
+        this.eat();
+        this.parseStr();
+      } else if (peek === 0x5b || peek === 0x7b) {
+        if (enclosing !== undefined) frames.push(enclosing);
+        enclosing = undefined;
+        this.eat();
+        frame = peek;
+      } else throw this.peekError('expected value');
+
+      let acceptComma: boolean;
+      let current: number;
+      if (frame !== undefined) {
+        acceptComma = false;
+        current = frame;
+      } else if (enclosing !== undefined) {
+        acceptComma = true;
+        current = enclosing;
+        enclosing = undefined;
+      } else {
+        const popped = frames.pop();
+        if (popped === undefined) return undefined;
+        acceptComma = true;
+        current = popped;
+      }
+      let done = false;
+      while (true) {
+        const b = this.parseWhitespace();
+        if (b === 0x2c && acceptComma) {
+          this.eat();
+          break;
+        }
+        if ((b === 0x5d && current === 0x5b) || (b === 0x7d && current === 0x7b)) {
+          // close this frame
+        } else if (b !== undefined) {
+          if (acceptComma)
+            throw this.peekError(current === 0x5b ? 'expected `,` or `]`' : 'expected `,` or `}`');
+          break;
+        } else {
+          throw this.peekError(current === 0x5b ? 'EOF while parsing a list' : 'EOF while parsing an object');
+        }
+        this.eat();
+        const popped = frames.pop();
+        if (popped === undefined) {
+          done = true;
+          break;
+        }
+        current = popped;
+        acceptComma = true;
+      }
+      if (done) return undefined;
+      if (current === 0x7b) {
+        const b = this.parseWhitespace();
+        if (b === 0x22) this.eat();
+        else if (b !== undefined) throw this.peekError('key must be a string');
+        else throw this.peekError('EOF while parsing an object');
+        this.parseStr();
+        const c = this.parseWhitespace();
+        if (c === 0x3a) this.eat();
+        else if (c !== undefined) throw this.peekError('expected `:`');
+        else throw this.peekError('EOF while parsing an object');
+      }
+      enclosing = current;
+    }
+  }
+}
+
+/** Runs `serde_json::from_str::<T>` and returns the value or the error's Display text. */
+export function serdeFromStr(
+  bytes: Uint8Array,
+  type: SerdeType,
+): { ok: true; value: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: new SerdeDeserializer(bytes).fromStr(type) };
+  } catch (err) {
+    if (err instanceof SerdeError) return { ok: false, message: err.toString() };
+    if (err instanceof RangeError) return { ok: false, message: 'recursion limit exceeded' };
+    throw err;
+  }
+}
