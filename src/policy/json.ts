@@ -379,3 +379,48 @@ export function nodeAtPointer(root: JsonNode, pointer: string): JsonNode | undef
   }
   return node;
 }
+
+/** Removes white space outside strings. The input must already be valid JSON. */
+export function minifyJson(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  let o = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      out[o++] = b;
+      if (b === 0x5c) out[o++] = bytes[++i]!;
+      else if (b === 0x22) inString = false;
+    } else if (!isJsonWhitespace(b)) {
+      out[o++] = b;
+      if (b === 0x22) inString = true;
+    }
+  }
+  return out.slice(0, o);
+}
+
+/** Pretty-prints from the AST, keeping key order, duplicate keys and number spellings. */
+export function prettyJson(node: JsonNode, indent = '  ', level = 0): string {
+  const pad = indent.repeat(level + 1);
+  const close = indent.repeat(level);
+  switch (node.kind) {
+    case 'object':
+      if (node.members.length === 0) return '{}';
+      return (
+        '{\n' +
+        node.members.map((m) => `${pad}${JSON.stringify(m.key)}: ${prettyJson(m.value, indent, level + 1)}`).join(',\n') +
+        `\n${close}}`
+      );
+    case 'array':
+      if (node.items.length === 0) return '[]';
+      return '[\n' + node.items.map((item) => pad + prettyJson(item, indent, level + 1)).join(',\n') + `\n${close}]`;
+    case 'string':
+      return JSON.stringify(node.value);
+    case 'number':
+      return node.raw;
+    case 'bool':
+      return String(node.value);
+    case 'null':
+      return 'null';
+  }
+}

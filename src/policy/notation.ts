@@ -187,8 +187,10 @@ export type LoadResult =
   | { ok: false; message: string; offset?: number };
 
 /** `json.NewDecoder(f).Decode(&doc)`: trailing bytes are ignored, any error is "malformed". */
-export function loadNotationDocument(bytes: Uint8Array): LoadResult {
-  const parsed = parseJson(bytes, { maxDepth: 10000, allowTrailing: true });
+export function loadNotationDocument(bytes: Uint8Array, preParsed?: JsonNode): LoadResult {
+  const parsed = preParsed
+    ? { ok: true as const, node: preParsed }
+    : parseJson(bytes, { maxDepth: 10000, allowTrailing: true });
   if (!parsed.ok) return { ok: false, message: MALFORMED, offset: parsed.offset };
   try {
     return { ok: true, document: decodeDocument(parsed.node), root: parsed.node };

@@ -1,0 +1,112 @@
+import type { Argv, CommandModule } from 'yargs';
+import { CivError, UsageError } from '../errors.ts';
+import { readInput } from '../input.ts';
+import { encodeBase64 } from '../policy/base64.ts';
+import { IDENTIFIER_RULE, isValidVerifierName } from '../policy/names.ts';
+import { API_BODY_LIMIT, patchBodySize } from '../policy/settings.ts';
+import type { Context } from './context.ts';
+import { preparePolicy } from './prepare.ts';
+import { loadSchema } from './schema.ts';
+
+export const ENCODE_FORMATS = ['base64', 'toml', 'json', 'apiclient'] as const;
+type EncodeFormat = (typeof ENCODE_FORMATS)[number];
+
+interface EncodeArgs {
+  targets: string[];
+  format: EncodeFormat;
+  minify: boolean;
+  enable: boolean;
+  force: boolean;
+  schema?: string;
+}
+
+/** `notation a.json` or `notation=a.json digestion=b.json …` → [verifier, path] pairs. */
+export function parseTargets(targets: string[]): [string, string | undefined][] {
+  if (targets.length === 0) throw new UsageError('encode needs a verifier name, e.g. civctl encode notation policy.json');
+  let pairs: [string, string | undefined][];
+  if (targets[0]!.includes('=')) {
+    pairs = targets.map((t) => {
+      const eq = t.indexOf('=');
+      if (eq < 0) throw new UsageError(`expected VERIFIER=FILE, got '${t}' (do not mix the two forms)`);
+      return [t.slice(0, eq), t.slice(eq + 1) || '-'];
+    });
+  } else {
+    if (targets.length > 2)
+      throw new UsageError(`too many arguments: give one verifier and one file, or several VERIFIER=FILE pairs`);
+    pairs = [[targets[0]!, targets[1]]];
+  }
+  const seen = new Set<string>();
+  for (const [name] of pairs) {
+    if (!isValidVerifierName(name)) throw new UsageError(`invalid verifier name '${name}': ${IDENTIFIER_RULE}`);
+    if (seen.has(name)) throw new UsageError(`verifier '${name}' is given twice`);
+    seen.add(name);
+  }
+  if (pairs.filter(([, p]) => p === undefined || p === '-').length > 1)
+    throw new UsageError('only one policy can come from standard input');
+  return pairs;
+}
+
+export function encodeCommand(ctx: Context): CommandModule<object, EncodeArgs> {
+  return {
+    command: 'encode <targets..>',
+    describe: 'Encode trust policies as base64, user-data TOML, settings JSON or an apiclient command',
+    builder: (y: Argv) =>
+      y
+        .positional('targets', {
+          describe: 'VERIFIER [FILE|-], or several VERIFIER=FILE pairs',
+          type: 'string',
+          array: true,
+        })
+        .option('format', {
+          alias: 'f',
+          choices: ENCODE_FORMATS,
+          default: 'base64' as EncodeFormat,
+          describe: 'Output format',
+        })
+        .option('minify', { type: 'boolean', default: false, describe: 'Compact the JSON before encoding' })
+        .option('enable', {
+          type: 'boolean',
+          default: false,
+          describe: 'Add enabled = true (toml, json and apiclient formats)',
+        })
+        .option('force', { type: 'boolean', default: false, describe: 'Encode even when lint finds errors' })
+        .option('schema', { type: 'string', describe: 'JSON Schema for custom verifiers' })
+        .example('$0 encode notation policy.json', 'Print the base64 of policy.json')
+        .example('$0 encode digestion digests.json --format toml --enable', 'Print a user-data snippet')
+        .example('$0 encode notation=a.json digestion=b.json --format toml', 'Several verifiers in one document')
+        .example('cat p.json | $0 encode my-verifier - --format apiclient', 'A ready apiclient command') as unknown as Argv<EncodeArgs>,
+    handler: async (args) => {
+      const pairs = parseTargets(args.targets);
+      if (args.format === 'base64' && pairs.length > 1)
+        throw new UsageError('--format base64 prints one policy; use --format toml, json or apiclient for several');
+      if (args.format === 'base64' && args.enable)
+        throw new UsageError('--enable needs --format toml, json or apiclient');
+      const schema = args.schema !== undefined ? await loadSchema(ctx.io, args.schema) : undefined;
+      const plugins = new Map<string, string>();
+      for (const [name, path] of pairs) {
+        const raw = await readInput(ctx.io, path);
+        const prepared = preparePolicy(ctx.io, raw, path, name, { minify: args.minify, force: args.force, schema });
+        plugins.set(name, encodeBase64(prepared.bytes));
+      }
+      const render = { plugins, ...(args.enable ? { enabled: true } : {}) };
+      const size = patchBodySize(render);
+      if (size > API_BODY_LIMIT)
+        throw new CivError(
+          'E_BODY_TOO_LARGE',
+          `the settings request would be ${size} bytes, over the API's ${API_BODY_LIMIT}-byte (2 MiB) limit; split the policy or use --minify`,
+        );
+      if (args.format === 'base64') {
+        ctx.io.stdout.write(`${plugins.values().next().value}\n`);
+        return;
+      }
+      const { renderToml, renderSettingsJson, renderApiclient } = await import('../policy/userdata.ts');
+      const text =
+        args.format === 'toml'
+          ? renderToml(render)
+          : args.format === 'json'
+            ? renderSettingsJson(render) + '\n'
+            : renderApiclient(render) + '\n';
+      ctx.io.stdout.write(text);
+    },
+  };
+}

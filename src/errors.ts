@@ -1,0 +1,64 @@
+/** Typed errors with stable codes. Only bin.ts turns them into stderr text and an exit code. */
+
+export type ErrorCode =
+  | 'E_USAGE'
+  | 'E_FILE_NOT_FOUND'
+  | 'E_FILE_IS_DIRECTORY'
+  | 'E_FILE_UNREADABLE'
+  | 'E_INPUT_TOO_LARGE'
+  | 'E_INPUT_EMPTY'
+  | 'E_INVALID_UTF8'
+  | 'E_BOM'
+  | 'E_INVALID_JSON'
+  | 'E_BODY_TOO_LARGE'
+  | 'E_INVALID_BASE64'
+  | 'E_INVALID_USERDATA'
+  | 'E_POLICY_REJECTED'
+  | 'E_LINT_FAILED'
+  | 'E_NOT_CONFIGURED'
+  | 'E_SCHEMA'
+  | 'E_API_UNREACHABLE'
+  | 'E_API_TIMEOUT'
+  | 'E_API_RESPONSE'
+  | 'E_API_PROTOCOL'
+  | 'E_UNSUPPORTED_VARIANT'
+  | 'E_LEGACY_MODEL'
+  | 'E_SIMULATOR';
+
+export class CivError extends Error {
+  override readonly name: string = 'CivError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** A mistake in how civctl was called: exit 2, like apiclient and yargs. */
+export class UsageError extends CivError {
+  override readonly name = 'UsageError';
+  constructor(message: string) {
+    super('E_USAGE', message, 2);
+  }
+}
+
+/** Lint found errors; the findings were already printed, so the message is a short summary. */
+export class LintFailedError extends CivError {
+  override readonly name = 'LintFailedError';
+  constructor(message: string) {
+    super('E_LINT_FAILED', message, 1);
+  }
+}
+
+/** One line for stderr: never a stack trace for known errors. */
+export function formatError(error: unknown): string {
+  if (error instanceof CivError) return `civctl: ${error.message.replace(/\s*\n\s*/g, ' ')}`;
+  const message = error instanceof Error ? error.message : String(error);
+  return `civctl: internal error: ${message.replace(/\s*\n\s*/g, ' ')} (please report this)`;
+}
+
+export function exitCodeOf(error: unknown): number {
+  return error instanceof CivError ? error.exitCode : 1;
+}

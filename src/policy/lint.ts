@@ -1,0 +1,364 @@
+/**
+ * One entry point for linting a trust policy: bytes + verifier → what the real verifiers decide,
+ * what the node will do, and diagnostics with rule ids and positions. Pure: no I/O.
+ */
+import { apiJsonError, loadDigestionPolicy, notationWrapperCheck } from './bottlerocket.ts';
+import { escapePointerToken, firstInvalidUtf8, type JsonNode, LineMap, parseJson } from './json.ts';
+import type { VerifierKind } from './names.ts';
+import { loadNotationDocument, validateNotationDocument } from './notation.ts';
+import { notationWarnings } from './notation-advice.ts';
+
+export type Severity = 'error' | 'warning' | 'info';
+export type Effect = 'enforced' | 'allows-all' | 'rejects-all';
+
+export interface Diagnostic {
+  rule: string;
+  severity: Severity;
+  message: string;
+  pointer: string;
+  line: number;
+  column: number;
+}
+
+export interface LintResult {
+  verifier: VerifierKind;
+  valid: boolean;
+  upstreamMessage: string | null;
+  effect: Effect;
+  diagnostics: Diagnostic[];
+  /** Statement or digest count, for summaries. */
+  size?: { statements?: number; digests?: number };
+}
+
+/** A user JSON Schema, compiled by the caller (ajv lives outside this pure module). */
+export type SchemaValidator = (value: unknown) => { instancePath: string; message: string }[];
+
+export interface LintInput {
+  bytes: Uint8Array;
+  verifier: VerifierKind;
+  schema?: SchemaValidator | undefined;
+}
+
+/** Tracks positions for one document: offsets → line:column, nodes → JSON pointers. */
+export class PositionIndex {
+  readonly lines: LineMap;
+  readonly root: JsonNode | undefined;
+  private parents?: Map<JsonNode, { parent: JsonNode; token: string }>;
+  constructor(readonly bytes: Uint8Array) {
+    this.lines = new LineMap(bytes);
+    const parsed = parseJson(bytes, { maxDepth: 10000, allowTrailing: true });
+    this.root = parsed.ok ? parsed.node : undefined;
+  }
+  private parentMap(): Map<JsonNode, { parent: JsonNode; token: string }> {
+    if (this.parents) return this.parents;
+    const map = new Map<JsonNode, { parent: JsonNode; token: string }>();
+    const stack: JsonNode[] = this.root ? [this.root] : [];
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      if (node.kind === 'object')
+        for (const m of node.members) {
+          map.set(m.value, { parent: node, token: m.key });
+          stack.push(m.value);
+        }
+      else if (node.kind === 'array')
+        node.items.forEach((item, i) => {
+          map.set(item, { parent: node, token: String(i) });
+          stack.push(item);
+        });
+    }
+    this.parents = map;
+    return map;
+  }
+  pointerOf(node: JsonNode | undefined): string {
+    if (!node) return '';
+    const parents = this.parentMap();
+    const tokens: string[] = [];
+    let current: JsonNode | undefined = node;
+    while (current) {
+      const entry = parents.get(current);
+      if (!entry) break;
+      tokens.push(escapePointerToken(entry.token));
+      current = entry.parent;
+    }
+    return tokens.length === 0 ? '' : '/' + tokens.reverse().join('/');
+  }
+  /** The innermost node whose bytes contain the offset. */
+  nodeAtOffset(offset: number): JsonNode | undefined {
+    let node = this.root;
+    if (!node || offset < node.start || offset >= node.end) return undefined;
+    while (true) {
+      let next: JsonNode | undefined;
+      const children: JsonNode[] =
+        node.kind === 'object' ? node.members.map((m) => m.value) : node.kind === 'array' ? node.items : [];
+      for (const child of children) if (offset >= child.start && offset < child.end) next = child;
+      if (!next) return node;
+      node = next;
+    }
+  }
+  at(offset: number, pointer?: string): { pointer: string; line: number; column: number } {
+    const p = this.lines.position(offset);
+    return { pointer: pointer ?? this.pointerOf(this.nodeAtOffset(offset)), line: p.line, column: p.column };
+  }
+  atNode(node: JsonNode | undefined): { pointer: string; line: number; column: number } {
+    if (!node) return { pointer: '', ...this.lines.position(0) };
+    return { pointer: this.pointerOf(node), ...this.lines.position(node.start) };
+  }
+  /** serde's "at line L column C" (byte column of the last consumed byte) → an offset. */
+  offsetOfSerdePosition(message: string): number | undefined {
+    const m = / at line (\d+) column (\d+)$/.exec(message);
+    if (!m) return undefined;
+    const line = Number(m[1]);
+    const column = Number(m[2]);
+    let offset = 0;
+    for (let l = 1; l < line; l++) {
+      const nl = this.bytes.indexOf(0x0a, offset);
+      if (nl < 0) break;
+      offset = nl + 1;
+    }
+    return Math.min(offset + Math.max(0, column - 1), this.bytes.length);
+  }
+}
+
+export class DiagnosticList {
+  readonly items: Diagnostic[] = [];
+  constructor(readonly positions: PositionIndex) {}
+  add(rule: string, severity: Severity, message: string, where: { pointer: string; line: number; column: number }) {
+    this.items.push({ rule, severity, message, ...where });
+  }
+}
+
+/** Which notation rule an upstream message belongs to. */
+const NOTATION_RULES: [RegExp, string][] = [
+  [/^malformed trust policy/, 'notation/malformed'],
+  [/^trust policy document (has empty|uses unsupported) version/, 'notation/version'],
+  [/^trust policy document can not have zero/, 'notation/no-statements'],
+  [/^multiple trust policy statements use the same name/, 'notation/duplicate-name'],
+  [/^trust policy: a trust policy statement is missing a name/, 'notation/missing-name'],
+  [/verifyTimestamp must be/, 'notation/verify-timestamp'],
+  [/has invalid signatureVerification/, 'notation/signature-verification'],
+  [/is set to skip signature verification but/, 'notation/skip-with-trust'],
+  [/is either missing trust stores or trusted identities/, 'notation/missing-trust'],
+  [/trust store (value|type|name)/, 'notation/trust-store'],
+  [/overlapping x509 trustedIdentities/, 'notation/identity-overlap'],
+  [/trusted identit/, 'notation/trusted-identity'],
+  [/registry scope .* is present in multiple/, 'notation/duplicate-scope'],
+  [/registry scope/, 'notation/registry-scope'],
+];
+
+export function notationRuleFor(message: string): string {
+  for (const [pattern, rule] of NOTATION_RULES) if (pattern.test(message)) return rule;
+  return 'notation/invalid';
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+/** Checks every verifier shares: UTF-8, BOM, and what the API's ValidBase64Json accepts. */
+function lintApiAcceptance(bytes: Uint8Array, diags: DiagnosticList): boolean {
+  const pos = diags.positions;
+  if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    diags.add(
+      'input/bom',
+      'error',
+      'the policy starts with a UTF-8 byte-order mark; the API and notation reject it: save the file without a BOM',
+      pos.at(0, ''),
+    );
+    return false;
+  }
+  const bad = firstInvalidUtf8(bytes);
+  if (bad >= 0) {
+    diags.add('input/invalid-utf8', 'error', `the policy is not valid UTF-8 (byte ${bad}); save it as UTF-8`, pos.at(bad, ''));
+    return false;
+  }
+  const apiError = apiJsonError(bytes);
+  if (apiError !== undefined) {
+    const offset = pos.offsetOfSerdePosition(apiError) ?? 0;
+    diags.add(
+      'api/invalid-json',
+      'error',
+      `the Bottlerocket API will reject this policy: it is not valid JSON (${apiError})`,
+      pos.at(offset),
+    );
+    return false;
+  }
+  return true;
+}
+
+function lintNotation(bytes: Uint8Array, text: string, diags: DiagnosticList): LintResult {
+  const pos = diags.positions;
+  const loaded = loadNotationDocument(bytes, pos.root);
+  let upstream: string | null = null;
+  let statements: number | undefined;
+  if (!loaded.ok) {
+    upstream = loaded.message;
+    diags.add('notation/malformed', 'error', loaded.message, loaded.offset !== undefined ? pos.at(loaded.offset) : pos.at(0, ''));
+  } else {
+    statements = loaded.document.trustPolicies?.len ?? 0;
+    const finding = validateNotationDocument(loaded.document);
+    if (finding) {
+      upstream = finding.message;
+      diags.add(notationRuleFor(finding.message), 'error', finding.message, pos.atNode(finding.node ?? loaded.root));
+    } else {
+      for (const w of notationWarnings(loaded.document)) diags.add(w.rule, 'warning', w.message, pos.atNode(w.node));
+    }
+  }
+  const wrapper = notationWrapperCheck(bytes, text);
+  let effect: Effect;
+  if (wrapper.kind === 'skip') {
+    effect = 'allows-all';
+    diags.add(
+      wrapper.reason === 'empty-list' ? 'bottlerocket/empty-policy' : 'bottlerocket/empty-file',
+      'warning',
+      wrapper.reason === 'empty-list'
+        ? 'trustPolicies is empty: Bottlerocket treats this as no policy and allows every image'
+        : 'the policy is empty: Bottlerocket treats this as no policy and allows every image',
+      pos.atNode(pos.root),
+    );
+  } else if (wrapper.kind === 'reject') {
+    effect = 'rejects-all';
+    const offset = pos.offsetOfSerdePosition(wrapper.message);
+    diags.add(
+      wrapper.message.startsWith('unsupported') ? 'bottlerocket/version' : 'bottlerocket/strict-json',
+      'error',
+      `Bottlerocket's notation verifier rejects every image: image verification failed: ${wrapper.message}`,
+      offset !== undefined ? pos.at(offset) : pos.atNode(pos.root),
+    );
+  } else effect = upstream === null ? 'enforced' : 'rejects-all';
+  return {
+    verifier: 'notation',
+    valid: upstream === null,
+    upstreamMessage: upstream,
+    effect,
+    diagnostics: diags.items,
+    ...(statements !== undefined ? { size: { statements } } : {}),
+  };
+}
+
+const CANONICAL_DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+
+function lintDigestion(bytes: Uint8Array, text: string, diags: DiagnosticList): LintResult {
+  const pos = diags.positions;
+  const outcome = loadDigestionPolicy(bytes, text);
+  if (outcome.kind === 'reject') {
+    const line = `image verification failed: ${outcome.message}`;
+    const offset = pos.offsetOfSerdePosition(outcome.message);
+    const versionNode =
+      pos.root?.kind === 'object' ? pos.root.members.findLast((m) => m.key === 'version')?.value : undefined;
+    diags.add(
+      outcome.message.startsWith('unsupported') ? 'digestion/version' : 'digestion/load',
+      'error',
+      line,
+      offset !== undefined ? pos.at(offset) : pos.atNode(versionNode ?? pos.root),
+    );
+    return { verifier: 'digestion', valid: false, upstreamMessage: line, effect: 'rejects-all', diagnostics: diags.items };
+  }
+  if (outcome.kind === 'skip') {
+    diags.add(
+      outcome.reason === 'empty-list' ? 'digestion/empty-list' : 'digestion/empty-file',
+      'warning',
+      outcome.reason === 'empty-list'
+        ? 'trustedDigests is empty: the digestion verifier is disabled and every image is allowed'
+        : 'the policy is empty: the digestion verifier is disabled and every image is allowed',
+      pos.atNode(pos.root),
+    );
+    return {
+      verifier: 'digestion',
+      valid: true,
+      upstreamMessage: null,
+      effect: 'allows-all',
+      diagnostics: diags.items,
+      size: { digests: 0 },
+    };
+  }
+  const listNode =
+    pos.root?.kind === 'object'
+      ? pos.root.members.findLast((m) => m.key === 'trustedDigests')?.value
+      : pos.root?.kind === 'array'
+        ? pos.root.items[1]
+        : undefined;
+  const itemNodes = listNode?.kind === 'array' ? listNode.items : [];
+  const seen = new Set<string>();
+  outcome.digests.forEach((digest, i) => {
+    const where = pos.atNode(itemNodes[i]);
+    if (!CANONICAL_DIGEST.test(digest))
+      diags.add(
+        'digestion/non-canonical',
+        'warning',
+        `${JSON.stringify(digest)} can never match: containerd passes canonical digests (sha256: + 64 lowercase hex, or sha512: + 128)`,
+        where,
+      );
+    if (seen.has(digest)) diags.add('digestion/duplicate', 'warning', `${JSON.stringify(digest)} is listed more than once`, where);
+    seen.add(digest);
+  });
+  return {
+    verifier: 'digestion',
+    valid: true,
+    upstreamMessage: null,
+    effect: 'enforced',
+    diagnostics: diags.items,
+    size: { digests: outcome.digests.length },
+  };
+}
+
+function lintCustom(bytes: Uint8Array, apiAccepts: boolean, schema: SchemaValidator | undefined, diags: DiagnosticList) {
+  const pos = diags.positions;
+  let valid = apiAccepts;
+  let upstream: string | null = apiAccepts ? null : (diags.items[0]?.message ?? 'not valid JSON');
+  if (apiAccepts && schema && pos.root) {
+    const value: unknown = JSON.parse(decoder.decode(bytes));
+    const errors = schema(value);
+    for (const e of errors) {
+      const node = nodeAtPointerPath(pos.root, e.instancePath);
+      diags.add('custom/schema', 'error', `${e.instancePath || '/'} ${e.message}`, pos.atNode(node));
+    }
+    if (errors.length > 0) {
+      valid = false;
+      upstream = `${errors[0]!.instancePath || '/'} ${errors[0]!.message}`;
+    }
+  }
+  return {
+    verifier: 'custom' as const,
+    valid,
+    upstreamMessage: upstream,
+    effect: (valid ? 'enforced' : 'rejects-all') as Effect,
+    diagnostics: diags.items,
+  };
+}
+
+function nodeAtPointerPath(root: JsonNode, pointer: string): JsonNode {
+  let node = root;
+  if (pointer === '') return node;
+  for (const raw of pointer.slice(1).split('/')) {
+    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    let next: JsonNode | undefined;
+    if (node.kind === 'object') next = node.members.findLast((m) => m.key === token)?.value;
+    else if (node.kind === 'array') next = node.items[Number(token)];
+    if (!next) return node;
+    node = next;
+  }
+  return node;
+}
+
+/** Lints one policy document for one verifier. Never throws on any input. */
+export function lintPolicy(input: LintInput): LintResult {
+  const { bytes, verifier } = input;
+  const diags = new DiagnosticList(new PositionIndex(bytes));
+  const apiAccepts = lintApiAcceptance(bytes, diags);
+  const text = decoder.decode(bytes);
+  if (verifier === 'notation') return lintNotation(bytes, text, diags);
+  if (verifier === 'digestion') return lintDigestion(bytes, text, diags);
+  return lintCustom(bytes, apiAccepts, input.schema, diags);
+}
+
+/** Guesses the verifier from a policy's content: trustPolicies → notation, trustedDigests → digestion. */
+export function detectVerifier(bytes: Uint8Array): VerifierKind {
+  const parsed = parseJson(bytes, { maxDepth: 10000, allowTrailing: true });
+  if (!parsed.ok || parsed.node.kind !== 'object') return 'custom';
+  const keys = parsed.node.members.map((m) => m.key.toLowerCase());
+  if (keys.includes('trustpolicies')) return 'notation';
+  if (keys.includes('trusteddigests')) return 'digestion';
+  return 'custom';
+}
+
+export function hasErrors(result: LintResult): boolean {
+  return result.diagnostics.some((d) => d.severity === 'error');
+}

@@ -1,0 +1,220 @@
+/**
+ * User-data TOML and JSON settings documents (`apiclient get settings.image-verifier-plugins`):
+ * reading the image-verifier-plugins they hold, with the file's own mistakes, and writing them.
+ */
+import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
+import { checkStrictBase64 } from './base64.ts';
+import { firstInvalidUtf8, parseJson } from './json.ts';
+import { IDENTIFIER_RULE, isValidVerifierName } from './names.ts';
+
+export interface FileDiagnostic {
+  rule: string;
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  line: number;
+  column: number;
+  /** The plugin the finding is about, when there is one. */
+  plugin?: string;
+}
+
+export interface PluginEntry {
+  name: string;
+  /** The base64 string, when present and a string. */
+  trustpolicy?: string;
+  /** True when the base64 passed the API's strict check. */
+  base64Valid: boolean;
+}
+
+export interface SettingsFile {
+  format: 'toml' | 'json';
+  enabled: boolean | undefined;
+  plugins: PluginEntry[];
+  diagnostics: FileDiagnostic[];
+}
+
+type Table = Record<string, unknown>;
+
+function isTable(v: unknown): v is Table {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+/** 1-based line and column of the first occurrence of any needle, for pointing at TOML keys. */
+function locate(text: string, needles: string[]): { line: number; column: number } {
+  for (const needle of needles) {
+    const at = text.indexOf(needle);
+    if (at >= 0) {
+      const before = text.slice(0, at);
+      const line = before.split('\n').length;
+      return { line, column: at - before.lastIndexOf('\n') };
+    }
+  }
+  return { line: 1, column: 1 };
+}
+
+export class SettingsFileError extends Error {}
+
+/** Parses a user-data TOML or settings JSON file. Throws SettingsFileError when it is neither. */
+export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): SettingsFile {
+  const bad = firstInvalidUtf8(bytes);
+  if (bad >= 0) throw new SettingsFileError(`it is not UTF-8 text (invalid byte at offset ${bad})`);
+  const text = new TextDecoder().decode(bytes);
+  const trimmed = text.trimStart();
+  let root: unknown;
+  let format: 'toml' | 'json';
+  if (hint === 'json' || (hint === undefined && trimmed.startsWith('{'))) {
+    const parsed = parseJson(bytes, { maxDepth: 128, allowTrailing: false });
+    if (!parsed.ok) throw new SettingsFileError(`it is not valid JSON: ${parsed.message} (byte ${parsed.offset})`);
+    root = JSON.parse(text);
+    format = 'json';
+  } else {
+    try {
+      root = parseToml(text);
+    } catch (err) {
+      const m = (err as Error).message.split('\n')[0];
+      throw new SettingsFileError(`it is not valid TOML: ${m}`);
+    }
+    format = 'toml';
+  }
+  const diagnostics: FileDiagnostic[] = [];
+  const where = (needles: string[]) => locate(text, needles);
+  let section: unknown;
+  if (isTable(root) && isTable(root['settings'])) section = root['settings']['image-verifier-plugins'];
+  else if (isTable(root) && 'image-verifier-plugins' in root) section = root['image-verifier-plugins'];
+  if (section === undefined) {
+    diagnostics.push({
+      rule: 'userdata/no-plugins',
+      severity: 'warning',
+      message: 'no settings.image-verifier-plugins section: image verification is not configured by this file',
+      ...where(['settings']),
+    });
+    return { format, enabled: undefined, plugins: [], diagnostics };
+  }
+  if (!isTable(section)) {
+    diagnostics.push({
+      rule: 'userdata/not-a-table',
+      severity: 'error',
+      message: 'settings.image-verifier-plugins must be a table',
+      ...where(['image-verifier-plugins']),
+    });
+    return { format, enabled: undefined, plugins: [], diagnostics };
+  }
+  let enabled: boolean | undefined;
+  const plugins: PluginEntry[] = [];
+  for (const [key, value] of Object.entries(section)) {
+    const at = where([`[settings.image-verifier-plugins.${key}]`, `"${key}"`, `${key} =`, `${key}=`, key]);
+    if (key === 'enabled') {
+      if (typeof value === 'boolean') enabled = value;
+      else
+        diagnostics.push({
+          rule: 'userdata/enabled-type',
+          severity: 'error',
+          message: `enabled must be true or false, not ${JSON.stringify(value)}; the API rejects the whole document`,
+          ...at,
+        });
+      continue;
+    }
+    if (!isTable(value)) {
+      const flat = /^(.+)-(trustpolicy|trust-policy)$/.exec(key);
+      diagnostics.push({
+        rule: 'userdata/flat-key',
+        severity: 'error',
+        plugin: key,
+        message: flat
+          ? `"${key} = …" defines a plugin named "${key}" holding a string, which the API rejects (a form shown in the Bottlerocket docs); write [settings.image-verifier-plugins.${flat[1]}] with trustpolicy = "…"`
+          : `"${key}" must be a table such as [settings.image-verifier-plugins.${key}] with trustpolicy = "…"; the API rejects other values`,
+        ...at,
+      });
+      continue;
+    }
+    if (!isValidVerifierName(key)) {
+      diagnostics.push({
+        rule: 'userdata/plugin-name',
+        severity: 'error',
+        plugin: key,
+        message: `invalid plugin name ${JSON.stringify(key)}: ${IDENTIFIER_RULE}; the API rejects it`,
+        ...at,
+      });
+      continue;
+    }
+    const entry: PluginEntry = { name: key, base64Valid: false };
+    for (const [field, fieldValue] of Object.entries(value)) {
+      if (field !== 'trustpolicy' && field !== 'trust-policy') {
+        diagnostics.push({
+          rule: 'userdata/unknown-field',
+          severity: 'error',
+          plugin: key,
+          message: `unknown field "${field}" in plugin "${key}": only trustpolicy is accepted; the API rejects the document`,
+          ...where([`${field} =`, `"${field}"`, field]),
+        });
+        continue;
+      }
+      if (typeof fieldValue !== 'string') {
+        diagnostics.push({
+          rule: 'userdata/base64',
+          severity: 'error',
+          plugin: key,
+          message: `${key}.trustpolicy must be a base64 string`,
+          ...where([`${field} =`, `"${field}"`]),
+        });
+        continue;
+      }
+      entry.trustpolicy = fieldValue;
+      const problem = checkStrictBase64(fieldValue);
+      if (problem)
+        diagnostics.push({
+          rule: 'userdata/base64',
+          severity: 'error',
+          plugin: key,
+          message: `${key}.trustpolicy is not base64 the API accepts: ${problem.message}`,
+          ...where([fieldValue.slice(0, 40), `${field} =`]),
+        });
+      else entry.base64Valid = true;
+    }
+    plugins.push(entry);
+  }
+  const withPolicy = plugins.filter((p) => p.trustpolicy !== undefined);
+  if (withPolicy.length > 0 && enabled !== true) {
+    diagnostics.push({
+      rule: 'userdata/not-enabled',
+      severity: 'warning',
+      message:
+        enabled === false
+          ? 'trust policies are configured but enabled = false: no image is verified'
+          : 'trust policies are configured but enabled is absent (default false): no image is verified; add enabled = true',
+      ...where(['enabled', '[settings.image-verifier-plugins]', 'image-verifier-plugins']),
+    });
+  }
+  return { format, enabled, plugins, diagnostics };
+}
+
+export interface RenderInput {
+  plugins: Map<string, string>;
+  enabled?: boolean;
+}
+
+function settingsTree(input: RenderInput): Table {
+  const section: Table = {};
+  if (input.enabled !== undefined) section['enabled'] = input.enabled;
+  for (const [name, trustpolicy] of input.plugins) section[name] = { trustpolicy };
+  return { settings: { 'image-verifier-plugins': section } };
+}
+
+/** A user-data TOML document. */
+export function renderToml(input: RenderInput): string {
+  const out = stringifyToml(settingsTree(input));
+  return out.endsWith('\n') ? out : out + '\n';
+}
+
+/** `{"settings":{"image-verifier-plugins":{…}}}`, which apiclient apply and set --json accept. */
+export function renderSettingsJson(input: RenderInput): string {
+  return JSON.stringify(settingsTree(input));
+}
+
+/** Single-quotes a string for any POSIX shell. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function renderApiclient(input: RenderInput): string {
+  return `apiclient set --json ${shellQuote(renderSettingsJson(input))}`;
+}
