@@ -85,7 +85,7 @@ export function encodeCommand(ctx: Context): CommandModule<object, EncodeArgs> {
       const plugins = new Map<string, string>();
       for (const [name, path] of pairs) {
         const raw = await readInput(ctx.io, path);
-        const prepared = preparePolicy(ctx.io, raw, path, name, { minify: args.minify, force: args.force, schema });
+        const prepared = await preparePolicy(ctx.io, raw, path, name, { minify: args.minify, force: args.force, schema });
         plugins.set(name, encodeBase64(prepared.bytes));
       }
       const render = { plugins, ...(args.enable ? { enabled: true } : {}) };

@@ -164,7 +164,7 @@ export function lintCommand(ctx: Context): CommandModule<object, LintArgs> {
             ? reportGithub(entries)
             : args.format === 'sarif'
               ? reportSarif(entries)
-              : reportText(entries, textStyleFor(ctx.io, ctx.io.stdout));
+              : reportText(entries, await textStyleFor(ctx.io, ctx.io.stdout));
       ctx.io.stdout.write(out);
       const all = entries.flatMap((e) => e.diagnostics);
       const errors = all.filter((d) => d.severity === 'error').length;

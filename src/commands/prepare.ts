@@ -37,13 +37,13 @@ export interface PreparedPolicy {
 }
 
 /** Checks, optionally minifies, and lints one policy; refuses lint errors unless forced. */
-export function preparePolicy(
+export async function preparePolicy(
   io: Io,
   bytes: Uint8Array,
   path: string | undefined,
   verifier: string,
   options: { minify?: boolean; force?: boolean; schema?: SchemaValidator | undefined },
-): PreparedPolicy {
+): Promise<PreparedPolicy> {
   assertApiAccepts(bytes, path);
   const finalBytes = options.minify ? minifyJson(bytes) : bytes;
   const lint = lintPolicy({ bytes: finalBytes, verifier: verifierKind(verifier), schema: options.schema });
@@ -53,7 +53,7 @@ export function preparePolicy(
       file: path === undefined || path === '-' ? '<stdin>' : path,
       diagnostics: lint.diagnostics.map((d) => ({ ...d, location: 'file' as const })),
     };
-    io.stderr.write(reportText([entry], textStyleFor(io, io.stderr)));
+    io.stderr.write(reportText([entry], await textStyleFor(io, io.stderr)));
   }
   if (hasErrors(lint)) {
     const what = `${describeSource(path)} fails lint for the ${verifier} verifier (on the node: ${lint.effect})`;

@@ -1,0 +1,105 @@
+/**
+ * HTTP over the API's Unix socket with undici. Every request sends Content-Type:
+ * application/json (as apiclient does), is bounded by the timeout, and turns failures into
+ * typed errors. The dispatcher is injectable so tests can substitute their own.
+ */
+import type { Dispatcher } from 'undici';
+import { CivError } from '../errors.ts';
+import { ApiResponseError, connectionError } from './errors.ts';
+
+export interface ApiClientOptions {
+  socketPath: string;
+  timeoutSeconds: number;
+  /** Any undici Dispatcher; by default an Agent connected to socketPath. */
+  dispatcher?: Dispatcher;
+}
+
+export interface ApiResponse {
+  status: number;
+  body: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export class ApiClient {
+  readonly socketPath: string;
+  readonly timeoutSeconds: number;
+  private dispatcher: Dispatcher | undefined;
+  private readonly ownsDispatcher: boolean;
+
+  constructor(options: ApiClientOptions) {
+    this.socketPath = options.socketPath;
+    this.timeoutSeconds = options.timeoutSeconds;
+    this.dispatcher = options.dispatcher;
+    this.ownsDispatcher = options.dispatcher === undefined;
+  }
+
+  private async getDispatcher(): Promise<Dispatcher> {
+    if (this.dispatcher) return this.dispatcher;
+    const { Agent } = await import('undici');
+    const ms = Math.max(1, Math.round(this.timeoutSeconds * 1000));
+    this.dispatcher = new Agent({
+      connect: { socketPath: this.socketPath, timeout: ms },
+      headersTimeout: ms,
+      bodyTimeout: ms,
+      // One CLI run makes a handful of requests; do not hold sockets open after it.
+      keepAliveTimeout: 1000,
+      pipelining: 0,
+    });
+    return this.dispatcher;
+  }
+
+  /** Sends one request; non-2xx answers become ApiResponseError. */
+  async request(method: 'GET' | 'PATCH' | 'POST' | 'DELETE', path: string, body?: string): Promise<ApiResponse> {
+    const response = await this.requestUnchecked(method, path, body);
+    if (response.status < 200 || response.status > 299)
+      throw new ApiResponseError(method, path, response.status, response.body);
+    return response;
+  }
+
+  async requestUnchecked(method: 'GET' | 'PATCH' | 'POST' | 'DELETE', path: string, body?: string): Promise<ApiResponse> {
+    const dispatcher = await this.getDispatcher();
+    let statusCode: number;
+    let raw: Uint8Array;
+    try {
+      const res = await dispatcher.request({
+        origin: 'http://localhost',
+        path,
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body !== undefined ? { body } : {}),
+        headersTimeout: this.timeoutSeconds * 1000,
+        bodyTimeout: this.timeoutSeconds * 1000,
+      });
+      statusCode = res.statusCode;
+      raw = new Uint8Array(await res.body.arrayBuffer());
+    } catch (err) {
+      throw connectionError(this.socketPath, method, path, err, this.timeoutSeconds);
+    }
+    let text: string;
+    try {
+      text = utf8.decode(raw);
+    } catch {
+      throw new CivError('E_API_PROTOCOL', `the API answered ${method} ${path} with a body that is not UTF-8`);
+    }
+    return { status: statusCode, body: text };
+  }
+
+  /** GET and parse JSON. */
+  async getJson<T>(path: string): Promise<T> {
+    const { body } = await this.request('GET', path);
+    try {
+      return JSON.parse(body) as T;
+    } catch {
+      throw new CivError('E_API_PROTOCOL', `the API answered GET ${path} with something that is not JSON`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher && this.dispatcher) {
+      const d = this.dispatcher;
+      this.dispatcher = undefined;
+      await d.close().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The settings model the simulator validates PATCH bodies against: serde-style messages, the
+ * Identifier and ValidBase64Json rules shared with civctl's own checks (policy/), variants
+ * without the extension, and the legacy aws-ecs-3 model.
+ */
+import { apiJsonError } from '../policy/bottlerocket.ts';
+import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
+import { rustDebugString } from '../policy/serde.ts';
+import type { VariantModel } from '../policy/variants.ts';
+
+export class ModelError extends Error {}
+
+/** serde's "unknown field" text. */
+export function unknownField(field: string, expected: readonly string[]): string {
+  const list = expected.map((e) => `\`${e}\``);
+  const tail =
+    list.length === 0
+      ? 'there are no fields'
+      : list.length === 1
+        ? `expected ${list[0]}`
+        : list.length === 2
+          ? `expected ${list[0]} or ${list[1]}`
+          : `expected one of ${list.join(', ')}`;
+  return `unknown field \`${field}\`, ${tail}`;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'boolean') return `boolean \`${value}\``;
+  if (typeof value === 'number') return Number.isInteger(value) ? `integer \`${value}\`` : `floating point \`${value}\``;
+  if (typeof value === 'string') return `string ${rustDebugString(value)}`;
+  if (Array.isArray(value)) return 'sequence';
+  return 'map';
+}
+
+function invalidType(value: unknown, expected: string): ModelError {
+  return new ModelError(`invalid type: ${describeValue(value)}, expected ${expected}`);
+}
+
+const isMap = (v: unknown): v is Map<string, unknown> => v instanceof Map;
+
+function identifierError(name: string): string | undefined {
+  if (!/^[A-Za-z0-9-]*$/.test(name))
+    return `Unable to deserialize into Identifier: Identifiers may only contain ASCII alphanumerics plus hyphens, received '${name}'`;
+  if (name.length > 76) return `Unable to deserialize into Identifier: Identifier exceeds the maximum length of 76 characters, received '${name}'`;
+  if (name.length === 0) return 'Unable to deserialize into Identifier: Identifiers may not be empty';
+  return undefined;
+}
+
+/** ValidBase64Json (or the legacy ValidBase64 when jsonRequired is false). */
+function trustPolicyError(value: string, jsonRequired: boolean): string | undefined {
+  const type = jsonRequired ? 'ValidBase64Json' : 'ValidBase64';
+  if (/[\u0000-\u001f\u007f]/.test(value)) return `Unable to deserialize into ${type}: Invalid base64 input: contains control characters`;
+  const problem = checkStrictBase64(value);
+  if (problem) return `Unable to deserialize into ${type}: Invalid base64 input: ${problem.message}`;
+  if (!jsonRequired) return undefined;
+  const bytes = decodeBase64(value);
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  try {
+    utf8.decode(bytes);
+  } catch {
+    return `Unable to deserialize into ${type}: Invalid JSON: invalid unicode code point`;
+  }
+  const jsonError = apiJsonError(bytes);
+  return jsonError === undefined ? undefined : `Unable to deserialize into ${type}: Invalid JSON: ${jsonError}`;
+}
+
+/** Settings the simulator knows besides image-verifier-plugins, by variant family. */
+function topLevelFields(variant: string, model: VariantModel): string[] {
+  const fields = ['motd', 'host-containers', 'kernel', 'network', 'ntp', 'updates'];
+  if (variant.startsWith('aws-k8s')) fields.push('kubernetes');
+  if (variant.startsWith('aws-ecs')) fields.push('ecs');
+  if (model === 'extensible' || model === 'legacy') fields.push('image-verifier-plugins');
+  return fields.sort();
+}
+
+/** Validates a PATCH /settings body and flattens it to dotted keys. Throws ModelError. */
+export function flattenSettingsPatch(body: unknown, variant: string, model: VariantModel): Map<string, unknown> {
+  if (!isMap(body)) throw invalidType(body, 'struct Settings');
+  const out = new Map<string, unknown>();
+  const fields = topLevelFields(variant, model);
+  for (const [key, value] of body) {
+    if (!fields.includes(key)) throw new ModelError(unknownField(key, fields));
+    if (key === 'image-verifier-plugins') flattenImageVerifier(value, model, out);
+    else if (key === 'motd') {
+      if (typeof value !== 'string') throw invalidType(value, 'a string');
+      out.set('settings.motd', value);
+    } else flattenAny(`settings.${key}`, value, out);
+  }
+  return out;
+}
+
+function flattenAny(prefix: string, value: unknown, out: Map<string, unknown>): void {
+  if (isMap(value)) for (const [k, v] of value) flattenAny(`${prefix}.${k}`, v, out);
+  else if (value !== null) out.set(prefix, value);
+}
+
+function flattenImageVerifier(value: unknown, model: VariantModel, out: Map<string, unknown>): void {
+  const prefix = 'settings.image-verifier-plugins';
+  if (!isMap(value)) throw invalidType(value, 'struct ImageVerifierPluginsSettingsV1');
+  for (const [key, entry] of value) {
+    if (key === 'enabled') {
+      if (entry === null) continue;
+      if (typeof entry !== 'boolean') throw invalidType(entry, 'a boolean');
+      out.set(`${prefix}.enabled`, entry);
+      continue;
+    }
+    if (model === 'legacy' && key !== 'notation') throw new ModelError(unknownField(key, ['enabled', 'notation']));
+    const idError = identifierError(key);
+    if (idError) throw new ModelError(idError);
+    if (!isMap(entry)) throw invalidType(entry, 'struct VerifierPluginConfig');
+    let seen = false;
+    for (const [field, fieldValue] of entry) {
+      const accepted = model === 'legacy' ? ['trustpolicy'] : ['trustpolicy', 'trust-policy'];
+      if (!accepted.includes(field)) throw new ModelError(unknownField(field, ['trustpolicy']));
+      if (seen) throw new ModelError('duplicate field `trustpolicy`');
+      seen = true;
+      if (fieldValue === null) continue;
+      if (typeof fieldValue !== 'string') throw invalidType(fieldValue, 'a string');
+      const problem = trustPolicyError(fieldValue, model !== 'legacy');
+      if (problem) throw new ModelError(problem);
+      out.set(`${prefix}.${key}.trustpolicy`, fieldValue);
+    }
+  }
+}
