@@ -17,22 +17,17 @@ function describe(ch: string): string {
 /** Returns the first problem, or undefined when the API would accept the string. */
 export function checkStrictBase64(s: string): Base64Problem | undefined {
   if (s.length === 0) return { offset: 0, message: 'the base64 string is empty' };
-  let firstPad = -1;
   for (let i = 0; i < s.length; i++) {
     const ch = s[i]!;
-    if (ch === '=') {
-      if (firstPad < 0) firstPad = i;
-      continue;
-    }
-    if (firstPad >= 0)
-      return { offset: firstPad, message: `padding '=' at offset ${firstPad} is followed by more data` };
-    if (!ALPHABET.includes(ch)) {
-      let hint = '';
-      if (ch === '-' || ch === '_') hint = ' (URL-safe base64 is not accepted; use the standard alphabet with + and /)';
-      else if (/\s/.test(ch)) hint = ' (whitespace and line breaks are not accepted)';
-      return { offset: i, message: `invalid character ${describe(ch)} at offset ${i}${hint}` };
-    }
+    if (ch === '=' || ALPHABET.includes(ch)) continue;
+    let hint = '';
+    if (ch === '-' || ch === '_') hint = ' (URL-safe base64 is not accepted; use the standard alphabet with + and /)';
+    else if (/\s/.test(ch)) hint = ' (whitespace and line breaks are not accepted)';
+    return { offset: i, message: `invalid character ${describe(ch)} at offset ${i}${hint}` };
   }
+  const firstPad = s.indexOf('=');
+  if (firstPad >= 0 && /[^=]/.test(s.slice(firstPad)))
+    return { offset: firstPad, message: `padding '=' at offset ${firstPad} is followed by more data` };
   if (s.length % 4 !== 0) {
     return {
       offset: s.length,

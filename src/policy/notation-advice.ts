@@ -14,7 +14,15 @@ export interface Advice {
 /** The only trust stores Bottlerocket ships. */
 export const SHIPPED_TRUST_STORES = ['signingAuthority:aws-signer-ts', 'signingAuthority:aws-us-gov-signer-ts'];
 
-const SIGNER_ARN = /^arn:[a-z-]+:signer:[a-z0-9-]+:\d{12}:\/signing-profiles\/[A-Za-z0-9_]{2,64}(\/[A-Za-z0-9]{10})?$/;
+/**
+ * What the AWS Signer plugin keeps: an ARN (6 colon-separated parts, the resource may hold more)
+ * of service signer whose resource is /signing-profiles/<name>[/<version>]. Others it ignores.
+ */
+function isSignerProfileArn(id: string): boolean {
+  const parts = id.split(':');
+  if (parts.length < 6 || parts[0] !== 'arn' || parts[2] !== 'signer') return false;
+  return /^\/signing-profiles\/[^/]+(\/[^/]+)?$/.test(parts.slice(5).join(':'));
+}
 const PLACEHOLDER = /<[^<>]*>|\{[^{}]*\}|\*{3,}/;
 /** containerd passes fully qualified names, so these hosts never appear in a reference. */
 const NEVER_SEEN_HOSTS = ['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'];
@@ -54,7 +62,7 @@ export function notationWarnings(doc: NotationDocument): Advice[] {
     identities.forEach((id, i) => {
       if (PLACEHOLDER.test(id))
         out.push({ rule: 'notation/placeholder', message: `trusted identity ${JSON.stringify(id)} still contains a placeholder`, node: identityNodes[i] });
-      else if (id.startsWith('arn:') && !SIGNER_ARN.test(id))
+      if (id.startsWith('arn:') && !isSignerProfileArn(id))
         out.push({
           rule: 'notation/signer-arn',
           message: `trusted identity ${JSON.stringify(id)} is not an AWS Signer signing-profile ARN (arn:<partition>:signer:<region>:<account>:/signing-profiles/<name>[/<version>]); the AWS Signer plugin silently ignores it`,

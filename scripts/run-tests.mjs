@@ -1,0 +1,27 @@
+// Runs every test/*.test.ts with node's test runner (through tsx), and fails when none ran:
+// Node 20 does not expand globs itself and silently passes an empty run.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+
+const files = readdirSync('test')
+  .filter((f) => f.endsWith('.test.ts'))
+  .sort()
+  .map((f) => `test/${f}`);
+if (files.length === 0) {
+  console.error('run-tests: no test files found under test/');
+  process.exit(1);
+}
+const only = process.argv.slice(2);
+const selected = only.length > 0 ? files.filter((f) => only.some((o) => f.includes(o))) : files;
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...selected],
+  { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+);
+process.stdout.write(result.stdout);
+const tests = /ℹ tests (\d+)/.exec(result.stdout);
+if (!tests || Number(tests[1]) === 0) {
+  console.error('run-tests: the test runner reported no tests');
+  process.exit(1);
+}
+process.exit(result.status ?? 1);
