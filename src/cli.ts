@@ -11,6 +11,7 @@ import { setCommand } from './commands/set.ts';
 import { statusCommand } from './commands/status.ts';
 import { simCommand } from './commands/sim.ts';
 import { CivError, UsageError } from './errors.ts';
+import { STDIN_ARG } from './input.ts';
 import type { Io } from './io.ts';
 import { VERSION } from './version.ts';
 
@@ -74,9 +75,12 @@ function skipHelpPrerender(cli: Argv): void {
 /** Runs civctl; resolves when done, rejects with a CivError (or a bug) for bin.ts to report. */
 export async function runCli(argv: string[], io: Io): Promise<void> {
   let helpOutput = '';
-  const cli = buildCli(argv, io);
+  // Everything after a bare "--" is passed through untouched.
+  const end = argv.indexOf('--');
+  const args = argv.map((a, i) => (a === '-' && (end < 0 || i < end) ? STDIN_ARG : a));
+  const cli = buildCli(args, io);
   skipHelpPrerender(cli);
-  await cli.parseAsync(argv, {}, (_err: unknown, _args: unknown, output: string) => {
+  await cli.parseAsync(args, {}, (_err: unknown, _args: unknown, output: string) => {
     helpOutput = output;
   });
   if (helpOutput) io.stdout.write(helpOutput.endsWith('\n') ? helpOutput : helpOutput + '\n');

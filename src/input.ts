@@ -7,12 +7,27 @@ import type { Io } from './io.ts';
 /** Far above the API's 2 MiB body limit, low enough that nothing pathological is held in memory. */
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
 
+/**
+ * yargs turns a lone "-" positional into "" (or drops it from arrays), so cli.ts swaps it for this
+ * token before parsing; a NUL can never be part of a real path.
+ */
+export const STDIN_ARG = '\u0000stdin';
+
+export function isStdin(path: string | undefined): boolean {
+  return path === undefined || path === '-' || path === STDIN_ARG;
+}
+
 export function describeSource(path: string | undefined): string {
-  return path === undefined || path === '-' ? 'standard input' : `'${path}'`;
+  return isStdin(path) ? 'standard input' : `'${path}'`;
+}
+
+/** How an input is named in reports. */
+export function inputLabel(path: string | undefined): string {
+  return isStdin(path) ? '<stdin>' : path!;
 }
 
 export async function readInput(io: Io, path: string | undefined): Promise<Uint8Array> {
-  if (path === undefined || path === '-') {
+  if (path === undefined || isStdin(path)) {
     const bytes = await io.readStdin();
     if (bytes.length > MAX_INPUT_BYTES)
       throw new CivError('E_INPUT_TOO_LARGE', `standard input is larger than ${MAX_INPUT_BYTES} bytes; a trust policy must fit in the API's 2 MiB request limit`);

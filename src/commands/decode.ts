@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { CivError, UsageError } from '../errors.ts';
-import { readInput } from '../input.ts';
+import { isStdin, readInput, STDIN_ARG } from '../input.ts';
 import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
 import { parseJson, prettyJson } from '../policy/json.ts';
 import { IDENTIFIER_RULE, isValidVerifierName } from '../policy/names.ts';
@@ -53,13 +53,13 @@ export function decodeCommand(ctx: Context): CommandModule<object, DecodeArgs> {
       }
       let text: string;
       let what: string;
-      if (args.input === undefined || args.input === '-') {
-        const bytes = await readInput(ctx.io, '-');
+      if (isStdin(args.input)) {
+        const bytes = await readInput(ctx.io, STDIN_ARG);
         // One trailing newline is what `echo` and most tools add; anything else is kept and checked.
         text = new TextDecoder().decode(bytes).replace(/\r?\n$/, '');
         what = 'standard input';
       } else {
-        text = args.input;
+        text = args.input ?? "";
         what = 'the argument';
       }
       const bytes = strictDecode(text, what);

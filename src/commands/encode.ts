@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { CivError, UsageError } from '../errors.ts';
-import { readInput } from '../input.ts';
+import { isStdin, readInput, STDIN_ARG } from '../input.ts';
 import { encodeBase64 } from '../policy/base64.ts';
 import { IDENTIFIER_RULE, isValidVerifierName } from '../policy/names.ts';
 import { API_BODY_LIMIT, patchBodySize } from '../policy/settings.ts';
@@ -28,7 +28,7 @@ export function parseTargets(targets: string[]): [string, string | undefined][] 
     pairs = targets.map((t) => {
       const eq = t.indexOf('=');
       if (eq < 0) throw new UsageError(`expected VERIFIER=FILE, got '${t}' (do not mix the two forms)`);
-      return [t.slice(0, eq), t.slice(eq + 1) || '-'];
+      return [t.slice(0, eq), t.slice(eq + 1) || STDIN_ARG];
     });
   } else {
     if (targets.length > 2)
@@ -41,7 +41,7 @@ export function parseTargets(targets: string[]): [string, string | undefined][] 
     if (seen.has(name)) throw new UsageError(`verifier '${name}' is given twice`);
     seen.add(name);
   }
-  if (pairs.filter(([, p]) => p === undefined || p === '-').length > 1)
+  if (pairs.filter(([, p]) => isStdin(p)).length > 1)
     throw new UsageError('only one policy can come from standard input');
   return pairs;
 }

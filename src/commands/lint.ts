@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { LintFailedError, UsageError } from '../errors.ts';
-import { readInput } from '../input.ts';
+import { inputLabel, isStdin, readInput, STDIN_ARG } from '../input.ts';
 import type { Context } from './context.ts';
 import { decodeBase64 } from '../policy/base64.ts';
 import { parseJson } from '../policy/json.ts';
@@ -125,7 +125,7 @@ export function lintCommand(ctx: Context): CommandModule<object, LintArgs> {
           describe: 'policy JSON, user-data TOML or settings JSON files; - for standard input',
           type: 'string',
           array: true,
-          default: ['-'],
+          default: [],
         })
         .option('verifier', { type: 'string', describe: 'notation, digestion or a custom verifier name' })
         .option('format', {
@@ -143,13 +143,13 @@ export function lintCommand(ctx: Context): CommandModule<object, LintArgs> {
     handler: async (args) => {
       if (args.verifier !== undefined && !isValidVerifierName(args.verifier))
         throw new UsageError(`invalid verifier name '${args.verifier}': ${IDENTIFIER_RULE}`);
-      const files = args.files.length > 0 ? args.files : ['-'];
-      if (files.filter((f) => f === '-').length > 1) throw new UsageError('standard input (-) can be read only once');
+      const files = args.files.length > 0 ? args.files : [STDIN_ARG];
+      if (files.filter((f) => isStdin(f)).length > 1) throw new UsageError('standard input (-) can be read only once');
       const schema = args.schema !== undefined ? await loadSchema(ctx.io, args.schema) : undefined;
       const entries: ReportEntry[] = [];
       for (const file of files) {
         const bytes = await readInput(ctx.io, file);
-        const label = file === '-' ? '<stdin>' : file;
+        const label = inputLabel(file);
         if (classify(file, bytes) === 'settings') {
           entries.push(...(await lintSettingsFile(ctx, label, bytes, args.verifier, schema)));
         } else {

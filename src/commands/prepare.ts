@@ -1,6 +1,6 @@
 /** Turning a policy file into bytes the API will accept: shared by encode and set. */
 import { CivError, LintFailedError } from '../errors.ts';
-import { describeSource } from '../input.ts';
+import { describeSource, inputLabel } from '../input.ts';
 import type { Io } from '../io.ts';
 import { apiJsonError } from '../policy/bottlerocket.ts';
 import { firstInvalidUtf8, minifyJson } from '../policy/json.ts';
@@ -50,7 +50,7 @@ export async function preparePolicy(
   if (lint.diagnostics.length > 0) {
     const entry: ReportEntry = {
       ...lint,
-      file: path === undefined || path === '-' ? '<stdin>' : path,
+      file: inputLabel(path),
       diagnostics: lint.diagnostics.map((d) => ({ ...d, location: 'file' as const })),
     };
     io.stderr.write(reportText([entry], await textStyleFor(io, io.stderr)));

@@ -123,7 +123,7 @@ export function reportSarif(entries: ReportEntry[]): string {
   const ruleIds = [...new Set(entries.flatMap((e) => e.diagnostics.map((d) => d.rule)))].sort();
   const results = entries.flatMap((e) =>
     e.diagnostics.map((d) => {
-      const uri = e.file === '-' ? 'stdin' : e.file;
+      const uri = e.file === '<stdin>' ? 'stdin' : e.file;
       const decoded = d.location === 'decoded-policy';
       return {
         ruleId: d.rule,
