@@ -363,7 +363,7 @@ function validateIdentities(st: NotationStatement, q: string, identities: string
       if (i !== j && isSubsetDN(parsed[i]!.dn, parsed[j]!.dn))
         throw new Invalid(
           `trust policy statement ${q} has overlapping x509 trustedIdentities, ${goQuote(parsed[i]!.raw)} overlaps with ${goQuote(parsed[j]!.raw)}`,
-          parsed[j]!.node,
+          parsed[i]!.node,
         );
     }
   }
