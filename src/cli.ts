@@ -21,7 +21,9 @@ export function buildCli(argv: string[], io: Io): Argv {
     .scriptName('civctl')
     .locale('en')
     .version(VERSION)
-    .usage('civctl: manage Bottlerocket image-verifier trust policies safely\n\nUsage: $0 <command> [options]')
+    .usage(
+      'civctl: manage Bottlerocket image-verifier trust policies safely\n\nUsage: $0 <command> [options]',
+    )
     .option('socket-path', {
       alias: 's',
       type: 'string',
@@ -66,8 +68,9 @@ export function buildCli(argv: string[], io: Io): Argv {
  * largest single cost of a command's start-up (measured: ~15 ms of ~60 ms), so skip it.
  */
 function skipHelpPrerender(cli: Argv): void {
-  const internals = (cli as unknown as { getInternalMethods?: () => { getUsageInstance(): { cacheHelpMessage?: () => void } } })
-    .getInternalMethods;
+  const internals = (
+    cli as unknown as { getInternalMethods?: () => { getUsageInstance(): { cacheHelpMessage?: () => void } } }
+  ).getInternalMethods;
   const usage = internals?.call(cli).getUsageInstance();
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }

@@ -30,7 +30,10 @@ export async function readInput(io: Io, path: string | undefined): Promise<Uint8
   if (path === undefined || isStdin(path)) {
     const bytes = await io.readStdin();
     if (bytes.length > MAX_INPUT_BYTES)
-      throw new CivError('E_INPUT_TOO_LARGE', `standard input is larger than ${MAX_INPUT_BYTES} bytes; a trust policy must fit in the API's 2 MiB request limit`);
+      throw new CivError(
+        'E_INPUT_TOO_LARGE',
+        `standard input is larger than ${MAX_INPUT_BYTES} bytes; a trust policy must fit in the API's 2 MiB request limit`,
+      );
     return bytes;
   }
   const full = resolve(io.cwd, path);
@@ -40,7 +43,8 @@ export async function readInput(io: Io, path: string | undefined): Promise<Uint8
   } catch (err) {
     throw fileError(path, err);
   }
-  if (info.isDirectory()) throw new CivError('E_FILE_IS_DIRECTORY', `'${path}' is a directory; give the path of a policy file`);
+  if (info.isDirectory())
+    throw new CivError('E_FILE_IS_DIRECTORY', `'${path}' is a directory; give the path of a policy file`);
   if (info.size > MAX_INPUT_BYTES)
     throw new CivError(
       'E_INPUT_TOO_LARGE',
@@ -56,9 +60,13 @@ export async function readInput(io: Io, path: string | undefined): Promise<Uint8
 function fileError(path: string, err: unknown): CivError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new CivError('E_FILE_NOT_FOUND', `'${path}' does not exist; check the path`);
-  if (code === 'EISDIR') return new CivError('E_FILE_IS_DIRECTORY', `'${path}' is a directory; give the path of a policy file`);
+  if (code === 'EISDIR')
+    return new CivError('E_FILE_IS_DIRECTORY', `'${path}' is a directory; give the path of a policy file`);
   if (code === 'EACCES' || code === 'EPERM')
-    return new CivError('E_FILE_UNREADABLE', `cannot read '${path}': permission denied; check the file's permissions`);
+    return new CivError(
+      'E_FILE_UNREADABLE',
+      `cannot read '${path}': permission denied; check the file's permissions`,
+    );
   return new CivError('E_FILE_UNREADABLE', `cannot read '${path}': ${(err as Error).message}`);
 }
 

@@ -16,12 +16,20 @@ const tmp = tempDir();
 after(() => tmp.cleanup());
 
 /** A raw request to a Unix socket, for checking the simulator's answers byte for byte. */
-function raw(socketPath: string, method: string, path: string, body?: string, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+function raw(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+) {
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = httpRequest({ socketPath, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
     });
     req.on('error', reject);
     req.end(body);
@@ -35,7 +43,10 @@ describe('against the simulator', () => {
       const set = await run([...s, 'set', 'digestion', DIGESTION, '--enable']);
       assert.equal(set.code, 0, set.stderr);
       assert.equal(set.stdout, '');
-      assert.match(set.stderr, /committed settings\.image-verifier-plugins\.digestion\.trustpolicy, settings\.image-verifier-plugins\.enabled/);
+      assert.match(
+        set.stderr,
+        /committed settings\.image-verifier-plugins\.digestion\.trustpolicy, settings\.image-verifier-plugins\.enabled/,
+      );
       assert.match(set.stderr, /restarting: containerd, image-verification/);
       // get <verifier> round-trips the bytes exactly.
       const one = await run([...s, 'get', 'digestion']);
@@ -43,7 +54,14 @@ describe('against the simulator', () => {
       assert.equal(one.stdout, (await import('node:fs')).readFileSync(DIGESTION, 'utf8'));
       const rawOut = await run([...s, 'get', '--raw']);
       assert.deepEqual(JSON.parse(rawOut.stdout), {
-        settings: { 'image-verifier-plugins': { digestion: { trustpolicy: Buffer.from((await import('node:fs')).readFileSync(DIGESTION)).toString('base64') }, enabled: true } },
+        settings: {
+          'image-verifier-plugins': {
+            digestion: {
+              trustpolicy: Buffer.from((await import('node:fs')).readFileSync(DIGESTION)).toString('base64'),
+            },
+            enabled: true,
+          },
+        },
       });
       assert.match(rawOut.stdout, /^\{\n {2}"settings": \{\n/);
       const decoded = JSON.parse((await run([...s, 'get'])).stdout);
@@ -53,7 +71,14 @@ describe('against the simulator', () => {
       const status = JSON.parse((await run([...s, 'status', '--output', 'json'])).stdout);
       assert.equal(status.os.variant_id, 'aws-k8s-1.34');
       assert.equal(status.enabled, true);
-      assert.deepEqual(status.verifiers.map((v: { name: string; effect: string; digests: number }) => [v.name, v.effect, v.digests]), [['digestion', 'enforced', 1]]);
+      assert.deepEqual(
+        status.verifiers.map((v: { name: string; effect: string; digests: number }) => [
+          v.name,
+          v.effect,
+          v.digests,
+        ]),
+        [['digestion', 'enforced', 1]],
+      );
       const text = await run([...s, 'status']);
       assert.match(text.stdout, /Verification: enabled/);
       assert.match(text.stdout, /digestion\s+digestion\s+enforced\s+1 digest/);
@@ -82,7 +107,10 @@ describe('against the simulator', () => {
       assert.match(r.stderr, /already set to this value; nothing sent/);
       const dry = await run(['-s', socket, 'set', 'digestion', DIGESTION, '--dry-run', '--enable']);
       assert.equal(dry.code, 0);
-      assert.deepEqual(Object.keys(JSON.parse(dry.stdout)['image-verifier-plugins']).sort(), ['digestion', 'enabled']);
+      assert.deepEqual(Object.keys(JSON.parse(dry.stdout)['image-verifier-plugins']).sort(), [
+        'digestion',
+        'enabled',
+      ]);
       assert.deepEqual(commits, []);
       assert.deepEqual(sim.datastore.live, before);
     }));
@@ -109,7 +137,10 @@ describe('against the simulator', () => {
       async (socket, sim) => {
         const r = await run(['-s', socket, 'set', 'digestion', DIGESTION]);
         assert.equal(r.code, 1);
-        assert.match(r.stderr, /aws-k8s-1\.32 1\.63\.0 has no image verification settings; they exist on aws-ecs-3, aws-ecs-4, and aws-k8s-1\.33 and later/);
+        assert.match(
+          r.stderr,
+          /aws-k8s-1\.32 1\.63\.0 has no image verification settings; they exist on aws-ecs-3, aws-ecs-4, and aws-k8s-1\.33 and later/,
+        );
         assert.equal(sim.datastore.pending.size, 0);
       },
       { variant: 'aws-k8s-1.32' },
@@ -130,33 +161,83 @@ describe('against the simulator', () => {
 
   test('the simulator answers as apiserver does', () =>
     withSim(async (socket) => {
-      assert.deepEqual(await raw(socket, 'PATCH', '/settings', '{}', { 'content-type': 'text/plain' }), { status: 400, body: 'Content type error' });
-      assert.deepEqual(await raw(socket, 'POST', '/tx/commit_and_apply?tx=nothing'), { status: 422, body: 'Tried to commit with no pending changes' });
+      assert.deepEqual(await raw(socket, 'PATCH', '/settings', '{}', { 'content-type': 'text/plain' }), {
+        status: 400,
+        body: 'Content type error',
+      });
+      assert.deepEqual(await raw(socket, 'POST', '/tx/commit_and_apply?tx=nothing'), {
+        status: 422,
+        body: 'Tried to commit with no pending changes',
+      });
       const big = await raw(socket, 'PATCH', '/settings', `{"motd":"${'x'.repeat(2 * 1024 * 1024)}"}`);
       assert.equal(big.status, 413);
       assert.match(big.body, /JSON payload \(\d+ bytes\) is larger than allowed \(limit: 2097152 bytes\)\./);
       const unknown = await raw(socket, 'PATCH', '/settings', '{"bogus":1}');
       assert.equal(unknown.status, 400);
       assert.match(unknown.body, /^Json deserialize error: unknown field `bogus`/);
-      const badName = await raw(socket, 'PATCH', '/settings', '{"image-verifier-plugins":{"a_b":{"trustpolicy":"e30="}}}');
-      assert.match(badName.body, /Unable to deserialize into Identifier: Identifiers may only contain ASCII alphanumerics plus hyphens, received 'a_b'/);
-      const badB64 = await raw(socket, 'PATCH', '/settings', '{"image-verifier-plugins":{"x":{"trustpolicy":"e30"}}}');
+      const badName = await raw(
+        socket,
+        'PATCH',
+        '/settings',
+        '{"image-verifier-plugins":{"a_b":{"trustpolicy":"e30="}}}',
+      );
+      assert.match(
+        badName.body,
+        /Unable to deserialize into Identifier: Identifiers may only contain ASCII alphanumerics plus hyphens, received 'a_b'/,
+      );
+      const badB64 = await raw(
+        socket,
+        'PATCH',
+        '/settings',
+        '{"image-verifier-plugins":{"x":{"trustpolicy":"e30"}}}',
+      );
       assert.match(badB64.body, /Unable to deserialize into ValidBase64Json: Invalid base64 input/);
-      const badJson = await raw(socket, 'PATCH', '/settings', `{"image-verifier-plugins":{"x":{"trustpolicy":"${Buffer.from('{,}').toString('base64')}"}}}`);
-      assert.match(badJson.body, /Unable to deserialize into ValidBase64Json: Invalid JSON: key must be a string at line 1 column 2/);
+      const badJson = await raw(
+        socket,
+        'PATCH',
+        '/settings',
+        `{"image-verifier-plugins":{"x":{"trustpolicy":"${Buffer.from('{,}').toString('base64')}"}}}`,
+      );
+      assert.match(
+        badJson.body,
+        /Unable to deserialize into ValidBase64Json: Invalid JSON: key must be a string at line 1 column 2/,
+      );
       // The trust-policy alias, a named transaction, merge-only PATCH, and commit returning the keys.
-      assert.equal((await raw(socket, 'PATCH', '/settings?tx=t1', '{"image-verifier-plugins":{"x":{"trust-policy":"e30="}}}')).status, 204);
-      assert.equal((await raw(socket, 'PATCH', '/settings?tx=t1', '{"image-verifier-plugins":{"enabled":true}}')).status, 204);
-      assert.deepEqual(JSON.parse((await raw(socket, 'GET', '/tx?tx=t1')).body), { 'image-verifier-plugins': { enabled: true, x: { trustpolicy: 'e30=' } } });
+      assert.equal(
+        (
+          await raw(
+            socket,
+            'PATCH',
+            '/settings?tx=t1',
+            '{"image-verifier-plugins":{"x":{"trust-policy":"e30="}}}',
+          )
+        ).status,
+        204,
+      );
+      assert.equal(
+        (await raw(socket, 'PATCH', '/settings?tx=t1', '{"image-verifier-plugins":{"enabled":true}}')).status,
+        204,
+      );
+      assert.deepEqual(JSON.parse((await raw(socket, 'GET', '/tx?tx=t1')).body), {
+        'image-verifier-plugins': { enabled: true, x: { trustpolicy: 'e30=' } },
+      });
       assert.deepEqual(JSON.parse((await raw(socket, 'POST', '/tx/commit_and_apply?tx=t1')).body), [
         'settings.image-verifier-plugins.enabled',
         'settings.image-verifier-plugins.x.trustpolicy',
       ]);
-      assert.deepEqual(JSON.parse((await raw(socket, 'GET', '/settings?prefix=image-verifier-plugins')).body), {
-        'image-verifier-plugins': { enabled: true, x: { trustpolicy: 'e30=' } },
-      });
-      assert.equal((await raw(socket, 'PATCH', '/settings', '{"image-verifier-plugins":{"enabled":false}}')).status, 204);
-      assert.deepEqual(JSON.parse((await raw(socket, 'DELETE', '/tx')).body), ['settings.image-verifier-plugins.enabled']);
+      assert.deepEqual(
+        JSON.parse((await raw(socket, 'GET', '/settings?prefix=image-verifier-plugins')).body),
+        {
+          'image-verifier-plugins': { enabled: true, x: { trustpolicy: 'e30=' } },
+        },
+      );
+      assert.equal(
+        (await raw(socket, 'PATCH', '/settings', '{"image-verifier-plugins":{"enabled":false}}')).status,
+        204,
+      );
+      assert.deepEqual(JSON.parse((await raw(socket, 'DELETE', '/tx')).body), [
+        'settings.image-verifier-plugins.enabled',
+      ]);
       assert.deepEqual(JSON.parse((await raw(socket, 'GET', '/?prefix=settings.nothing')).body), {});
       assert.equal((await raw(socket, 'GET', '/nope')).status, 404);
     }));
@@ -165,10 +246,20 @@ describe('against the simulator', () => {
     const state = join(tmp.path, 'state.json');
     const { startSimulator } = await import('../src/sim/server.ts');
     const socketPath = join(tmp.path, 'state.sock');
-    const first = await startSimulator({ socketPath, variant: 'aws-ecs-4', osVersion: '1.63.0', statePath: state });
+    const first = await startSimulator({
+      socketPath,
+      variant: 'aws-ecs-4',
+      osVersion: '1.63.0',
+      statePath: state,
+    });
     await run(['-s', socketPath, 'set', 'digestion', DIGESTION]);
     await first.close();
-    const second = await startSimulator({ socketPath, variant: 'aws-ecs-4', osVersion: '1.63.0', statePath: state });
+    const second = await startSimulator({
+      socketPath,
+      variant: 'aws-ecs-4',
+      osVersion: '1.63.0',
+      statePath: state,
+    });
     const r = await run(['-s', socketPath, 'get', 'digestion']);
     await second.close();
     assert.equal(r.code, 0);
@@ -181,7 +272,11 @@ function faultyApi(onCommit: (res: import('node:http').ServerResponse) => void) 
   const log: string[] = [];
   const pending = new Set<string>();
   let live = { enabled: true } as Record<string, unknown>;
-  const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, body: string) => {
+  const handler = (
+    req: import('node:http').IncomingMessage,
+    res: import('node:http').ServerResponse,
+    body: string,
+  ) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const tx = url.searchParams.get('tx') ?? 'default';
     log.push(`${req.method} ${url.pathname}`);
@@ -189,8 +284,10 @@ function faultyApi(onCommit: (res: import('node:http').ServerResponse) => void) 
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(value));
     };
-    if (req.method === 'GET' && url.pathname === '/os') return json(200, { variant_id: 'aws-k8s-1.34', version_id: '1.63.0' });
-    if (req.method === 'GET' && url.pathname === '/') return json(200, { settings: { 'image-verifier-plugins': live } });
+    if (req.method === 'GET' && url.pathname === '/os')
+      return json(200, { variant_id: 'aws-k8s-1.34', version_id: '1.63.0' });
+    if (req.method === 'GET' && url.pathname === '/')
+      return json(200, { settings: { 'image-verifier-plugins': live } });
     if (req.method === 'GET' && url.pathname === '/metadata/affected-services') return json(200, {});
     if (req.method === 'PATCH') {
       JSON.parse(body);
@@ -219,8 +316,16 @@ describe('fault injection: nothing is left pending, nothing live changes', () =>
       },
       /Status 500 when POSTing \/tx\/commit_and_apply\?tx=civctl-[A-Za-z0-9]{16}: Data store error during commit: disk full/,
     ],
-    ['connection reset on commit', (res) => res.socket?.destroy(), /connection to the Bottlerocket API socket .* was closed before it answered POST/],
-    ['no answer on commit', () => undefined, /no answer from the Bottlerocket API socket .* within 1 s for POST \/tx\/commit_and_apply/],
+    [
+      'connection reset on commit',
+      (res) => res.socket?.destroy(),
+      /connection to the Bottlerocket API socket .* was closed before it answered POST/,
+    ],
+    [
+      'no answer on commit',
+      () => undefined,
+      /no answer from the Bottlerocket API socket .* within 1 s for POST \/tx\/commit_and_apply/,
+    ],
   ];
   for (const [name, onCommit, message] of cases) {
     test(name, async () => {
@@ -247,7 +352,9 @@ describe('fault injection: nothing is left pending, nothing live changes', () =>
           return res.end('JSON payload (3000000 bytes) is larger than allowed (limit: 2097152 bytes).');
         }
         res.writeHead(req.method === 'DELETE' ? 200 : 200, { 'content-type': 'application/json' });
-        res.end(req.method === 'DELETE' ? '[]' : req.url?.startsWith('/os') ? '{"variant_id":"aws-ecs-4"}' : '{}');
+        res.end(
+          req.method === 'DELETE' ? '[]' : req.url?.startsWith('/os') ? '{"variant_id":"aws-ecs-4"}' : '{}',
+        );
       },
       async (socket) => {
         const r = await run(['-s', socket, 'set', 'digestion', DIGESTION]);
@@ -264,7 +371,9 @@ describe('fault injection: nothing is left pending, nothing live changes', () =>
       (req, res) => {
         if (req.method === 'PATCH') {
           res.writeHead(400, { 'content-type': 'text/plain' });
-          return res.end('Json deserialize error: unknown field `image-verifier-plugins`, expected one of `motd`, `kubernetes`');
+          return res.end(
+            'Json deserialize error: unknown field `image-verifier-plugins`, expected one of `motd`, `kubernetes`',
+          );
         }
         if (req.url?.startsWith('/os')) {
           res.writeHead(404);
@@ -276,7 +385,10 @@ describe('fault injection: nothing is left pending, nothing live changes', () =>
       async (socket) => {
         const r = await run(['-s', socket, 'enable']);
         assert.equal(r.code, 1);
-        assert.match(r.stderr, /has no image verification settings; they exist on aws-ecs-3, aws-ecs-4, and aws-k8s-1\.33 and later/);
+        assert.match(
+          r.stderr,
+          /has no image verification settings; they exist on aws-ecs-3, aws-ecs-4, and aws-k8s-1\.33 and later/,
+        );
       },
     );
   });
@@ -287,7 +399,10 @@ describe('socket problems', () => {
     const r = await run(['-s', join(tmp.path, 'missing.sock'), 'get']);
     assert.equal(r.code, 1);
     assert.ok(isOneCleanLine(r.stderr));
-    assert.match(r.stderr, /missing\.sock does not exist; run civctl in the admin or control container.*-s\/--socket-path/);
+    assert.match(
+      r.stderr,
+      /missing\.sock does not exist; run civctl in the admin or control container.*-s\/--socket-path/,
+    );
   });
   test('a regular file instead of a socket', async () => {
     const path = join(tmp.path, 'file.sock');

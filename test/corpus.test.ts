@@ -20,13 +20,18 @@ describe('generated corpus (742 documents)', () => {
   test('has the expected number of vectors', () => assert.equal(all.length, 742));
   for (const [file, kind, verdict, message, effect] of all) {
     test(file!, () => {
-      const result = lintPolicy({ bytes: readFileSync(join(dir, file!)), verifier: kind as 'notation' | 'digestion' });
+      const result = lintPolicy({
+        bytes: readFileSync(join(dir, file!)),
+        verifier: kind as 'notation' | 'digestion',
+      });
       assert.equal(result.valid ? 'valid' : 'invalid', verdict);
       assert.equal(result.upstreamMessage ?? '', message ?? '');
       assert.equal(result.effect, effect);
       assert.equal(
         result.diagnostics.some((d) => d.severity === 'error'),
-        verdict === 'invalid' || effect === 'rejects-all' || result.diagnostics.some((d) => d.rule.startsWith('api/')),
+        verdict === 'invalid' ||
+          effect === 'rejects-all' ||
+          result.diagnostics.some((d) => d.rule.startsWith('api/')),
       );
     });
   }
@@ -38,27 +43,42 @@ describe('real-world corpus (67 documents)', () => {
   test('has the expected number of documents', () => assert.equal(all.length, 67));
   for (const [file, kind, verdict, message] of all) {
     test(file!, () => {
-      const result = lintPolicy({ bytes: readFileSync(join(dir, file!)), verifier: kind as 'notation' | 'digestion' });
+      const result = lintPolicy({
+        bytes: readFileSync(join(dir, file!)),
+        verifier: kind as 'notation' | 'digestion',
+      });
       assert.equal(result.valid ? 'valid' : 'invalid', verdict);
       if (kind === 'notation') assert.equal(result.upstreamMessage ?? '', message ?? '');
     });
   }
   test('the Bottlerocket empty example allows every image', () => {
-    const r = lintPolicy({ bytes: readFileSync(join(dir, 'bottlerocket-website--notation-empty-example.json')), verifier: 'notation' });
+    const r = lintPolicy({
+      bytes: readFileSync(join(dir, 'bottlerocket-website--notation-empty-example.json')),
+      verifier: 'notation',
+    });
     assert.equal(r.effect, 'allows-all');
     assert.ok(r.diagnostics.some((d) => d.rule === 'bottlerocket/empty-policy'));
   });
   test('documented runtime problems are warned about', () => {
     const warned = (file: string, rule: string) =>
-      lintPolicy({ bytes: readFileSync(join(dir, file)), verifier: 'notation' }).diagnostics.some((d) => d.rule === rule);
+      lintPolicy({ bytes: readFileSync(join(dir, file)), verifier: 'notation' }).diagnostics.some(
+        (d) => d.rule === rule,
+      );
     assert.ok(warned('notation-action-issue139--aws-signer-tp.json', 'notation/signer-arn'));
-    assert.ok(warned('bottlerocket-core-kit--readme-notation-example.json', 'notation/aws-signer-wildcard-identity'));
-    assert.ok(warned('bottlerocket-core-kit--readme-notation-example.json', 'notation/unshipped-trust-store'));
+    assert.ok(
+      warned('bottlerocket-core-kit--readme-notation-example.json', 'notation/aws-signer-wildcard-identity'),
+    );
+    assert.ok(
+      warned('bottlerocket-core-kit--readme-notation-example.json', 'notation/unshipped-trust-store'),
+    );
     assert.ok(warned('chrispencil-sign-verify-ecr--trustpolicy.json', 'notation/placeholder'));
     assert.ok(warned('notation-e2e--overlapped-trust-store.json', 'notation/duplicate-trust-store'));
   });
   test('digestion entries that can never match are warned about', () => {
-    const r = lintPolicy({ bytes: readFileSync(join(dir, 'bottlerocket-core-kit--digestion-test-valid.json')), verifier: 'digestion' });
+    const r = lintPolicy({
+      bytes: readFileSync(join(dir, 'bottlerocket-core-kit--digestion-test-valid.json')),
+      verifier: 'digestion',
+    });
     assert.ok(r.diagnostics.some((d) => d.rule === 'digestion/non-canonical'));
   });
 });

@@ -52,7 +52,15 @@ describe('encode', () => {
   });
 
   test('--format toml with several verifiers and --enable parses back', async () => {
-    const r = await run(['encode', `notation=${NOTATION}`, `digestion=${DIGESTION}`, `my-verifier=${DIGESTION}`, '--format', 'toml', '--enable']);
+    const r = await run([
+      'encode',
+      `notation=${NOTATION}`,
+      `digestion=${DIGESTION}`,
+      `my-verifier=${DIGESTION}`,
+      '--format',
+      'toml',
+      '--enable',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const parsed = JSON.parse(JSON.stringify(parseToml(r.stdout)));
     const section = parsed.settings['image-verifier-plugins'];
@@ -70,7 +78,9 @@ describe('encode', () => {
   });
 
   test('--format apiclient prints a shell-safe command', async () => {
-    const r = await run(['encode', 'digestion', '-', '--format', 'apiclient'], { stdin: readFileSync(DIGESTION) });
+    const r = await run(['encode', 'digestion', '-', '--format', 'apiclient'], {
+      stdin: readFileSync(DIGESTION),
+    });
     assert.equal(
       r.stdout,
       `apiclient set --json '{"settings":{"image-verifier-plugins":{"digestion":{"trustpolicy":"${PR_DIGESTION_B64}"}}}}'\n`,
@@ -106,23 +116,77 @@ describe('encode and decode refuse bad input cleanly', () => {
   const cases: [string, () => string[], RegExp, number][] = [
     ['missing file', () => ['encode', 'notation', join(tmp.path, 'nope.json')], /does not exist/, 1],
     ['a directory', () => ['encode', 'notation', tmp.path], /is a directory/, 1],
-    ['binary garbage', () => ['encode', 'notation', file('garbage.bin', new Uint8Array([0x00, 0xff, 0xfe, 0x80, 0x01]))], /not UTF-8|not valid JSON/, 1],
-    ['a UTF-8 BOM', () => ['encode', 'notation', file('bom.json', '\ufeff{"version":"1.0"}')], /byte-order mark/, 1],
+    [
+      'binary garbage',
+      () => ['encode', 'notation', file('garbage.bin', new Uint8Array([0x00, 0xff, 0xfe, 0x80, 0x01]))],
+      /not UTF-8|not valid JSON/,
+      1,
+    ],
+    [
+      'a UTF-8 BOM',
+      () => ['encode', 'notation', file('bom.json', '\ufeff{"version":"1.0"}')],
+      /byte-order mark/,
+      1,
+    ],
     ['an empty file', () => ['encode', 'notation', file('empty.json', '')], /is empty/, 1],
     ['white space only', () => ['encode', 'digestion', file('ws.json', ' \n\t\n')], /only white space/, 1],
-    ['invalid UTF-8', () => ['encode', 'notation', file('latin1.json', new Uint8Array([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d]))], /not UTF-8/, 1],
-    ['not JSON', () => ['encode', 'notation', file('notjson.json', '{"version": 1.0,}')], /not valid JSON.*trailing comma at line 1 column 17/, 1],
-    ['100 000 levels deep', () => ['encode', 'my-verifier', file('deep.json', '['.repeat(100_000) + ']'.repeat(100_000))], /deeper than the API accepts \(128 levels\)/, 1],
-    ['a 50 MB file', () => ['encode', 'digestion', file('huge.json', Buffer.alloc(50 * 1024 * 1024, 0x20))], /larger than/, 1],
-    ['an invalid verifier name', () => ['encode', 'my_verifier', NOTATION], /invalid verifier name 'my_verifier'.*ASCII letters, digits and "-", 1 to 76/, 2],
-    ['an unknown option', () => ['encode', 'notation', NOTATION, '--frobnicate'], /Unknown argument: frobnicate/, 2],
+    [
+      'invalid UTF-8',
+      () => [
+        'encode',
+        'notation',
+        file('latin1.json', new Uint8Array([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d])),
+      ],
+      /not UTF-8/,
+      1,
+    ],
+    [
+      'not JSON',
+      () => ['encode', 'notation', file('notjson.json', '{"version": 1.0,}')],
+      /not valid JSON.*trailing comma at line 1 column 17/,
+      1,
+    ],
+    [
+      '100 000 levels deep',
+      () => ['encode', 'my-verifier', file('deep.json', '['.repeat(100_000) + ']'.repeat(100_000))],
+      /deeper than the API accepts \(128 levels\)/,
+      1,
+    ],
+    [
+      'a 50 MB file',
+      () => ['encode', 'digestion', file('huge.json', Buffer.alloc(50 * 1024 * 1024, 0x20))],
+      /larger than/,
+      1,
+    ],
+    [
+      'an invalid verifier name',
+      () => ['encode', 'my_verifier', NOTATION],
+      /invalid verifier name 'my_verifier'.*ASCII letters, digits and "-", 1 to 76/,
+      2,
+    ],
+    [
+      'an unknown option',
+      () => ['encode', 'notation', NOTATION, '--frobnicate'],
+      /Unknown argument: frobnicate/,
+      2,
+    ],
     ['an unknown format', () => ['encode', 'notation', NOTATION, '--format', 'yaml'], /Invalid values/, 2],
     ['decode: URL-safe base64', () => ['decode', 'eyJh-_Ij'], /URL-safe/, 1],
     ['decode: missing padding', () => ['decode', 'eyJhIjoxfQ'], /padding/, 1],
     ['decode: embedded whitespace', () => ['decode', 'eyJh IjoxfQ=='], /offset 4/, 1],
     ['decode: garbage', () => ['decode', 'eyJh!!IjoxfQ=='], /invalid character '!' at offset 4/, 1],
-    ['decode --userdata: missing file', () => ['decode', '--userdata', join(tmp.path, 'nope.toml')], /does not exist/, 1],
-    ['decode --userdata: not TOML', () => ['decode', '--userdata', file('bad.toml', '[[[')], /not valid TOML/, 1],
+    [
+      'decode --userdata: missing file',
+      () => ['decode', '--userdata', join(tmp.path, 'nope.toml')],
+      /does not exist/,
+      1,
+    ],
+    [
+      'decode --userdata: not TOML',
+      () => ['decode', '--userdata', file('bad.toml', '[[[')],
+      /not valid TOML/,
+      1,
+    ],
   ];
   for (const [name, args, message, code] of cases) {
     test(name, async () => {
@@ -148,7 +212,14 @@ describe('decode', () => {
     assert.ok(r.stdoutBytes.equals(readFileSync(DIGESTION)));
   });
   test('--userdata reads one verifier, or all as one JSON object', async () => {
-    const enc = await run(['encode', `notation=${NOTATION}`, `digestion=${DIGESTION}`, '--format', 'toml', '--enable']);
+    const enc = await run([
+      'encode',
+      `notation=${NOTATION}`,
+      `digestion=${DIGESTION}`,
+      '--format',
+      'toml',
+      '--enable',
+    ]);
     const userdata = file('user-data.toml', enc.stdout);
     const one = await run(['decode', '--userdata', userdata, 'notation']);
     assert.ok(one.stdoutBytes.equals(readFileSync(NOTATION)));
@@ -164,7 +235,15 @@ describe('decode', () => {
   test('--userdata accepts the JSON settings document apiclient prints', async () => {
     const settings = file(
       'settings.json',
-      JSON.stringify({ settings: { 'image-verifier-plugins': { enabled: true, digestion: { trustpolicy: PR_DIGESTION_B64 } } } }, null, 2),
+      JSON.stringify(
+        {
+          settings: {
+            'image-verifier-plugins': { enabled: true, digestion: { trustpolicy: PR_DIGESTION_B64 } },
+          },
+        },
+        null,
+        2,
+      ),
     );
     const r = await run(['decode', '--userdata', settings, 'digestion']);
     assert.ok(r.stdoutBytes.equals(readFileSync(DIGESTION)));

@@ -41,7 +41,12 @@ export async function run(
     code = exitCodeOf(error);
   }
   const stdoutBytes = Buffer.concat(out);
-  return { code, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes };
+  return {
+    code,
+    stdout: stdoutBytes.toString('utf8'),
+    stderr: Buffer.concat(err).toString('utf8'),
+    stdoutBytes,
+  };
 }
 
 /** Runs the built bundle as a child process. */
@@ -55,13 +60,24 @@ export function runBuilt(
     env: { PATH: process.env['PATH'] ?? '', ...options.env },
     maxBuffer: 64 * 1024 * 1024,
   });
-  return { code: r.status ?? -1, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), stdoutBytes: r.stdout };
+  return {
+    code: r.status ?? -1,
+    stdout: r.stdout.toString('utf8'),
+    stderr: r.stderr.toString('utf8'),
+    stdoutBytes: r.stdout,
+  };
 }
 
 /** Runs the built bundle asynchronously (for tests that serve HTTP in this process). */
-export function runBuiltAsync(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+export function runBuiltAsync(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<RunResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...options.env } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', ...options.env },
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -69,7 +85,12 @@ export function runBuiltAsync(args: string[], options: { stdin?: string; env?: R
     child.stdin.end(options.stdin ?? '');
     child.on('close', (code) => {
       const stdoutBytes = Buffer.concat(out);
-      resolvePromise({ code: code ?? -1, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes });
+      resolvePromise({
+        code: code ?? -1,
+        stdout: stdoutBytes.toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        stdoutBytes,
+      });
     });
   });
 }

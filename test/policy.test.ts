@@ -12,7 +12,13 @@ import { detectVerifier, lintPolicy } from '../src/policy/lint.ts';
 import { isValidVerifierName } from '../src/policy/names.ts';
 import { loadNotationDocument, MALFORMED, validateNotationDocument } from '../src/policy/notation.ts';
 import { ryuFormat, serdeFromStr } from '../src/policy/serde.ts';
-import { parseSettingsFile, renderApiclient, renderSettingsJson, renderToml, shellQuote } from '../src/policy/userdata.ts';
+import {
+  parseSettingsFile,
+  renderApiclient,
+  renderSettingsJson,
+  renderToml,
+  shellQuote,
+} from '../src/policy/userdata.ts';
 import { variantModel } from '../src/policy/variants.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -30,7 +36,8 @@ const VALID_STATEMENT = {
   trustStores: ['signingAuthority:aws-signer-ts'],
   trustedIdentities: ['x509.subject: C=US, ST=WA, O=Acme'],
 };
-const doc = (statements: unknown[], version: unknown = '1.0') => JSON.stringify({ version, trustPolicies: statements });
+const doc = (statements: unknown[], version: unknown = '1.0') =>
+  JSON.stringify({ version, trustPolicies: statements });
 
 describe('strict base64', () => {
   test('accepts padded standard base64', () => {
@@ -75,11 +82,26 @@ describe('serde_json emulation', () => {
   });
   test('messages and positions', () => {
     const value = { t: 'value' } as const;
-    assert.deepEqual(serdeFromStr(enc('{"a":1} x'), value), { ok: false, message: 'trailing characters at line 1 column 9' });
-    assert.deepEqual(serdeFromStr(enc('{"a":1,}'), value), { ok: false, message: 'trailing comma at line 1 column 8' });
-    assert.deepEqual(serdeFromStr(enc('\ufeff{}'), value), { ok: false, message: 'expected value at line 1 column 1' });
-    assert.deepEqual(serdeFromStr(enc('{"a":01}'), value), { ok: false, message: 'invalid number at line 1 column 7' });
-    assert.deepEqual(serdeFromStr(enc('['.repeat(200)), value), { ok: false, message: 'recursion limit exceeded at line 1 column 128' });
+    assert.deepEqual(serdeFromStr(enc('{"a":1} x'), value), {
+      ok: false,
+      message: 'trailing characters at line 1 column 9',
+    });
+    assert.deepEqual(serdeFromStr(enc('{"a":1,}'), value), {
+      ok: false,
+      message: 'trailing comma at line 1 column 8',
+    });
+    assert.deepEqual(serdeFromStr(enc('\ufeff{}'), value), {
+      ok: false,
+      message: 'expected value at line 1 column 1',
+    });
+    assert.deepEqual(serdeFromStr(enc('{"a":01}'), value), {
+      ok: false,
+      message: 'invalid number at line 1 column 7',
+    });
+    assert.deepEqual(serdeFromStr(enc('['.repeat(200)), value), {
+      ok: false,
+      message: 'recursion limit exceeded at line 1 column 128',
+    });
     assert.deepEqual(serdeFromStr(enc('"a\u0001"'), value), {
       ok: false,
       message: 'control character (\\u0000-\\u001F) found while parsing a string at line 1 column 3',
@@ -90,8 +112,14 @@ describe('serde_json emulation', () => {
     assert.deepEqual(load('{"trustedDigests":["sha256:a"]}'), { kind: 'load', digests: ['sha256:a'] });
     assert.deepEqual(load('{"version":"1.0","trustedDigests":[]}'), { kind: 'skip', reason: 'empty-list' });
     assert.deepEqual(load(' \n\t'), { kind: 'skip', reason: 'empty-file' });
-    assert.deepEqual(load('{"version":"2.0","trustedDigests":[]}'), { kind: 'reject', message: 'unsupported policy version 2.0' });
-    assert.deepEqual(load('{"version":"1.0"}'), { kind: 'reject', message: 'invalid trust policy JSON: missing field `trustedDigests` at line 1 column 17' });
+    assert.deepEqual(load('{"version":"2.0","trustedDigests":[]}'), {
+      kind: 'reject',
+      message: 'unsupported policy version 2.0',
+    });
+    assert.deepEqual(load('{"version":"1.0"}'), {
+      kind: 'reject',
+      message: 'invalid trust policy JSON: missing field `trustedDigests` at line 1 column 17',
+    });
     assert.deepEqual(load('{"version":"1.0",\n"version":"1.0","trustedDigests":[]}'), {
       kind: 'reject',
       message: 'invalid trust policy JSON: duplicate field `version` at line 2 column 9',
@@ -110,7 +138,10 @@ describe('serde_json emulation', () => {
       message: 'invalid trust policy JSON: missing field `version` at line 1 column 38',
     });
     assert.deepEqual(check('{"version":"1.0","trustPolicies":[{}]}'), { kind: 'proceed', statementCount: 1 });
-    assert.deepEqual(check('{"version":"","trustPolicies":[{}]}'), { kind: 'reject', message: 'unsupported policy version ' });
+    assert.deepEqual(check('{"version":"","trustPolicies":[{}]}'), {
+      kind: 'reject',
+      message: 'unsupported policy version ',
+    });
   });
 });
 
@@ -118,15 +149,29 @@ describe('notation-go v1.3.2 decoding and Validate()', () => {
   test('Go decoding leniency', () => {
     assert.equal(notationMessage(doc([VALID_STATEMENT])), undefined);
     // Case-insensitive keys, including Unicode folding (ſ folds to s), and the later key wins.
-    assert.equal(notationMessage(JSON.stringify({ VERSION: '1.0', trustPolicies: [VALID_STATEMENT] })), undefined);
-    assert.equal(notationMessage(`{"ver\u017fion":"1.0","trustPolicies":${JSON.stringify([VALID_STATEMENT])}}`), undefined);
     assert.equal(
-      notationMessage(`{"version":"1.0","Version":"9.9","trustPolicies":${JSON.stringify([VALID_STATEMENT])}}`),
+      notationMessage(JSON.stringify({ VERSION: '1.0', trustPolicies: [VALID_STATEMENT] })),
+      undefined,
+    );
+    assert.equal(
+      notationMessage(`{"ver\u017fion":"1.0","trustPolicies":${JSON.stringify([VALID_STATEMENT])}}`),
+      undefined,
+    );
+    assert.equal(
+      notationMessage(
+        `{"version":"1.0","Version":"9.9","trustPolicies":${JSON.stringify([VALID_STATEMENT])}}`,
+      ),
       'trust policy document uses unsupported version "9.9"',
     );
     assert.equal(notationMessage(doc([VALID_STATEMENT]) + ' trailing garbage'), undefined);
-    assert.equal(notationMessage(doc([{ ...VALID_STATEMENT, name: null }])), 'trust policy: a trust policy statement is missing a name, every statement requires a name');
-    assert.equal(notationMessage('null'), 'trust policy document has empty version, version must be specified');
+    assert.equal(
+      notationMessage(doc([{ ...VALID_STATEMENT, name: null }])),
+      'trust policy: a trust policy statement is missing a name, every statement requires a name',
+    );
+    assert.equal(
+      notationMessage('null'),
+      'trust policy document has empty version, version must be specified',
+    );
     assert.equal(notationMessage('{"version":1}'), MALFORMED);
     assert.equal(notationMessage('\ufeff{}'), MALFORMED);
     assert.equal(notationMessage(''), MALFORMED);
@@ -137,19 +182,31 @@ describe('notation-go v1.3.2 decoding and Validate()', () => {
     assert.equal(notationMessage(text), undefined);
   });
   test('check order and messages', () => {
-    assert.equal(notationMessage(doc([], '')), 'trust policy document has empty version, version must be specified');
+    assert.equal(
+      notationMessage(doc([], '')),
+      'trust policy document has empty version, version must be specified',
+    );
     assert.equal(notationMessage(doc([])), 'trust policy document can not have zero trust policy statements');
     assert.equal(
       notationMessage(doc([VALID_STATEMENT, VALID_STATEMENT])),
       'multiple trust policy statements use the same name "p", statement names must be unique',
     );
     assert.equal(
-      notationMessage(doc([{ ...VALID_STATEMENT, signatureVerification: { level: 'strict', override: { integrity: 'log' } } }])),
+      notationMessage(
+        doc([
+          { ...VALID_STATEMENT, signatureVerification: { level: 'strict', override: { integrity: 'log' } } },
+        ]),
+      ),
       'trust policy: trust policy statement "p" has invalid signatureVerification: "integrity" verification can not be overridden in custom signature verification',
     );
     // A scope problem in statement 1 is hidden by a core problem in statement 2.
     assert.equal(
-      notationMessage(doc([{ ...VALID_STATEMENT, registryScopes: ['bad'] }, { ...VALID_STATEMENT, name: 'q', trustStores: ['x'] }])),
+      notationMessage(
+        doc([
+          { ...VALID_STATEMENT, registryScopes: ['bad'] },
+          { ...VALID_STATEMENT, name: 'q', trustStores: ['x'] },
+        ]),
+      ),
       'trust policy: trust policy statement "q" has malformed trust store value "x". The required format is <TrustStoreType>:<TrustStoreName>',
     );
     assert.equal(
@@ -162,12 +219,23 @@ describe('notation-go v1.3.2 decoding and Validate()', () => {
     );
   });
   test('x509.subject DN rules', () => {
-    assert.deepEqual([...parseDistinguishedName('C=US, S=WA, O=Acme, CN=x')], [['C', 'US'], ['ST', 'WA'], ['O', 'Acme'], ['CN', 'x']]);
+    assert.deepEqual(
+      [...parseDistinguishedName('C=US, S=WA, O=Acme, CN=x')],
+      [
+        ['C', 'US'],
+        ['ST', 'WA'],
+        ['O', 'Acme'],
+        ['CN', 'x'],
+      ],
+    );
     assert.throws(() => parseDistinguishedName('C=US,O=Acme'), /no mandatory RDN attribute for "ST"/);
     assert.throws(() => parseDistinguishedName('C=US+ST=WA,O=A'), /multi-valued RDN/);
     assert.throws(() => parseDistinguishedName('C=US,C=DE,ST=WA,O=A'), /duplicate RDN attribute for "C"/);
     assert.throws(() => parseDistinguishedName('C=US,,ST=WA'), /incomplete type, value pair/);
-    assert.throws(() => parseDistinguishedName('C=US,ST=W\\zz,O=A'), /encoding\/hex: invalid byte: U\+007A 'z'/);
+    assert.throws(
+      () => parseDistinguishedName('C=US,ST=W\\zz,O=A'),
+      /encoding\/hex: invalid byte: U\+007A 'z'/,
+    );
     assert.throws(() => parseDistinguishedName('C=US,ST=WA,O=A\\'), /got corrupted escaped character: 'A\\'/);
     assert.throws(() => parseDistinguishedName('C=#0101'), /containing "=#"/);
     assert.throws(() => parseDistinguishedName('   '), /no mandatory RDN attribute for "C"/);
@@ -201,7 +269,8 @@ describe('names, detection and variants', () => {
   test('Identifier rule', () => {
     assert.ok(isValidVerifierName('my-verifier-2'));
     assert.ok(isValidVerifierName('a'.repeat(76)));
-    for (const bad of ['', 'a'.repeat(77), 'my_verifier', 'a.b', 'a/b', 'enabled', 'nä']) assert.equal(isValidVerifierName(bad), false, bad);
+    for (const bad of ['', 'a'.repeat(77), 'my_verifier', 'a.b', 'a/b', 'enabled', 'nä'])
+      assert.equal(isValidVerifierName(bad), false, bad);
   });
   test('verifier from content', () => {
     assert.equal(detectVerifier(enc('{"trustPolicies":[]}')), 'notation');
@@ -240,8 +309,18 @@ describe('user-data', () => {
   });
   test('JSON and apiclient output', () => {
     const json = renderSettingsJson({ plugins });
-    assert.deepEqual(JSON.parse(json), { settings: { 'image-verifier-plugins': { notation: { trustpolicy: 'eyJ2ZXJzaW9uIjoiMS4wIn0=' }, 'my-verifier': { trustpolicy: 'e30=' } } } });
-    assert.equal(renderApiclient({ plugins: new Map([['x', 'e30=']]) }), `apiclient set --json '{"settings":{"image-verifier-plugins":{"x":{"trustpolicy":"e30="}}}}'`);
+    assert.deepEqual(JSON.parse(json), {
+      settings: {
+        'image-verifier-plugins': {
+          notation: { trustpolicy: 'eyJ2ZXJzaW9uIjoiMS4wIn0=' },
+          'my-verifier': { trustpolicy: 'e30=' },
+        },
+      },
+    });
+    assert.equal(
+      renderApiclient({ plugins: new Map([['x', 'e30=']]) }),
+      `apiclient set --json '{"settings":{"image-verifier-plugins":{"x":{"trustpolicy":"e30="}}}}'`,
+    );
   });
   test('shell quoting survives any content in a POSIX shell', () => {
     for (const s of [`it's`, `"$HOME" \`id\` $(id) \\ ; | & > <`, `'''`, 'line\nbreak', '']) {
@@ -270,6 +349,9 @@ extra = 1
       'userdata/plugin-name:bad_name',
       'userdata/unknown-field:custom',
     ]);
-    assert.match(file.diagnostics.find((d) => d.rule === 'userdata/flat-key')!.message, /\[settings\.image-verifier-plugins\.notation\]/);
+    assert.match(
+      file.diagnostics.find((d) => d.rule === 'userdata/flat-key')!.message,
+      /\[settings\.image-verifier-plugins\.notation\]/,
+    );
   });
 });

@@ -50,14 +50,22 @@ export class ApiClient {
   }
 
   /** Sends one request; non-2xx answers become ApiResponseError. */
-  async request(method: 'GET' | 'PATCH' | 'POST' | 'DELETE', path: string, body?: string): Promise<ApiResponse> {
+  async request(
+    method: 'GET' | 'PATCH' | 'POST' | 'DELETE',
+    path: string,
+    body?: string,
+  ): Promise<ApiResponse> {
     const response = await this.requestUnchecked(method, path, body);
     if (response.status < 200 || response.status > 299)
       throw new ApiResponseError(method, path, response.status, response.body);
     return response;
   }
 
-  async requestUnchecked(method: 'GET' | 'PATCH' | 'POST' | 'DELETE', path: string, body?: string): Promise<ApiResponse> {
+  async requestUnchecked(
+    method: 'GET' | 'PATCH' | 'POST' | 'DELETE',
+    path: string,
+    body?: string,
+  ): Promise<ApiResponse> {
     const dispatcher = await this.getDispatcher();
     let statusCode: number;
     let raw: Uint8Array;
@@ -80,7 +88,10 @@ export class ApiClient {
     try {
       text = utf8.decode(raw);
     } catch {
-      throw new CivError('E_API_PROTOCOL', `the API answered ${method} ${path} with a body that is not UTF-8`);
+      throw new CivError(
+        'E_API_PROTOCOL',
+        `the API answered ${method} ${path} with a body that is not UTF-8`,
+      );
     }
     return { status: statusCode, body: text };
   }

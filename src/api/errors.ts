@@ -36,10 +36,17 @@ export class ApiTimeoutError extends CivError {
   }
 }
 
-const CHECK = 'run civctl in the admin or control container, where /run/api.sock is mounted, or point -s/--socket-path at the API socket';
+const CHECK =
+  'run civctl in the admin or control container, where /run/api.sock is mounted, or point -s/--socket-path at the API socket';
 
 /** Maps a low-level connection error to one clear line that names the socket and what to check. */
-export function connectionError(socketPath: string, method: string, path: string, err: unknown, timeoutSeconds: number): CivError {
+export function connectionError(
+  socketPath: string,
+  method: string,
+  path: string,
+  err: unknown,
+  timeoutSeconds: number,
+): CivError {
   const code = String((err as { code?: unknown }).code ?? '');
   const where = `the Bottlerocket API socket ${socketPath}`;
   switch (code) {
@@ -53,7 +60,11 @@ export function connectionError(socketPath: string, method: string, path: string
         `permission denied on ${where}; run as root in the admin or control container (the socket belongs to the api group)`,
       );
     case 'ECONNREFUSED':
-      return new ApiUnreachableError(socketPath, code, `nothing is listening on ${where} (is apiserver running? is it a socket?); ${CHECK}`);
+      return new ApiUnreachableError(
+        socketPath,
+        code,
+        `nothing is listening on ${where} (is apiserver running? is it a socket?); ${CHECK}`,
+      );
     case 'ENOTSOCK':
       return new ApiUnreachableError(socketPath, code, `${where} is not a socket; ${CHECK}`);
     case 'UND_ERR_HEADERS_TIMEOUT':
@@ -67,12 +78,17 @@ export function connectionError(socketPath: string, method: string, path: string
     case 'EPIPE':
     case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED':
-      return new ApiUnreachableError(socketPath, code, `the connection to ${where} was closed before it answered ${method} ${path}; try again`);
-    case 'HPE_INVALID_CONSTANT':
-    case 'HPE_INVALID_VERSION':
+      return new ApiUnreachableError(
+        socketPath,
+        code,
+        `the connection to ${where} was closed before it answered ${method} ${path}; try again`,
+      );
     default:
       if ((err as Error)?.name === 'HTTPParserError' || code.startsWith('HPE_'))
-        return new CivError('E_API_PROTOCOL', `${where} did not answer ${method} ${path} with valid HTTP; ${CHECK}`);
+        return new CivError(
+          'E_API_PROTOCOL',
+          `${where} did not answer ${method} ${path} with valid HTTP; ${CHECK}`,
+        );
       return new ApiUnreachableError(
         socketPath,
         code || 'UNKNOWN',

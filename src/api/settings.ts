@@ -27,8 +27,13 @@ export function getModel(client: ApiClient, prefix: string): Promise<Record<stri
 }
 
 /** GET /settings?prefix=…: the unwrapped Settings object. */
-export function getSettings(client: ApiClient, query: { prefix?: string; keys?: string[] }): Promise<Record<string, unknown>> {
-  const q = query.keys ? `keys=${query.keys.map(encodeURIComponent).join(',')}` : `prefix=${encodeURIComponent(query.prefix ?? '')}`;
+export function getSettings(
+  client: ApiClient,
+  query: { prefix?: string; keys?: string[] },
+): Promise<Record<string, unknown>> {
+  const q = query.keys
+    ? `keys=${query.keys.map(encodeURIComponent).join(',')}`
+    : `prefix=${encodeURIComponent(query.prefix ?? '')}`;
   return client.getJson(`/settings?${q}`);
 }
 

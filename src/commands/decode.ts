@@ -16,14 +16,18 @@ interface DecodeArgs {
 function pretty(bytes: Uint8Array, what: string): string {
   const parsed = parseJson(bytes, { maxDepth: 10000, allowTrailing: false });
   if (!parsed.ok)
-    throw new CivError('E_INVALID_JSON', `${what} is not valid JSON (${parsed.message}); print it without --pretty`);
+    throw new CivError(
+      'E_INVALID_JSON',
+      `${what} is not valid JSON (${parsed.message}); print it without --pretty`,
+    );
   return prettyJson(parsed.node) + '\n';
 }
 
 /** Decodes one base64 string exactly as the API would, or explains the first offending position. */
 export function strictDecode(value: string, what: string): Uint8Array {
   const problem = checkStrictBase64(value);
-  if (problem) throw new CivError('E_INVALID_BASE64', `${what} is not base64 the API accepts: ${problem.message}`);
+  if (problem)
+    throw new CivError('E_INVALID_BASE64', `${what} is not base64 the API accepts: ${problem.message}`);
   return decodeBase64(value);
 }
 
@@ -43,9 +47,15 @@ export function decodeCommand(ctx: Context): CommandModule<object, DecodeArgs> {
           describe: 'Read a user-data TOML or settings JSON file instead',
         })
         .example('$0 decode ewogICJ2ZXJzaW9uIjogIjEuMCIgfQ==', 'Print the decoded policy')
-        .example('apiclient get settings.image-verifier-plugins.notation.trustpolicy | $0 decode -', 'Decode from stdin')
+        .example(
+          'apiclient get settings.image-verifier-plugins.notation.trustpolicy | $0 decode -',
+          'Decode from stdin',
+        )
         .example('$0 decode --userdata user-data.toml digestion', "One verifier's policy from user-data")
-        .example('$0 decode --userdata user-data.toml --pretty', 'All policies as one JSON object') as unknown as Argv<DecodeArgs>,
+        .example(
+          '$0 decode --userdata user-data.toml --pretty',
+          'All policies as one JSON object',
+        ) as unknown as Argv<DecodeArgs>,
     handler: async (args) => {
       if (args.userdata !== undefined) {
         await decodeUserdata(ctx, args.userdata, args.input, args.pretty);
@@ -59,7 +69,7 @@ export function decodeCommand(ctx: Context): CommandModule<object, DecodeArgs> {
         text = new TextDecoder().decode(bytes).replace(/\r?\n$/, '');
         what = 'standard input';
       } else {
-        text = args.input ?? "";
+        text = args.input ?? '';
         what = 'the argument';
       }
       const bytes = strictDecode(text, what);
@@ -90,12 +100,16 @@ async function decodeUserdata(ctx: Context, path: string, verifier: string | und
     ctx.io.stdout.write(prettyOut ? pretty(bytes, `the ${verifier} policy`) : bytes);
     return;
   }
-  if (decoded.size === 0) throw new CivError('E_NOT_CONFIGURED', `'${path}' has no image-verifier trust policies`);
+  if (decoded.size === 0)
+    throw new CivError('E_NOT_CONFIGURED', `'${path}' has no image-verifier trust policies`);
   const members: string[] = [];
   for (const [name, bytes] of decoded) {
     const parsed = parseJson(bytes, { maxDepth: 10000, allowTrailing: false });
     if (!parsed.ok)
-      throw new CivError('E_INVALID_JSON', `the ${name} policy in '${path}' is not valid JSON; decode it alone with: civctl decode --userdata ${path} ${name}`);
+      throw new CivError(
+        'E_INVALID_JSON',
+        `the ${name} policy in '${path}' is not valid JSON; decode it alone with: civctl decode --userdata ${path} ${name}`,
+      );
     members.push(`  ${JSON.stringify(name)}: ${prettyJson(parsed.node, '  ', 1)}`);
   }
   ctx.io.stdout.write(`{\n${members.join(',\n')}\n}\n`);

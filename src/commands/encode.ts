@@ -22,7 +22,8 @@ interface EncodeArgs {
 
 /** `notation a.json` or `notation=a.json digestion=b.json …` → [verifier, path] pairs. */
 export function parseTargets(targets: string[]): [string, string | undefined][] {
-  if (targets.length === 0) throw new UsageError('encode needs a verifier name, e.g. civctl encode notation policy.json');
+  if (targets.length === 0)
+    throw new UsageError('encode needs a verifier name, e.g. civctl encode notation policy.json');
   let pairs: [string, string | undefined][];
   if (targets[0]!.includes('=')) {
     pairs = targets.map((t) => {
@@ -32,12 +33,15 @@ export function parseTargets(targets: string[]): [string, string | undefined][] 
     });
   } else {
     if (targets.length > 2)
-      throw new UsageError(`too many arguments: give one verifier and one file, or several VERIFIER=FILE pairs`);
+      throw new UsageError(
+        `too many arguments: give one verifier and one file, or several VERIFIER=FILE pairs`,
+      );
     pairs = [[targets[0]!, targets[1]]];
   }
   const seen = new Set<string>();
   for (const [name] of pairs) {
-    if (!isValidVerifierName(name)) throw new UsageError(`invalid verifier name '${name}': ${IDENTIFIER_RULE}`);
+    if (!isValidVerifierName(name))
+      throw new UsageError(`invalid verifier name '${name}': ${IDENTIFIER_RULE}`);
     if (seen.has(name)) throw new UsageError(`verifier '${name}' is given twice`);
     seen.add(name);
   }
@@ -73,19 +77,31 @@ export function encodeCommand(ctx: Context): CommandModule<object, EncodeArgs> {
         .option('schema', { type: 'string', describe: 'JSON Schema for custom verifiers' })
         .example('$0 encode notation policy.json', 'Print the base64 of policy.json')
         .example('$0 encode digestion digests.json --format toml --enable', 'Print a user-data snippet')
-        .example('$0 encode notation=a.json digestion=b.json --format toml', 'Several verifiers in one document')
-        .example('cat p.json | $0 encode my-verifier - --format apiclient', 'A ready apiclient command') as unknown as Argv<EncodeArgs>,
+        .example(
+          '$0 encode notation=a.json digestion=b.json --format toml',
+          'Several verifiers in one document',
+        )
+        .example(
+          'cat p.json | $0 encode my-verifier - --format apiclient',
+          'A ready apiclient command',
+        ) as unknown as Argv<EncodeArgs>,
     handler: async (args) => {
       const pairs = parseTargets(args.targets);
       if (args.format === 'base64' && pairs.length > 1)
-        throw new UsageError('--format base64 prints one policy; use --format toml, json or apiclient for several');
+        throw new UsageError(
+          '--format base64 prints one policy; use --format toml, json or apiclient for several',
+        );
       if (args.format === 'base64' && args.enable)
         throw new UsageError('--enable needs --format toml, json or apiclient');
       const schema = args.schema !== undefined ? await loadSchema(ctx.io, args.schema) : undefined;
       const plugins = new Map<string, string>();
       for (const [name, path] of pairs) {
         const raw = await readInput(ctx.io, path);
-        const prepared = await preparePolicy(ctx.io, raw, path, name, { minify: args.minify, force: args.force, schema });
+        const prepared = await preparePolicy(ctx.io, raw, path, name, {
+          minify: args.minify,
+          force: args.force,
+          schema,
+        });
         plugins.set(name, encodeBase64(prepared.bytes));
       }
       const render = { plugins, ...(args.enable ? { enabled: true } : {}) };

@@ -29,7 +29,10 @@ export function decodePlugins(plugins: Record<string, unknown>): Record<string, 
     }
     const bytes = decodeBase64(tp);
     const parsed = parseJson(bytes, { maxDepth: 10000, allowTrailing: false });
-    out[name] = { ...(value as object), trustpolicy: parsed.ok ? JSON.parse(new TextDecoder().decode(bytes)) : tp };
+    out[name] = {
+      ...(value as object),
+      trustpolicy: parsed.ok ? JSON.parse(new TextDecoder().decode(bytes)) : tp,
+    };
   }
   return out;
 }
@@ -40,7 +43,10 @@ export function getCommand(ctx: Context): CommandModule<object, GetArgs> {
     describe: 'Show the image-verifier settings, or print one verifier’s policy',
     builder: (y: Argv) =>
       y
-        .positional('verifier', { type: 'string', describe: 'print only this verifier’s decoded policy bytes' })
+        .positional('verifier', {
+          type: 'string',
+          describe: 'print only this verifier’s decoded policy bytes',
+        })
         .option('raw', {
           type: 'boolean',
           default: false,
@@ -65,7 +71,11 @@ export function getCommand(ctx: Context): CommandModule<object, GetArgs> {
           );
         }
         const problem = checkStrictBase64(tp);
-        if (problem) throw new CivError('E_INVALID_BASE64', `the stored ${args.verifier} trust policy is not valid base64: ${problem.message}`);
+        if (problem)
+          throw new CivError(
+            'E_INVALID_BASE64',
+            `the stored ${args.verifier} trust policy is not valid base64: ${problem.message}`,
+          );
         ctx.io.stdout.write(decodeBase64(tp));
         return;
       }
@@ -75,7 +85,10 @@ export function getCommand(ctx: Context): CommandModule<object, GetArgs> {
       }
       // Keys are sorted as apiclient prints them; each decoded policy keeps its own key order.
       const sorted = sortKeysDeep(plugins) as Record<string, unknown>;
-      const decoded = Object.keys(model).length === 0 ? {} : { settings: { 'image-verifier-plugins': decodePlugins(sorted) } };
+      const decoded =
+        Object.keys(model).length === 0
+          ? {}
+          : { settings: { 'image-verifier-plugins': decodePlugins(sorted) } };
       ctx.io.stdout.write(JSON.stringify(decoded, null, 2) + '\n');
     },
   };

@@ -7,7 +7,14 @@ import { parseJson } from '../policy/json.ts';
 import { detectVerifier, type LintResult, lintPolicy, type SchemaValidator } from '../policy/lint.ts';
 import { IDENTIFIER_RULE, isValidVerifierName, verifierKind } from '../policy/names.ts';
 import type { FileDiagnostic } from '../policy/userdata.ts';
-import { type LintFormat, type ReportEntry, reportGithub, reportJson, reportSarif, reportText } from '../output/lint-report.ts';
+import {
+  type LintFormat,
+  type ReportEntry,
+  reportGithub,
+  reportJson,
+  reportSarif,
+  reportText,
+} from '../output/lint-report.ts';
 import { textStyleFor } from '../output/style.ts';
 import { loadSchema } from './schema.ts';
 
@@ -27,7 +34,10 @@ function classify(path: string, bytes: Uint8Array): InputKind {
   const parsed = parseJson(bytes, { maxDepth: 10000, allowTrailing: true });
   if (parsed.ok) {
     const root = parsed.node;
-    if (root.kind === 'object' && root.members.some((m) => m.key === 'settings' || m.key === 'image-verifier-plugins'))
+    if (
+      root.kind === 'object' &&
+      root.members.some((m) => m.key === 'settings' || m.key === 'image-verifier-plugins')
+    )
       return 'settings';
     return 'policy';
   }
@@ -42,12 +52,23 @@ function fileEntry(file: string, result: LintResult, plugin?: string): ReportEnt
     ...result,
     file,
     ...(plugin !== undefined ? { plugin } : {}),
-    diagnostics: result.diagnostics.map((d) => ({ ...d, location: plugin !== undefined ? 'decoded-policy' : 'file' })),
+    diagnostics: result.diagnostics.map((d) => ({
+      ...d,
+      location: plugin !== undefined ? 'decoded-policy' : 'file',
+    })),
   };
 }
 
 function toReportDiagnostic(d: FileDiagnostic) {
-  return { rule: d.rule, severity: d.severity, message: d.message, pointer: '', line: d.line, column: d.column, location: 'file' as const };
+  return {
+    rule: d.rule,
+    severity: d.severity,
+    message: d.message,
+    pointer: '',
+    line: d.line,
+    column: d.column,
+    location: 'file' as const,
+  };
 }
 
 async function lintSettingsFile(
@@ -71,7 +92,15 @@ async function lintSettingsFile(
         upstreamMessage: err.message,
         effect: 'rejects-all',
         diagnostics: [
-          { rule: 'userdata/invalid', severity: 'error', message: `not a valid user-data file: ${err.message}`, pointer: '', line: 1, column: 1, location: 'file' },
+          {
+            rule: 'userdata/invalid',
+            severity: 'error',
+            message: `not a valid user-data file: ${err.message}`,
+            pointer: '',
+            line: 1,
+            column: 1,
+            location: 'file',
+          },
         ],
       },
     ];
@@ -88,10 +117,26 @@ async function lintSettingsFile(
     const plugin = parsed.plugins.find((p) => p.name === name);
     const ownProblems = parsed.diagnostics.filter((d) => d.plugin === name);
     let entry: ReportEntry;
-    if (plugin?.trustpolicy !== undefined && plugin.base64Valid && ownProblems.every((d) => d.severity !== 'error')) {
-      entry = fileEntry(file, lintPolicy({ bytes: decodeBase64(plugin.trustpolicy), verifier: kind, schema }), name);
+    if (
+      plugin?.trustpolicy !== undefined &&
+      plugin.base64Valid &&
+      ownProblems.every((d) => d.severity !== 'error')
+    ) {
+      entry = fileEntry(
+        file,
+        lintPolicy({ bytes: decodeBase64(plugin.trustpolicy), verifier: kind, schema }),
+        name,
+      );
     } else if (plugin && plugin.trustpolicy === undefined && ownProblems.length === 0) {
-      entry = { file, plugin: name, verifier: kind, valid: true, upstreamMessage: null, effect: 'allows-all', diagnostics: [] };
+      entry = {
+        file,
+        plugin: name,
+        verifier: kind,
+        valid: true,
+        upstreamMessage: null,
+        effect: 'allows-all',
+        diagnostics: [],
+      };
     } else {
       const first = ownProblems.find((d) => d.severity === 'error');
       entry = {
@@ -110,7 +155,14 @@ async function lintSettingsFile(
   }
   const general = parsed.diagnostics.filter((d) => d.plugin === undefined).map(toReportDiagnostic);
   if (entries.length === 0) {
-    entries.push({ file, verifier: 'custom', valid: true, upstreamMessage: null, effect: 'allows-all', diagnostics: general });
+    entries.push({
+      file,
+      verifier: 'custom',
+      valid: true,
+      upstreamMessage: null,
+      effect: 'allows-all',
+      diagnostics: general,
+    });
   } else entries[0]!.diagnostics.unshift(...general);
   return entries;
 }
@@ -134,17 +186,27 @@ export function lintCommand(ctx: Context): CommandModule<object, LintArgs> {
           default: 'text' as LintFormat,
           describe: 'Output format',
         })
-        .option('schema', { type: 'string', describe: 'JSON Schema (draft-07 or 2020-12) for custom verifiers' })
+        .option('schema', {
+          type: 'string',
+          describe: 'JSON Schema (draft-07 or 2020-12) for custom verifiers',
+        })
         .option('strict', { type: 'boolean', default: false, describe: 'Fail on warnings too' })
         .example('$0 lint trustpolicy.json', 'Lint one policy')
         .example('$0 lint user-data.toml --format github', 'Lint user-data in a GitHub workflow')
-        .example('$0 lint my.json --verifier my-verifier --schema my-schema.json', 'A custom verifier with a schema')
-        .example('$0 lint *.json --format sarif > civctl.sarif', 'SARIF for code scanning') as unknown as Argv<LintArgs>,
+        .example(
+          '$0 lint my.json --verifier my-verifier --schema my-schema.json',
+          'A custom verifier with a schema',
+        )
+        .example(
+          '$0 lint *.json --format sarif > civctl.sarif',
+          'SARIF for code scanning',
+        ) as unknown as Argv<LintArgs>,
     handler: async (args) => {
       if (args.verifier !== undefined && !isValidVerifierName(args.verifier))
         throw new UsageError(`invalid verifier name '${args.verifier}': ${IDENTIFIER_RULE}`);
       const files = args.files.length > 0 ? args.files : [STDIN_ARG];
-      if (files.filter((f) => isStdin(f)).length > 1) throw new UsageError('standard input (-) can be read only once');
+      if (files.filter((f) => isStdin(f)).length > 1)
+        throw new UsageError('standard input (-) can be read only once');
       const schema = args.schema !== undefined ? await loadSchema(ctx.io, args.schema) : undefined;
       const entries: ReportEntry[] = [];
       for (const file of files) {
@@ -171,8 +233,9 @@ export function lintCommand(ctx: Context): CommandModule<object, LintArgs> {
       const warnings = all.filter((d) => d.severity === 'warning').length;
       if (errors > 0) throw new LintFailedError(`lint found ${errors} ${errors === 1 ? 'error' : 'errors'}`);
       if (args.strict && warnings > 0)
-        throw new LintFailedError(`lint found ${warnings} ${warnings === 1 ? 'warning' : 'warnings'} (--strict)`);
+        throw new LintFailedError(
+          `lint found ${warnings} ${warnings === 1 ? 'warning' : 'warnings'} (--strict)`,
+        );
     },
   };
 }
-

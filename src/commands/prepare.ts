@@ -15,7 +15,10 @@ export function assertApiAccepts(bytes: Uint8Array, path: string | undefined): v
   if (bytes.length === 0)
     throw new CivError('E_INPUT_EMPTY', `${source} is empty; a trust policy must be a JSON document`);
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
-    throw new CivError('E_BOM', `${source} starts with a UTF-8 byte-order mark, which the API rejects; save it without a BOM`);
+    throw new CivError(
+      'E_BOM',
+      `${source} starts with a UTF-8 byte-order mark, which the API rejects; save it without a BOM`,
+    );
   const bad = firstInvalidUtf8(bytes);
   if (bad >= 0)
     throw new CivError(
@@ -26,8 +29,14 @@ export function assertApiAccepts(bytes: Uint8Array, path: string | undefined): v
   if (error === undefined) return;
   if (error.startsWith('recursion limit exceeded'))
     throw new CivError('E_INVALID_JSON', `${source} nests JSON deeper than the API accepts (128 levels)`);
-  if (/^EOF while parsing a value at line \d+ column \d+$/.test(error) && new TextDecoder().decode(bytes).trim() === '')
-    throw new CivError('E_INPUT_EMPTY', `${source} contains only white space; a trust policy must be a JSON document`);
+  if (
+    /^EOF while parsing a value at line \d+ column \d+$/.test(error) &&
+    new TextDecoder().decode(bytes).trim() === ''
+  )
+    throw new CivError(
+      'E_INPUT_EMPTY',
+      `${source} contains only white space; a trust policy must be a JSON document`,
+    );
   throw new CivError('E_INVALID_JSON', `${source} is not valid JSON, so the API would reject it: ${error}`);
 }
 

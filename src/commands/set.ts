@@ -30,12 +30,23 @@ export function setCommand(ctx: Context): CommandModule<object, SetArgs> {
         .positional('verifier', { type: 'string', describe: 'notation, digestion or a custom verifier name' })
         .positional('file', { type: 'string', describe: 'policy JSON file, or - for standard input' })
         .option('enable', { type: 'boolean', default: false, describe: 'also set enabled = true' })
-        .option('dry-run', { type: 'boolean', default: false, describe: 'print the request body; send nothing' })
-        .option('force', { type: 'boolean', default: false, describe: 'set the policy even when lint finds errors' })
+        .option('dry-run', {
+          type: 'boolean',
+          default: false,
+          describe: 'print the request body; send nothing',
+        })
+        .option('force', {
+          type: 'boolean',
+          default: false,
+          describe: 'set the policy even when lint finds errors',
+        })
         .option('minify', { type: 'boolean', default: false, describe: 'compact the JSON before encoding' })
         .option('schema', { type: 'string', describe: 'JSON Schema for custom verifiers' })
         .example('$0 set digestion digests.json --enable', 'Allow only the listed digests')
-        .example('$0 set notation policy.json --dry-run', 'Show the PATCH body without sending it') as unknown as Argv<SetArgs>,
+        .example(
+          '$0 set notation policy.json --dry-run',
+          'Show the PATCH body without sending it',
+        ) as unknown as Argv<SetArgs>,
     handler: async (args) => {
       if (!isValidVerifierName(args.verifier))
         throw new UsageError(`invalid verifier name '${args.verifier}': ${IDENTIFIER_RULE}`);
@@ -66,7 +77,9 @@ export function setCommand(ctx: Context): CommandModule<object, SetArgs> {
         const live = api.pluginsOf(await api.getImageVerifierModel(client));
         const current = live[args.verifier];
         const currentPolicy =
-          typeof current === 'object' && current !== null ? (current as Record<string, unknown>)['trustpolicy'] : undefined;
+          typeof current === 'object' && current !== null
+            ? (current as Record<string, unknown>)['trustpolicy']
+            : undefined;
         const policyChanged = currentPolicy !== base64;
         const enableChanged = args.enable && live['enabled'] !== true;
         if (!policyChanged && !enableChanged) {
@@ -79,12 +92,19 @@ export function setCommand(ctx: Context): CommandModule<object, SetArgs> {
           plugins: policyChanged ? new Map([[args.verifier, base64]]) : new Map(),
           ...(enableChanged ? { enabled: true } : {}),
         });
-        const restarts = enableChanged ? await affectedServices(client, ['settings.image-verifier-plugins.enabled']) : undefined;
+        const restarts = enableChanged
+          ? await affectedServices(client, ['settings.image-verifier-plugins.enabled'])
+          : undefined;
         const committed = await writeSettings(client, body, os);
-        ctx.io.stderr.write(`civctl: committed ${committed.length > 0 ? committed.join(', ') : 'the change'}\n`);
-        if (restarts && restarts.length > 0) ctx.io.stderr.write(`civctl: restarting: ${restarts.join(', ')}\n`);
+        ctx.io.stderr.write(
+          `civctl: committed ${committed.length > 0 ? committed.join(', ') : 'the change'}\n`,
+        );
+        if (restarts && restarts.length > 0)
+          ctx.io.stderr.write(`civctl: restarting: ${restarts.join(', ')}\n`);
         if (!args.enable && live['enabled'] !== true)
-          ctx.io.stderr.write('civctl: note: image verification is not enabled; run civctl enable to enforce policies\n');
+          ctx.io.stderr.write(
+            'civctl: note: image verification is not enabled; run civctl enable to enforce policies\n',
+          );
         ctx.io.stderr.write(`civctl: on the node this policy is: ${prepared.lint.effect}\n`);
       });
     },

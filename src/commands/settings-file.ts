@@ -8,10 +8,16 @@ export async function readSettingsFile(io: Io, path: string): Promise<SettingsFi
   const bytes = await readInput(io, path);
   const { parseSettingsFile, SettingsFileError } = await import('../policy/userdata.ts');
   try {
-    return parseSettingsFile(bytes, path.endsWith('.json') ? 'json' : path.endsWith('.toml') ? 'toml' : undefined);
+    return parseSettingsFile(
+      bytes,
+      path.endsWith('.json') ? 'json' : path.endsWith('.toml') ? 'toml' : undefined,
+    );
   } catch (err) {
     if (err instanceof SettingsFileError)
-      throw new CivError('E_INVALID_USERDATA', `'${path}' is not a user-data or settings file: ${err.message}`);
+      throw new CivError(
+        'E_INVALID_USERDATA',
+        `'${path}' is not a user-data or settings file: ${err.message}`,
+      );
     throw err;
   }
 }

@@ -18,7 +18,12 @@ export function statusCommand(ctx: Context): CommandModule<object, StatusArgs> {
     describe: 'Show the OS, whether verification is enabled, and what each policy does',
     builder: (y: Argv) =>
       y
-        .option('output', { alias: 'o', choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format' })
+        .option('output', {
+          alias: 'o',
+          choices: ['text', 'json'] as const,
+          default: 'text' as const,
+          describe: 'Output format',
+        })
         .example('$0 status', 'A summary for people')
         .example('$0 status -o json', 'The same for scripts') as unknown as Argv<StatusArgs>,
     handler: async (args) => {
@@ -32,11 +37,27 @@ export function statusCommand(ctx: Context): CommandModule<object, StatusArgs> {
           if (name === 'enabled' || typeof value !== 'object' || value === null) continue;
           const tp = (value as Record<string, unknown>)['trustpolicy'];
           if (typeof tp !== 'string') {
-            verifiers.push({ name, kind: verifierKind(name), configured: false, effect: 'allows-all', bytes: 0, warnings: [], errors: [] });
+            verifiers.push({
+              name,
+              kind: verifierKind(name),
+              configured: false,
+              effect: 'allows-all',
+              bytes: 0,
+              warnings: [],
+              errors: [],
+            });
             continue;
           }
           if (checkStrictBase64(tp)) {
-            verifiers.push({ name, kind: verifierKind(name), configured: true, effect: 'rejects-all', bytes: tp.length, warnings: [], errors: ['stored value is not valid base64'] });
+            verifiers.push({
+              name,
+              kind: verifierKind(name),
+              configured: true,
+              effect: 'rejects-all',
+              bytes: tp.length,
+              warnings: [],
+              errors: ['stored value is not valid base64'],
+            });
             continue;
           }
           const bytes = decodeBase64(tp);
@@ -55,16 +76,26 @@ export function statusCommand(ctx: Context): CommandModule<object, StatusArgs> {
         }
         const warnings: string[] = [];
         const model = os ? variantModel(os) : 'unknown';
-        if (model === 'unsupported') warnings.push(`${describeOs(os!)} has no image verification settings; they exist on ${SUPPORTED_VARIANTS_TEXT}`);
-        if (model === 'legacy') warnings.push(`${describeOs(os!)} uses the legacy model: only the notation verifier exists`);
+        if (model === 'unsupported')
+          warnings.push(
+            `${describeOs(os!)} has no image verification settings; they exist on ${SUPPORTED_VARIANTS_TEXT}`,
+          );
+        if (model === 'legacy')
+          warnings.push(`${describeOs(os!)} uses the legacy model: only the notation verifier exists`);
         const configured = verifiers.filter((v) => v.configured);
-        if (!enabled && configured.length > 0) warnings.push('trust policies are configured but verification is disabled: no image is verified (civctl enable)');
-        if (enabled && configured.length === 0) warnings.push('verification is enabled but no trust policy is configured: every image is allowed');
+        if (!enabled && configured.length > 0)
+          warnings.push(
+            'trust policies are configured but verification is disabled: no image is verified (civctl enable)',
+          );
+        if (enabled && configured.length === 0)
+          warnings.push('verification is enabled but no trust policy is configured: every image is allowed');
         for (const v of configured)
-          if (enabled && v.effect === 'rejects-all') warnings.push(`the ${v.name} policy rejects every image pull`);
+          if (enabled && v.effect === 'rejects-all')
+            warnings.push(`the ${v.name} policy rejects every image pull`);
         return {
           os: os ?? null,
-          supported: model === 'extensible' || model === 'legacy' ? true : model === 'unsupported' ? false : null,
+          supported:
+            model === 'extensible' || model === 'legacy' ? true : model === 'unsupported' ? false : null,
           legacy: model === 'legacy',
           enabled,
           verifiers,

@@ -18,11 +18,20 @@ export function toggleCommand(ctx: Context, enable: boolean): CommandModule<obje
   const name = enable ? 'enable' : 'disable';
   return {
     command: name,
-    describe: enable ? 'Turn image verification on (containerd restarts)' : 'Turn image verification off (containerd restarts)',
+    describe: enable
+      ? 'Turn image verification on (containerd restarts)'
+      : 'Turn image verification off (containerd restarts)',
     builder: (y: Argv) =>
       y
-        .option('dry-run', { type: 'boolean', default: false, describe: 'print the request body; send nothing' })
-        .example(`$0 ${name}`, enable ? 'Start verifying image pulls' : 'Stop verifying image pulls') as unknown as Argv<ToggleArgs>,
+        .option('dry-run', {
+          type: 'boolean',
+          default: false,
+          describe: 'print the request body; send nothing',
+        })
+        .example(
+          `$0 ${name}`,
+          enable ? 'Start verifying image pulls' : 'Stop verifying image pulls',
+        ) as unknown as Argv<ToggleArgs>,
     handler: async (args) => {
       const body = JSON.stringify({ 'image-verifier-plugins': { enabled: enable } });
       if (args.dryRun) {
@@ -37,15 +46,22 @@ export function toggleCommand(ctx: Context, enable: boolean): CommandModule<obje
         const plugins = api.pluginsOf(await api.getImageVerifierModel(client));
         const current = plugins['enabled'] === true;
         if (current === enable) {
-          ctx.io.stderr.write(`civctl: image verification is already ${enable ? 'enabled' : 'disabled'}; nothing sent\n`);
+          ctx.io.stderr.write(
+            `civctl: image verification is already ${enable ? 'enabled' : 'disabled'}; nothing sent\n`,
+          );
           return;
         }
         const restarts = await affectedServices(client, ['settings.image-verifier-plugins.enabled']);
         const committed = await writeSettings(client, body, os);
-        ctx.io.stderr.write(`civctl: image verification ${enable ? 'enabled' : 'disabled'} (committed ${committed.join(', ') || 'the change'})\n`);
-        if (restarts && restarts.length > 0) ctx.io.stderr.write(`civctl: restarting: ${restarts.join(', ')}\n`);
+        ctx.io.stderr.write(
+          `civctl: image verification ${enable ? 'enabled' : 'disabled'} (committed ${committed.join(', ') || 'the change'})\n`,
+        );
+        if (restarts && restarts.length > 0)
+          ctx.io.stderr.write(`civctl: restarting: ${restarts.join(', ')}\n`);
         if (enable && !hasPolicies(plugins))
-          ctx.io.stderr.write('civctl: warning: no trust policy is configured, so nothing is verified yet; add one with civctl set\n');
+          ctx.io.stderr.write(
+            'civctl: warning: no trust policy is configured, so nothing is verified yet; add one with civctl set\n',
+          );
       });
     },
   };

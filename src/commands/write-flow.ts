@@ -52,7 +52,11 @@ export async function tryGetOs(client: ApiClient): Promise<OsInfo | undefined> {
 }
 
 /** PATCH + commit_and_apply in a private transaction, deleting it on failure. */
-export async function writeSettings(client: ApiClient, body: string, os: OsInfo | undefined): Promise<string[]> {
+export async function writeSettings(
+  client: ApiClient,
+  body: string,
+  os: OsInfo | undefined,
+): Promise<string[]> {
   const api = await loadSettingsApi();
   try {
     return await api.applyInTransaction(client, body);

@@ -81,13 +81,20 @@ export function reportText(entries: ReportEntry[], style: TextStyle): string {
           ? `${label} (decoded policy):${d.line}:${d.column}`
           : `${terminalSafe(e.file)}:${d.line}:${d.column}`;
       const sev =
-        d.severity === 'error' ? style.red('error') : d.severity === 'warning' ? style.yellow('warning') : style.cyan('info');
+        d.severity === 'error'
+          ? style.red('error')
+          : d.severity === 'warning'
+            ? style.yellow('warning')
+            : style.cyan('info');
       if (d.severity === 'error') errors++;
       else if (d.severity === 'warning') warnings++;
       lines.push(`${style.bold(where)}: ${sev}: ${terminalSafe(d.message)} ${style.dim(`[${d.rule}]`)}`);
     }
-    const effectColor = e.effect === 'enforced' ? style.green : e.effect === 'allows-all' ? style.yellow : style.red;
-    lines.push(`${label}: ${e.verifier} policy, ${e.valid ? 'valid' : 'invalid'}; on the node: ${effectColor(EFFECT_TEXT[e.effect])}`);
+    const effectColor =
+      e.effect === 'enforced' ? style.green : e.effect === 'allows-all' ? style.yellow : style.red;
+    lines.push(
+      `${label}: ${e.verifier} policy, ${e.valid ? 'valid' : 'invalid'}; on the node: ${effectColor(EFFECT_TEXT[e.effect])}`,
+    );
   }
   lines.push(
     `${entries.length} ${entries.length === 1 ? 'policy' : 'policies'} checked: ${errors} ${errors === 1 ? 'error' : 'errors'}, ${warnings} ${warnings === 1 ? 'warning' : 'warnings'}`,
@@ -111,10 +118,13 @@ export function reportGithub(entries: ReportEntry[]): string {
         d.location === 'decoded-policy'
           ? `file=${escapeGithubProperty(e.file)},title=${escapeGithubProperty(d.rule)}`
           : `file=${escapeGithubProperty(e.file)},line=${d.line},col=${d.column},title=${escapeGithubProperty(d.rule)}`;
-      const prefix = d.location === 'decoded-policy' ? `[${e.plugin}] decoded policy ${d.line}:${d.column}: ` : '';
+      const prefix =
+        d.location === 'decoded-policy' ? `[${e.plugin}] decoded policy ${d.line}:${d.column}: ` : '';
       lines.push(`::${level} ${props}::${escapeGithubData(terminalSafe(prefix + d.message))}`);
     }
-    lines.push(`::notice file=${escapeGithubProperty(e.file)},title=effect::${escapeGithubData(terminalSafe(`${entryLabel(e)}: ${EFFECT_TEXT[e.effect]}`))}`);
+    lines.push(
+      `::notice file=${escapeGithubProperty(e.file)},title=effect::${escapeGithubData(terminalSafe(`${entryLabel(e)}: ${EFFECT_TEXT[e.effect]}`))}`,
+    );
   }
   return lines.length > 0 ? lines.join('\n') + '\n' : '';
 }
@@ -129,7 +139,11 @@ export function reportSarif(entries: ReportEntry[]): string {
         ruleId: d.rule,
         ruleIndex: ruleIds.indexOf(d.rule),
         level: d.severity === 'info' ? 'note' : d.severity,
-        message: { text: decoded ? `[${e.plugin}] decoded policy line ${d.line} column ${d.column}: ${d.message}` : d.message },
+        message: {
+          text: decoded
+            ? `[${e.plugin}] decoded policy line ${d.line} column ${d.column}: ${d.message}`
+            : d.message,
+        },
         locations: [
           {
             physicalLocation: {

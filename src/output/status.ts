@@ -30,7 +30,9 @@ export function statusJson(report: StatusReport): string {
 export function statusText(report: StatusReport): string {
   const lines: string[] = [];
   const os = report.os;
-  lines.push(`OS:           ${os ? terminalSafe(os.pretty_name ?? `${os.variant_id ?? '?'} ${os.version_id ?? ''}`) : 'unknown'}`);
+  lines.push(
+    `OS:           ${os ? terminalSafe(os.pretty_name ?? `${os.variant_id ?? '?'} ${os.version_id ?? ''}`) : 'unknown'}`,
+  );
   lines.push(`Verification: ${report.enabled ? 'enabled' : 'disabled'}`);
   if (report.verifiers.length === 0) lines.push('Verifiers:    none configured');
   else {
@@ -42,7 +44,9 @@ export function statusText(report: StatusReport): string {
           : v.statements !== undefined
             ? `${v.statements} ${v.statements === 1 ? 'statement' : 'statements'}`
             : `${v.bytes} bytes`;
-      lines.push(`  ${terminalSafe(v.name).padEnd(12)} ${v.kind.padEnd(9)} ${v.configured ? v.effect.padEnd(11) : 'no policy  '} ${v.configured ? size : ''}`.trimEnd());
+      lines.push(
+        `  ${terminalSafe(v.name).padEnd(12)} ${v.kind.padEnd(9)} ${v.configured ? v.effect.padEnd(11) : 'no policy  '} ${v.configured ? size : ''}`.trimEnd(),
+      );
       for (const e of v.errors) lines.push(`    error: ${terminalSafe(e)}`);
       for (const w of v.warnings) lines.push(`    warning: ${terminalSafe(w)}`);
     }

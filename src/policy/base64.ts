@@ -21,7 +21,8 @@ export function checkStrictBase64(s: string): Base64Problem | undefined {
     const ch = s[i]!;
     if (ch === '=' || ALPHABET.includes(ch)) continue;
     let hint = '';
-    if (ch === '-' || ch === '_') hint = ' (URL-safe base64 is not accepted; use the standard alphabet with + and /)';
+    if (ch === '-' || ch === '_')
+      hint = ' (URL-safe base64 is not accepted; use the standard alphabet with + and /)';
     else if (/\s/.test(ch)) hint = ' (whitespace and line breaks are not accepted)';
     return { offset: i, message: `invalid character ${describe(ch)} at offset ${i}${hint}` };
   }
@@ -41,7 +42,10 @@ export function checkStrictBase64(s: string): Base64Problem | undefined {
     const value = ALPHABET.indexOf(s[lastIndex]!);
     const unusedBits = pads === 2 ? 0x0f : 0x03;
     if ((value & unusedBits) !== 0)
-      return { offset: lastIndex, message: `non-canonical last symbol ${describe(s[lastIndex]!)} at offset ${lastIndex}` };
+      return {
+        offset: lastIndex,
+        message: `non-canonical last symbol ${describe(s[lastIndex]!)} at offset ${lastIndex}`,
+      };
   }
   return undefined;
 }

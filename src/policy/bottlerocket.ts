@@ -40,7 +40,8 @@ export function notationWrapperCheck(bytes: Uint8Array, text: string): WrapperOu
   const parsed = serdeFromStr(bytes, NOTATION_WRAPPER);
   if (!parsed.ok) return { kind: 'reject', message: `invalid trust policy JSON: ${parsed.message}` };
   const value = parsed.value as { version: string; trustPolicies: unknown[] };
-  if (value.version !== '1.0') return { kind: 'reject', message: `unsupported policy version ${value.version}` };
+  if (value.version !== '1.0')
+    return { kind: 'reject', message: `unsupported policy version ${value.version}` };
   if (value.trustPolicies.length === 0) return { kind: 'skip', reason: 'empty-list' };
   return { kind: 'proceed', statementCount: value.trustPolicies.length };
 }
@@ -56,7 +57,8 @@ export function loadDigestionPolicy(bytes: Uint8Array, text: string): DigestionO
   const parsed = serdeFromStr(bytes, DIGESTION);
   if (!parsed.ok) return { kind: 'reject', message: `invalid trust policy JSON: ${parsed.message}` };
   const value = parsed.value as { version: string; trustedDigests: string[] };
-  if (value.version !== '1.0') return { kind: 'reject', message: `unsupported policy version ${value.version}` };
+  if (value.version !== '1.0')
+    return { kind: 'reject', message: `unsupported policy version ${value.version}` };
   if (value.trustedDigests.length === 0) return { kind: 'skip', reason: 'empty-list' };
   return { kind: 'load', digests: value.trustedDigests };
 }

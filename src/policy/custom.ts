@@ -5,7 +5,9 @@ import type { SchemaValidator } from './lint.ts';
 
 export function compileSchema(schema: unknown): SchemaValidator {
   const draft =
-    typeof schema === 'object' && schema !== null ? String((schema as Record<string, unknown>)['$schema'] ?? '') : '';
+    typeof schema === 'object' && schema !== null
+      ? String((schema as Record<string, unknown>)['$schema'] ?? '')
+      : '';
   const options = { allErrors: true, strict: false } as const;
   const ajv = draft.includes('2020-12') ? new Ajv2020(options) : new Ajv(options);
   const validate = ajv.compile(schema as object);

@@ -59,9 +59,11 @@ function decodeString(str: string): string {
     if (xx.length !== 2)
       throw new DnError('failed to decode escaped character: invalid byte: ' + s[i + 1]! + s[i + 2]!);
     const hi = hexVal(String.fromCharCode(xx[0]!));
-    if (hi < 0) throw new DnError('failed to decode escaped character: encoding/hex: invalid byte: ' + goHashU(xx[0]!));
+    if (hi < 0)
+      throw new DnError('failed to decode escaped character: encoding/hex: invalid byte: ' + goHashU(xx[0]!));
     const lo = hexVal(String.fromCharCode(xx[1]!));
-    if (lo < 0) throw new DnError('failed to decode escaped character: encoding/hex: invalid byte: ' + goHashU(xx[1]!));
+    if (lo < 0)
+      throw new DnError('failed to decode escaped character: encoding/hex: invalid byte: ' + goHashU(xx[1]!));
     bytes.push(hi * 16 + lo);
     i += 2;
   }

@@ -36,7 +36,8 @@ export function goQuote(s: string): string {
     }
     if (cp === 0x20 || (cp > 0x20 && cp < 0x7f)) out += ch;
     else if (cp < 0x20 || cp === 0x7f) out += '\\x' + cp.toString(16).padStart(2, '0');
-    else if (cp >= 0xd800 && cp <= 0xdfff) out += '\uFFFD'; // Go has no lone surrogates
+    else if (cp >= 0xd800 && cp <= 0xdfff)
+      out += '\uFFFD'; // Go has no lone surrogates
     else if (printable.test(ch)) out += ch;
     else if (cp < 0x10000) out += '\\u' + cp.toString(16).padStart(4, '0');
     else out += '\\U' + cp.toString(16).padStart(8, '0');

@@ -44,7 +44,12 @@ function describeByte(bytes: Uint8Array, i: number): string {
 }
 
 type Frame =
-  | { kind: 'object'; start: number; members: JsonMember[]; pendingKey?: { value: string; start: number; end: number } }
+  | {
+      kind: 'object';
+      start: number;
+      members: JsonMember[];
+      pendingKey?: { value: string; start: number; end: number };
+    }
   | { kind: 'array'; start: number; items: JsonNode[] };
 
 class Fail {
@@ -408,12 +413,18 @@ export function prettyJson(node: JsonNode, indent = '  ', level = 0): string {
       if (node.members.length === 0) return '{}';
       return (
         '{\n' +
-        node.members.map((m) => `${pad}${JSON.stringify(m.key)}: ${prettyJson(m.value, indent, level + 1)}`).join(',\n') +
+        node.members
+          .map((m) => `${pad}${JSON.stringify(m.key)}: ${prettyJson(m.value, indent, level + 1)}`)
+          .join(',\n') +
         `\n${close}}`
       );
     case 'array':
       if (node.items.length === 0) return '[]';
-      return '[\n' + node.items.map((item) => pad + prettyJson(item, indent, level + 1)).join(',\n') + `\n${close}]`;
+      return (
+        '[\n' +
+        node.items.map((item) => pad + prettyJson(item, indent, level + 1)).join(',\n') +
+        `\n${close}]`
+      );
     case 'string':
       return JSON.stringify(node.value);
     case 'number':

@@ -122,7 +122,12 @@ export class PositionIndex {
 export class DiagnosticList {
   readonly items: Diagnostic[] = [];
   constructor(readonly positions: PositionIndex) {}
-  add(rule: string, severity: Severity, message: string, where: { pointer: string; line: number; column: number }) {
+  add(
+    rule: string,
+    severity: Severity,
+    message: string,
+    where: { pointer: string; line: number; column: number },
+  ) {
     this.items.push({ rule, severity, message, ...where });
   }
 }
@@ -166,7 +171,12 @@ function lintApiAcceptance(bytes: Uint8Array, diags: DiagnosticList): boolean {
   }
   const bad = firstInvalidUtf8(bytes);
   if (bad >= 0) {
-    diags.add('input/invalid-utf8', 'error', `the policy is not valid UTF-8 (byte ${bad}); save it as UTF-8`, pos.at(bad, ''));
+    diags.add(
+      'input/invalid-utf8',
+      'error',
+      `the policy is not valid UTF-8 (byte ${bad}); save it as UTF-8`,
+      pos.at(bad, ''),
+    );
     return false;
   }
   const apiError = apiJsonError(bytes);
@@ -190,15 +200,26 @@ function lintNotation(bytes: Uint8Array, text: string, diags: DiagnosticList): L
   let statements: number | undefined;
   if (!loaded.ok) {
     upstream = loaded.message;
-    diags.add('notation/malformed', 'error', loaded.message, loaded.offset !== undefined ? pos.at(loaded.offset) : pos.at(0, ''));
+    diags.add(
+      'notation/malformed',
+      'error',
+      loaded.message,
+      loaded.offset !== undefined ? pos.at(loaded.offset) : pos.at(0, ''),
+    );
   } else {
     statements = loaded.document.trustPolicies?.len ?? 0;
     const finding = validateNotationDocument(loaded.document);
     if (finding) {
       upstream = finding.message;
-      diags.add(notationRuleFor(finding.message), 'error', finding.message, pos.atNode(finding.node ?? loaded.root));
+      diags.add(
+        notationRuleFor(finding.message),
+        'error',
+        finding.message,
+        pos.atNode(finding.node ?? loaded.root),
+      );
     } else {
-      for (const w of notationWarnings(loaded.document)) diags.add(w.rule, 'warning', w.message, pos.atNode(w.node));
+      for (const w of notationWarnings(loaded.document))
+        diags.add(w.rule, 'warning', w.message, pos.atNode(w.node));
     }
   }
   const wrapper = notationWrapperCheck(bytes, text);
@@ -249,7 +270,13 @@ function lintDigestion(bytes: Uint8Array, text: string, diags: DiagnosticList): 
       line,
       offset !== undefined ? pos.at(offset) : pos.atNode(versionNode ?? pos.root),
     );
-    return { verifier: 'digestion', valid: false, upstreamMessage: line, effect: 'rejects-all', diagnostics: diags.items };
+    return {
+      verifier: 'digestion',
+      valid: false,
+      upstreamMessage: line,
+      effect: 'rejects-all',
+      diagnostics: diags.items,
+    };
   }
   if (outcome.kind === 'skip') {
     diags.add(
@@ -286,7 +313,13 @@ function lintDigestion(bytes: Uint8Array, text: string, diags: DiagnosticList): 
         `${JSON.stringify(digest)} can never match: containerd passes canonical digests (sha256: + 64 lowercase hex, or sha512: + 128)`,
         where,
       );
-    if (seen.has(digest)) diags.add('digestion/duplicate', 'warning', `${JSON.stringify(digest)} is listed more than once`, where);
+    if (seen.has(digest))
+      diags.add(
+        'digestion/duplicate',
+        'warning',
+        `${JSON.stringify(digest)} is listed more than once`,
+        where,
+      );
     seen.add(digest);
   });
   return {
@@ -299,7 +332,12 @@ function lintDigestion(bytes: Uint8Array, text: string, diags: DiagnosticList): 
   };
 }
 
-function lintCustom(bytes: Uint8Array, apiAccepts: boolean, schema: SchemaValidator | undefined, diags: DiagnosticList) {
+function lintCustom(
+  bytes: Uint8Array,
+  apiAccepts: boolean,
+  schema: SchemaValidator | undefined,
+  diags: DiagnosticList,
+) {
   const pos = diags.positions;
   let valid = apiAccepts;
   let upstream: string | null = apiAccepts ? null : (diags.items[0]?.message ?? 'not valid JSON');

@@ -12,7 +12,10 @@ export interface Advice {
 }
 
 /** The only trust stores Bottlerocket ships. */
-export const SHIPPED_TRUST_STORES = ['signingAuthority:aws-signer-ts', 'signingAuthority:aws-us-gov-signer-ts'];
+export const SHIPPED_TRUST_STORES = [
+  'signingAuthority:aws-signer-ts',
+  'signingAuthority:aws-us-gov-signer-ts',
+];
 
 /**
  * What the AWS Signer plugin keeps: an ARN (6 colon-separated parts, the resource may hold more)
@@ -49,7 +52,11 @@ export function notationWarnings(doc: NotationDocument): Advice[] {
     const seenStores = new Set<string>();
     stores.forEach((store, i) => {
       if (seenStores.has(store))
-        out.push({ rule: 'notation/duplicate-trust-store', message: `statement ${name} lists trust store ${JSON.stringify(store)} twice`, node: storeNodes[i] });
+        out.push({
+          rule: 'notation/duplicate-trust-store',
+          message: `statement ${name} lists trust store ${JSON.stringify(store)} twice`,
+          node: storeNodes[i],
+        });
       else if (!SHIPPED_TRUST_STORES.includes(store))
         out.push({
           rule: 'notation/unshipped-trust-store',
@@ -61,7 +68,11 @@ export function notationWarnings(doc: NotationDocument): Advice[] {
     const arns = identities.filter((id) => id.startsWith('arn:'));
     identities.forEach((id, i) => {
       if (PLACEHOLDER.test(id))
-        out.push({ rule: 'notation/placeholder', message: `trusted identity ${JSON.stringify(id)} still contains a placeholder`, node: identityNodes[i] });
+        out.push({
+          rule: 'notation/placeholder',
+          message: `trusted identity ${JSON.stringify(id)} still contains a placeholder`,
+          node: identityNodes[i],
+        });
       if (id.startsWith('arn:') && !isSignerProfileArn(id))
         out.push({
           rule: 'notation/signer-arn',

@@ -242,7 +242,10 @@ function verificationLevelError(st: NotationStatement): Invalid | undefined {
       st.nodes['signatureVerification'] ?? st.nodes['statement'],
     );
   if (!LEVELS.includes(st.level))
-    return new Invalid(prefix + `invalid signature verification level ${goQuote(st.level)}`, st.nodes['level']);
+    return new Invalid(
+      prefix + `invalid signature verification level ${goQuote(st.level)}`,
+      st.nodes['level'],
+    );
   if (!st.override || st.override.size === 0) return undefined;
   if (st.level === 'skip')
     return new Invalid(
@@ -265,9 +268,15 @@ function verificationLevelError(st: NotationStatement): Invalid | undefined {
         node,
       );
     if (key === 'integrity')
-      return new Invalid(prefix + `${goQuote(key)} verification can not be overridden in custom signature verification`, node);
+      return new Invalid(
+        prefix + `${goQuote(key)} verification can not be overridden in custom signature verification`,
+        node,
+      );
     if (key !== 'revocation' && value === 'skip')
-      return new Invalid(prefix + `${goQuote(key)} verification can not be skipped in custom signature verification`, node);
+      return new Invalid(
+        prefix + `${goQuote(key)} verification can not be skipped in custom signature verification`,
+        node,
+      );
   }
   return undefined;
 }
@@ -341,7 +350,10 @@ function validateIdentities(st: NotationStatement, q: string, identities: string
     if (identity === '*') return;
     const colon = identity.indexOf(':');
     if (colon < 0)
-      throw new Invalid(`trust policy statement ${q} has trusted identity ${goQuote(identity)} missing separator`, node);
+      throw new Invalid(
+        `trust policy statement ${q} has trusted identity ${goQuote(identity)} missing separator`,
+        node,
+      );
     if (identity.slice(0, colon) !== 'x509.subject') return;
     const value = identity.slice(colon + 1);
     if (value === '')
@@ -422,12 +434,21 @@ function validateScopes(statements: NotationStatement[]): void {
 export function validateNotationDocument(doc: NotationDocument): NotationFinding | undefined {
   try {
     if (doc.version === '')
-      throw new Invalid('trust policy document has empty version, version must be specified', doc.nodes['version']);
+      throw new Invalid(
+        'trust policy document has empty version, version must be specified',
+        doc.nodes['version'],
+      );
     if (doc.version !== '1.0')
-      throw new Invalid(`trust policy document uses unsupported version ${goQuote(doc.version)}`, doc.nodes['version']);
+      throw new Invalid(
+        `trust policy document uses unsupported version ${goQuote(doc.version)}`,
+        doc.nodes['version'],
+      );
     const statements = live(doc.trustPolicies);
     if (statements.length === 0)
-      throw new Invalid('trust policy document can not have zero trust policy statements', doc.nodes['trustPolicies']);
+      throw new Invalid(
+        'trust policy document can not have zero trust policy statements',
+        doc.nodes['trustPolicies'],
+      );
     const names = new Set<string>();
     for (const st of statements) {
       if (names.has(st.name))
@@ -438,7 +459,8 @@ export function validateNotationDocument(doc: NotationDocument): NotationFinding
       try {
         validateCore(st);
       } catch (err) {
-        if (err instanceof Invalid) throw new Invalid(`trust policy: ${err.message}`, err.node ?? st.nodes['statement']);
+        if (err instanceof Invalid)
+          throw new Invalid(`trust policy: ${err.message}`, err.node ?? st.nodes['statement']);
         throw err;
       }
       names.add(st.name);

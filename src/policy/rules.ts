@@ -17,7 +17,8 @@ export const RULES: Record<string, string> = {
   'notation/identity-overlap': 'Two x509.subject identities overlap.',
   'notation/registry-scope': 'A registry scope is not a fully qualified repository, or misuses "*".',
   'notation/duplicate-scope': 'A registry scope appears more than once.',
-  'notation/aws-signer-wildcard-identity': 'A signingAuthority store with the "*" identity: AWS Signer rejects it.',
+  'notation/aws-signer-wildcard-identity':
+    'A signingAuthority store with the "*" identity: AWS Signer rejects it.',
   'notation/unshipped-trust-store': 'A trust store that Bottlerocket does not ship.',
   'notation/duplicate-trust-store': 'A trust store listed twice in one statement.',
   'notation/placeholder': 'A trusted identity still holds a template placeholder.',

@@ -190,7 +190,13 @@ export class SerdeDeserializer {
       const c = this.slice[this.index]!;
       this.index++;
       const v =
-        c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 87 : c >= 0x41 && c <= 0x46 ? c - 55 : -1;
+        c >= 0x30 && c <= 0x39
+          ? c - 0x30
+          : c >= 0x61 && c <= 0x66
+            ? c - 87
+            : c >= 0x41 && c <= 0x46
+              ? c - 55
+              : -1;
       if (v < 0) throw this.error('invalid escape');
       n = n * 16 + v;
     }

@@ -63,7 +63,8 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
   let format: 'toml' | 'json';
   if (hint === 'json' || (hint === undefined && trimmed.startsWith('{'))) {
     const parsed = parseJson(bytes, { maxDepth: 128, allowTrailing: false });
-    if (!parsed.ok) throw new SettingsFileError(`it is not valid JSON: ${parsed.message} (byte ${parsed.offset})`);
+    if (!parsed.ok)
+      throw new SettingsFileError(`it is not valid JSON: ${parsed.message} (byte ${parsed.offset})`);
     root = JSON.parse(text);
     format = 'json';
   } else {
@@ -84,7 +85,8 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
     diagnostics.push({
       rule: 'userdata/no-plugins',
       severity: 'warning',
-      message: 'no settings.image-verifier-plugins section: image verification is not configured by this file',
+      message:
+        'no settings.image-verifier-plugins section: image verification is not configured by this file',
       ...where(['settings']),
     });
     return { format, enabled: undefined, plugins: [], diagnostics };

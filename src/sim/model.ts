@@ -27,7 +27,8 @@ export function unknownField(field: string, expected: readonly string[]): string
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'boolean') return `boolean \`${value}\``;
-  if (typeof value === 'number') return Number.isInteger(value) ? `integer \`${value}\`` : `floating point \`${value}\``;
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? `integer \`${value}\`` : `floating point \`${value}\``;
   if (typeof value === 'string') return `string ${rustDebugString(value)}`;
   if (Array.isArray(value)) return 'sequence';
   return 'map';
@@ -42,7 +43,8 @@ const isMap = (v: unknown): v is Map<string, unknown> => v instanceof Map;
 function identifierError(name: string): string | undefined {
   if (!/^[A-Za-z0-9-]*$/.test(name))
     return `Unable to deserialize into Identifier: Identifiers may only contain ASCII alphanumerics plus hyphens, received '${name}'`;
-  if (name.length > 76) return `Unable to deserialize into Identifier: Identifier exceeds the maximum length of 76 characters, received '${name}'`;
+  if (name.length > 76)
+    return `Unable to deserialize into Identifier: Identifier exceeds the maximum length of 76 characters, received '${name}'`;
   if (name.length === 0) return 'Unable to deserialize into Identifier: Identifiers may not be empty';
   return undefined;
 }
@@ -50,7 +52,8 @@ function identifierError(name: string): string | undefined {
 /** ValidBase64Json (or the legacy ValidBase64 when jsonRequired is false). */
 function trustPolicyError(value: string, jsonRequired: boolean): string | undefined {
   const type = jsonRequired ? 'ValidBase64Json' : 'ValidBase64';
-  if (/[\u0000-\u001f\u007f]/.test(value)) return `Unable to deserialize into ${type}: Invalid base64 input: contains control characters`;
+  if (/[\u0000-\u001f\u007f]/.test(value))
+    return `Unable to deserialize into ${type}: Invalid base64 input: contains control characters`;
   const problem = checkStrictBase64(value);
   if (problem) return `Unable to deserialize into ${type}: Invalid base64 input: ${problem.message}`;
   if (!jsonRequired) return undefined;
@@ -62,7 +65,9 @@ function trustPolicyError(value: string, jsonRequired: boolean): string | undefi
     return `Unable to deserialize into ${type}: Invalid JSON: invalid unicode code point`;
   }
   const jsonError = apiJsonError(bytes);
-  return jsonError === undefined ? undefined : `Unable to deserialize into ${type}: Invalid JSON: ${jsonError}`;
+  return jsonError === undefined
+    ? undefined
+    : `Unable to deserialize into ${type}: Invalid JSON: ${jsonError}`;
 }
 
 /** Settings the simulator knows besides image-verifier-plugins, by variant family. */
@@ -75,7 +80,11 @@ function topLevelFields(variant: string, model: VariantModel): string[] {
 }
 
 /** Validates a PATCH /settings body and flattens it to dotted keys. Throws ModelError. */
-export function flattenSettingsPatch(body: unknown, variant: string, model: VariantModel): Map<string, unknown> {
+export function flattenSettingsPatch(
+  body: unknown,
+  variant: string,
+  model: VariantModel,
+): Map<string, unknown> {
   if (!isMap(body)) throw invalidType(body, 'struct Settings');
   const out = new Map<string, unknown>();
   const fields = topLevelFields(variant, model);
@@ -105,7 +114,8 @@ function flattenImageVerifier(value: unknown, model: VariantModel, out: Map<stri
       out.set(`${prefix}.enabled`, entry);
       continue;
     }
-    if (model === 'legacy' && key !== 'notation') throw new ModelError(unknownField(key, ['enabled', 'notation']));
+    if (model === 'legacy' && key !== 'notation')
+      throw new ModelError(unknownField(key, ['enabled', 'notation']));
     const idError = identifierError(key);
     if (idError) throw new ModelError(idError);
     if (!isMap(entry)) throw invalidType(entry, 'struct VerifierPluginConfig');

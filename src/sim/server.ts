@@ -44,7 +44,10 @@ function reply(res: ServerResponse, status: number, body?: unknown): void {
   }
   if (typeof body === 'string') {
     const buf = Buffer.from(body);
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(buf.length) });
+    res.writeHead(status, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': String(buf.length),
+    });
     res.end(buf);
     return;
   }
@@ -62,14 +65,19 @@ function isJsonContentType(header: string | undefined): boolean {
 
 async function readJsonBody(req: IncomingMessage): Promise<Uint8Array> {
   if (!isJsonContentType(req.headers['content-type'])) throw new HttpError(400, 'Content type error');
-  const declared = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : undefined;
+  const declared =
+    req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : undefined;
   if (declared !== undefined && declared > API_BODY_LIMIT)
-    throw new HttpError(413, `JSON payload (${declared} bytes) is larger than allowed (limit: ${API_BODY_LIMIT} bytes).`);
+    throw new HttpError(
+      413,
+      `JSON payload (${declared} bytes) is larger than allowed (limit: ${API_BODY_LIMIT} bytes).`,
+    );
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of req) {
     total += (chunk as Buffer).length;
-    if (total > API_BODY_LIMIT) throw new HttpError(413, `JSON payload has exceeded limit (${API_BODY_LIMIT} bytes).`);
+    if (total > API_BODY_LIMIT)
+      throw new HttpError(413, `JSON payload has exceeded limit (${API_BODY_LIMIT} bytes).`);
     chunks.push(chunk as Buffer);
   }
   return new Uint8Array(Buffer.concat(chunks));
@@ -165,13 +173,24 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         if (!keys) throw new HttpError(400, "Missing required input 'keys'");
         const out: Record<string, string[]> = {};
         for (const key of keys.split(',')) {
-          if (key === 'settings.image-verifier-plugins.enabled') out[key] = ['containerd', 'image-verification'];
+          if (key === 'settings.image-verifier-plugins.enabled')
+            out[key] = ['containerd', 'image-verification'];
           else if (key.startsWith('settings.image-verifier-plugins')) out[key] = ['image-verification'];
         }
         return reply(res, 200, out);
       }
       default: {
-        const known = ['/', '/settings', '/tx', '/tx/list', '/tx/commit', '/tx/commit_and_apply', '/tx/apply', '/os', '/metadata/affected-services'];
+        const known = [
+          '/',
+          '/settings',
+          '/tx',
+          '/tx/list',
+          '/tx/commit',
+          '/tx/commit_and_apply',
+          '/tx/apply',
+          '/os',
+          '/metadata/affected-services',
+        ];
         return reply(res, known.includes(url.pathname) ? 405 : 404);
       }
     }
