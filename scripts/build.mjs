@@ -17,7 +17,6 @@ await build({
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __civctlCreateRequire } from 'node:module'; const require = __civctlCreateRequire(import.meta.url);",
   },
-  define: { 'process.env.CIVCTL_BUNDLED': '"1"' },
   logLevel: 'warning',
 });
 chmodSync('dist/civctl.mjs', 0o755);

@@ -27,8 +27,8 @@ export function buildCli(argv: string[], io: Io): Argv {
     .option('socket-path', {
       alias: 's',
       type: 'string',
-      default: '/run/api.sock',
-      describe: 'Bottlerocket API socket',
+      default: io.env['CIVCTL_SOCKET_PATH'] || '/run/api.sock',
+      describe: 'Bottlerocket API socket (default from CIVCTL_SOCKET_PATH)',
       global: true,
     })
     .option('timeout', {

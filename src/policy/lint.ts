@@ -232,7 +232,7 @@ function lintNotation(bytes: Uint8Array, text: string, diags: DiagnosticList): L
       wrapper.reason === 'empty-list'
         ? 'trustPolicies is empty: Bottlerocket treats this as no policy and allows every image'
         : 'the policy is empty: Bottlerocket treats this as no policy and allows every image',
-      pos.atNode(pos.root),
+      pos.atNode(memberNode(pos.root, 'trustPolicies') ?? pos.root),
     );
   } else if (wrapper.kind === 'reject') {
     effect = 'rejects-all';
@@ -254,6 +254,11 @@ function lintNotation(bytes: Uint8Array, text: string, diags: DiagnosticList): L
   };
 }
 
+/** The value of an object's member (the last one, as serde would have failed on duplicates). */
+function memberNode(node: JsonNode | undefined, key: string): JsonNode | undefined {
+  return node?.kind === 'object' ? node.members.findLast((m) => m.key === key)?.value : undefined;
+}
+
 const CANONICAL_DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
 function lintDigestion(bytes: Uint8Array, text: string, diags: DiagnosticList): LintResult {
@@ -262,8 +267,7 @@ function lintDigestion(bytes: Uint8Array, text: string, diags: DiagnosticList): 
   if (outcome.kind === 'reject') {
     const line = `image verification failed: ${outcome.message}`;
     const offset = pos.offsetOfSerdePosition(outcome.message);
-    const versionNode =
-      pos.root?.kind === 'object' ? pos.root.members.findLast((m) => m.key === 'version')?.value : undefined;
+    const versionNode = memberNode(pos.root, 'version');
     diags.add(
       outcome.message.startsWith('unsupported') ? 'digestion/version' : 'digestion/load',
       'error',
@@ -285,7 +289,7 @@ function lintDigestion(bytes: Uint8Array, text: string, diags: DiagnosticList): 
       outcome.reason === 'empty-list'
         ? 'trustedDigests is empty: the digestion verifier is disabled and every image is allowed'
         : 'the policy is empty: the digestion verifier is disabled and every image is allowed',
-      pos.atNode(pos.root),
+      pos.atNode(memberNode(pos.root, 'trustedDigests') ?? pos.root),
     );
     return {
       verifier: 'digestion',
@@ -296,12 +300,7 @@ function lintDigestion(bytes: Uint8Array, text: string, diags: DiagnosticList): 
       size: { digests: 0 },
     };
   }
-  const listNode =
-    pos.root?.kind === 'object'
-      ? pos.root.members.findLast((m) => m.key === 'trustedDigests')?.value
-      : pos.root?.kind === 'array'
-        ? pos.root.items[1]
-        : undefined;
+  const listNode = pos.root?.kind === 'array' ? pos.root.items[1] : memberNode(pos.root, 'trustedDigests');
   const itemNodes = listNode?.kind === 'array' ? listNode.items : [];
   const seen = new Set<string>();
   outcome.digests.forEach((digest, i) => {

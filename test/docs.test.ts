@@ -1,0 +1,124 @@
+/**
+ * Executes the documentation: every ```console block in docs/*.md and README.md runs, and its
+ * output must match; every lint rule has a section whose example triggers it.
+ * UPDATE_DOCS=1 rewrites the console outputs from what civctl prints.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { RULES } from '../src/policy/rules.ts';
+import { ROOT, run, tempDir, withSim } from './helpers.ts';
+
+const DOCS = join(ROOT, 'docs');
+const update = process.env['UPDATE_DOCS'] === '1';
+const tmp = tempDir();
+after(() => tmp.cleanup());
+
+interface Example {
+  command: string;
+  expected: string;
+}
+
+function splitArgs(command: string): string[] {
+  const args: string[] = [];
+  const re = /'([^']*)'|"([^"]*)"|(\S+)/g;
+  for (let m = re.exec(command); m; m = re.exec(command)) args.push(m[1] ?? m[2] ?? m[3]!);
+  return args;
+}
+
+async function runExample(command: string, stdin?: string): Promise<string> {
+  const args = splitArgs(command.replace(/^civctl\s+/, ''));
+  const r = await run(args, { cwd: ROOT, ...(stdin !== undefined ? { stdin } : {}) });
+  return r.stdout + r.stderr + (r.code !== 0 ? `[exit ${r.code}]\n` : '');
+}
+
+const consoleBlock = /```console\n([\s\S]*?)```/g;
+
+function examplesOf(block: string): Example[] {
+  const out: Example[] = [];
+  for (const line of block.split('\n')) {
+    if (line.startsWith('$ ')) out.push({ command: line.slice(2), expected: '' });
+    else if (out.length > 0) out[out.length - 1]!.expected += line + '\n';
+  }
+  for (const e of out) e.expected = e.expected.replace(/\n+$/, '\n').replace(/^\n$/, '');
+  return out;
+}
+
+const docFiles = readdirSync(DOCS)
+  .filter((f) => f.endsWith('.md'))
+  .map((f) => join(DOCS, f));
+
+describe('documentation examples run and match', () => {
+  for (const path of docFiles) {
+    test(path.slice(ROOT.length + 1), async () => {
+      const text = readFileSync(path, 'utf8');
+      let rewritten = text;
+      await withSim(async (socket) => {
+        process.env['CIVCTL_SOCKET_PATH'] = socket;
+        try {
+          for (const m of text.matchAll(consoleBlock)) {
+            let newBlock = '';
+            for (const ex of examplesOf(m[1]!)) {
+              // Only civctl commands run; `cmd | civctl …` feeds the first command's file.
+              const piped = /^cat (\S+) \| (civctl .*)$/.exec(ex.command);
+              const stdin = piped ? readFileSync(join(ROOT, piped[1]!), 'utf8') : undefined;
+              const command = piped ? piped[2]! : ex.command;
+              if (!command.startsWith('civctl ')) continue;
+              const actual = await runExample(command, stdin);
+              newBlock += `$ ${ex.command}\n${actual}`;
+              if (!update) assert.equal(actual, ex.expected, `${path}: $ ${ex.command}`);
+            }
+            if (update) rewritten = rewritten.replace(m[0], '```console\n' + newBlock + '```');
+          }
+        } finally {
+          delete process.env['CIVCTL_SOCKET_PATH'];
+        }
+      });
+      if (update && rewritten !== text) writeFileSync(path, rewritten);
+    });
+  }
+});
+
+describe('docs/lint.md documents every rule with an example that triggers it', () => {
+  const text = readFileSync(join(DOCS, 'lint.md'), 'utf8');
+  const sections = new Map<string, string>();
+  for (const part of text.split(/^### /m).slice(1)) {
+    const rule = /^`([^`]+)`/.exec(part)?.[1];
+    if (rule) sections.set(rule, part);
+  }
+  test('every rule has a section', () => {
+    assert.deepEqual([...Object.keys(RULES)].filter((r) => !sections.has(r)), []);
+  });
+  for (const [rule, section] of sections) {
+    test(rule, async () => {
+      assert.ok(RULES[rule], `${rule} is documented but civctl has no such rule`);
+      const block = /```(json|toml) lint([^\n]*)\n([\s\S]*?)```/.exec(section);
+      assert.ok(block, `${rule}: no example block`);
+      const [, kind, flags, body] = block;
+      const tokens = flags!.trim().split(/\s+/).filter(Boolean);
+      const verifier = tokens.find((t) => !t.includes('=') && t !== 'latin1');
+      const schema = tokens.find((t) => t.startsWith('schema='))?.slice('schema='.length);
+      const effect = /On the node: `([a-z-]+)`/.exec(section)?.[1];
+      const file = join(tmp.path, `${rule.replace('/', '-')}.${kind}`);
+      const content = body!;
+      // latin1: the example stands for bytes that are not UTF-8, which Markdown cannot hold.
+      writeFileSync(file, tokens.includes('latin1') ? Buffer.from(content, 'latin1') : content);
+      const args = [
+        'lint',
+        '-f',
+        'json',
+        file,
+        ...(verifier ? ['--verifier', verifier] : []),
+        ...(schema ? ['--schema', join(ROOT, schema)] : []),
+      ];
+      const out = JSON.parse((await run(args)).stdout);
+      const results = out.results as { effect: string; diagnostics: { rule: string }[] }[];
+      assert.ok(
+        results.some((r) => r.diagnostics.some((d) => d.rule === rule)),
+        `${rule} did not fire: ${JSON.stringify(results)}`,
+      );
+      if (effect) assert.ok(results.some((r) => r.effect === effect && r.diagnostics.some((d) => d.rule === rule)), `${rule}: effect ${effect}`);
+    });
+  }
+});
