@@ -27,10 +27,16 @@ function splitArgs(command: string): string[] {
   return args;
 }
 
-async function runExample(command: string, stdin?: string): Promise<string> {
+async function runExample(command: string, socket: string, stdin?: string): Promise<string> {
   const args = splitArgs(command.replace(/^civctl\s+/, ''));
-  const r = await run(args, { cwd: ROOT, ...(stdin !== undefined ? { stdin } : {}) });
-  return r.stdout + r.stderr + (r.code !== 0 ? `[exit ${r.code}]\n` : '');
+  const r = await run(args, {
+    cwd: ROOT,
+    env: { CIVCTL_SOCKET_PATH: socket },
+    ...(stdin !== undefined ? { stdin } : {}),
+  });
+  // Output without a final newline (exact policy bytes) is shown as if it had one.
+  const stdout = r.stdout === '' || r.stdout.endsWith('\n') ? r.stdout : r.stdout + '\n';
+  return stdout + r.stderr + (r.code !== 0 ? `[exit ${r.code}]\n` : '');
 }
 
 const consoleBlock = /```console\n([\s\S]*?)```/g;
@@ -55,8 +61,7 @@ describe('documentation examples run and match', () => {
       const text = readFileSync(path, 'utf8');
       let rewritten = text;
       await withSim(async (socket) => {
-        process.env['CIVCTL_SOCKET_PATH'] = socket;
-        try {
+        {
           for (const m of text.matchAll(consoleBlock)) {
             let newBlock = '';
             for (const ex of examplesOf(m[1]!)) {
@@ -65,14 +70,12 @@ describe('documentation examples run and match', () => {
               const stdin = piped ? readFileSync(join(ROOT, piped[1]!), 'utf8') : undefined;
               const command = piped ? piped[2]! : ex.command;
               if (!command.startsWith('civctl ')) continue;
-              const actual = await runExample(command, stdin);
+              const actual = await runExample(command, socket, stdin);
               newBlock += `$ ${ex.command}\n${actual}`;
               if (!update) assert.equal(actual, ex.expected, `${path}: $ ${ex.command}`);
             }
             if (update) rewritten = rewritten.replace(m[0], '```console\n' + newBlock + '```');
           }
-        } finally {
-          delete process.env['CIVCTL_SOCKET_PATH'];
         }
       });
       if (update && rewritten !== text) writeFileSync(path, rewritten);
@@ -88,7 +91,10 @@ describe('docs/lint.md documents every rule with an example that triggers it', (
     if (rule) sections.set(rule, part);
   }
   test('every rule has a section', () => {
-    assert.deepEqual([...Object.keys(RULES)].filter((r) => !sections.has(r)), []);
+    assert.deepEqual(
+      [...Object.keys(RULES)].filter((r) => !sections.has(r)),
+      [],
+    );
   });
   for (const [rule, section] of sections) {
     test(rule, async () => {
@@ -118,7 +124,11 @@ describe('docs/lint.md documents every rule with an example that triggers it', (
         results.some((r) => r.diagnostics.some((d) => d.rule === rule)),
         `${rule} did not fire: ${JSON.stringify(results)}`,
       );
-      if (effect) assert.ok(results.some((r) => r.effect === effect && r.diagnostics.some((d) => d.rule === rule)), `${rule}: effect ${effect}`);
+      if (effect)
+        assert.ok(
+          results.some((r) => r.effect === effect && r.diagnostics.some((d) => d.rule === rule)),
+          `${rule}: effect ${effect}`,
+        );
     });
   }
 });
