@@ -1,6 +1,6 @@
 /** The process boundary: argv in, exit code out, errors printed once. */
 import { readAllStdin } from './input.ts';
-import { runCli } from './cli.ts';
+import { main } from './main.ts';
 import { exitCodeOf, formatError } from './errors.ts';
 import type { Io } from './io.ts';
 
@@ -23,7 +23,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 try {
-  await runCli(process.argv.slice(2), io);
+  await main(process.argv.slice(2), io);
 } catch (error) {
   process.stderr.write(formatError(error) + '\n');
   process.exitCode = exitCodeOf(error);

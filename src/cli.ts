@@ -1,51 +1,52 @@
-/** The yargs program: global options, the command table and usage errors (exit 2). */
-import yargs, { type Argv } from 'yargs';
+/** The yargs program: global options, the command table, help, completion and usage errors (exit 2). */
+import yargs, { type Argv, type Options } from 'yargs';
 import type { Context } from './commands/context.ts';
-import { decodeCommand } from './commands/decode.ts';
-import { encodeCommand } from './commands/encode.ts';
-import { lintCommand } from './commands/lint.ts';
-import { disableCommand } from './commands/disable.ts';
-import { enableCommand } from './commands/enable.ts';
-import { getCommand } from './commands/get.ts';
-import { setCommand } from './commands/set.ts';
-import { statusCommand } from './commands/status.ts';
-import { simCommand } from './commands/sim.ts';
+import { COMMANDS } from './commands/index.ts';
+import { type CommandSpec, commandString, globalOptions } from './commands/spec.ts';
 import { CivError, UsageError } from './errors.ts';
-import { STDIN_ARG } from './input.ts';
 import type { Io } from './io.ts';
 import { VERSION } from './version.ts';
 
-export function buildCli(argv: string[], io: Io): Argv {
+/** Runs a command once yargs has parsed its arguments (tests substitute their own). */
+export type CommandRunner = (spec: CommandSpec, args: Record<string, unknown>, ctx: Context) => Promise<void>;
+
+const runSpec: CommandRunner = (spec, args, ctx) => spec.run(args, ctx);
+
+function toYargsCommand(spec: CommandSpec, ctx: Context, runner: CommandRunner) {
+  return {
+    command: commandString(spec),
+    describe: spec.describe,
+    builder: (y: Argv) => {
+      for (const p of spec.positionals)
+        y.positional(p.name, {
+          type: 'string',
+          describe: p.describe,
+          ...(p.variadic ? { array: true } : {}),
+        });
+      for (const [name, option] of Object.entries(spec.options)) y.option(name, option as Options);
+      for (const [command, description] of spec.examples) y.example(command, description);
+      return y;
+    },
+    handler: (args: Record<string, unknown>) => runner(spec, args, ctx),
+  };
+}
+
+export function buildCli(argv: string[], io: Io, runner: CommandRunner = runSpec): Argv {
   const ctx: Context = { io };
-  return yargs(argv)
+  let program = yargs(argv)
     .scriptName('civctl')
     .locale('en')
     .version(VERSION)
     .usage(
       'civctl: manage Bottlerocket image-verifier trust policies safely\n\nUsage: $0 <command> [options]',
     )
-    .option('socket-path', {
-      alias: 's',
-      type: 'string',
-      default: io.env['CIVCTL_SOCKET_PATH'] || '/run/api.sock',
-      describe: 'Bottlerocket API socket (default from CIVCTL_SOCKET_PATH)',
-      global: true,
-    })
-    .option('timeout', {
-      type: 'number',
-      default: 30,
-      describe: 'Seconds to wait for each API request',
-      global: true,
-    })
-    .command(encodeCommand(ctx))
-    .command(decodeCommand(ctx))
-    .command(lintCommand(ctx))
-    .command(getCommand(ctx))
-    .command(setCommand(ctx))
-    .command(enableCommand(ctx))
-    .command(disableCommand(ctx))
-    .command(statusCommand(ctx))
-    .command(simCommand(ctx))
+    .options(
+      Object.fromEntries(
+        Object.entries(globalOptions(io.env)).map(([k, o]) => [k, { ...o, global: true } as Options]),
+      ),
+    );
+  for (const spec of COMMANDS) program = program.command(toYargsCommand(spec, ctx, runner));
+  return program
     .completion('completion', 'Print a bash/zsh completion script')
     .demandCommand(1, 'give a command; see civctl --help')
     .recommendCommands()
@@ -75,12 +76,9 @@ function skipHelpPrerender(cli: Argv): void {
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
-/** Runs civctl; resolves when done, rejects with a CivError (or a bug) for bin.ts to report. */
-export async function runCli(argv: string[], io: Io): Promise<void> {
+/** Runs civctl through yargs; rejects with a CivError (or a bug) for bin.ts to report. */
+export async function runCli(args: string[], io: Io): Promise<void> {
   let helpOutput = '';
-  // Everything after a bare "--" is passed through untouched.
-  const end = argv.indexOf('--');
-  const args = argv.map((a, i) => (a === '-' && (end < 0 || i < end) ? STDIN_ARG : a));
   const cli = buildCli(args, io);
   skipHelpPrerender(cli);
   await cli.parseAsync(args, {}, (_err: unknown, _args: unknown, output: string) => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runCli } from '../src/cli.ts';
+import { main } from '../src/main.ts';
 import { exitCodeOf, formatError } from '../src/errors.ts';
 import type { Io } from '../src/io.ts';
 import { startSimulator } from '../src/sim/server.ts';
@@ -35,7 +35,7 @@ export async function run(
   };
   let code = 0;
   try {
-    await runCli(args, io);
+    await main(args, io);
   } catch (error) {
     err.push(Buffer.from(formatError(error) + '\n'));
     code = exitCodeOf(error);

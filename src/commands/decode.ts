@@ -1,10 +1,10 @@
-import type { Argv, CommandModule } from 'yargs';
 import { CivError, UsageError } from '../errors.ts';
 import { isStdin, readInput, STDIN_ARG } from '../input.ts';
 import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
 import { parseJson, prettyJson } from '../policy/json.ts';
 import { IDENTIFIER_RULE, isValidVerifierName } from '../policy/names.ts';
 import type { Context } from './context.ts';
+import { defineCommand } from './spec.ts';
 import { readSettingsFile } from './settings-file.ts';
 
 interface DecodeArgs {
@@ -31,52 +31,42 @@ export function strictDecode(value: string, what: string): Uint8Array {
   return decodeBase64(value);
 }
 
-export function decodeCommand(ctx: Context): CommandModule<object, DecodeArgs> {
-  return {
-    command: 'decode [input]',
-    describe: 'Decode a base64 trust policy, or the policies in a user-data or settings file',
-    builder: (y: Argv) =>
-      y
-        .positional('input', {
-          describe: 'base64 text, or - for standard input; with --userdata, a verifier name',
-          type: 'string',
-        })
-        .option('pretty', { type: 'boolean', default: false, describe: 'Pretty-print the JSON' })
-        .option('userdata', {
-          type: 'string',
-          describe: 'Read a user-data TOML or settings JSON file instead',
-        })
-        .example('$0 decode ewogICJ2ZXJzaW9uIjogIjEuMCIgfQ==', 'Print the decoded policy')
-        .example(
-          'apiclient get settings.image-verifier-plugins.notation.trustpolicy | $0 decode -',
-          'Decode from stdin',
-        )
-        .example('$0 decode --userdata user-data.toml digestion', "One verifier's policy from user-data")
-        .example(
-          '$0 decode --userdata user-data.toml --pretty',
-          'All policies as one JSON object',
-        ) as unknown as Argv<DecodeArgs>,
-    handler: async (args) => {
-      if (args.userdata !== undefined) {
-        await decodeUserdata(ctx, args.userdata, args.input, args.pretty);
-        return;
-      }
-      let text: string;
-      let what: string;
-      if (isStdin(args.input)) {
-        const bytes = await readInput(ctx.io, STDIN_ARG);
-        // One trailing newline is what `echo` and most tools add; anything else is kept and checked.
-        text = new TextDecoder().decode(bytes).replace(/\r?\n$/, '');
-        what = 'standard input';
-      } else {
-        text = args.input ?? '';
-        what = 'the argument';
-      }
-      const bytes = strictDecode(text, what);
-      ctx.io.stdout.write(args.pretty ? pretty(bytes, 'the decoded policy') : bytes);
-    },
-  };
-}
+export const decodeCommand = defineCommand<DecodeArgs>({
+  name: 'decode',
+  describe: 'Decode a base64 trust policy, or the policies in a user-data or settings file',
+  positionals: [
+    { name: 'input', describe: 'base64 text, or - for standard input; with --userdata, a verifier name' },
+  ],
+  options: {
+    pretty: { type: 'boolean', default: false, describe: 'Pretty-print the JSON' },
+    userdata: { type: 'string', describe: 'Read a user-data TOML or settings JSON file instead' },
+  },
+  examples: [
+    ['$0 decode ewogICJ2ZXJzaW9uIjogIjEuMCIgfQ==', 'Print the decoded policy'],
+    ['apiclient get settings.image-verifier-plugins.notation.trustpolicy | $0 decode -', 'Decode from stdin'],
+    ['$0 decode --userdata user-data.toml digestion', "One verifier's policy from user-data"],
+    ['$0 decode --userdata user-data.toml --pretty', 'All policies as one JSON object'],
+  ],
+  run: async (args, ctx) => {
+    if (args.userdata !== undefined) {
+      await decodeUserdata(ctx, args.userdata, args.input, args.pretty);
+      return;
+    }
+    let text: string;
+    let what: string;
+    if (isStdin(args.input)) {
+      const bytes = await readInput(ctx.io, STDIN_ARG);
+      // One trailing newline is what `echo` and most tools add; anything else is kept and checked.
+      text = new TextDecoder().decode(bytes).replace(/\r?\n$/, '');
+      what = 'standard input';
+    } else {
+      text = args.input ?? '';
+      what = 'the argument';
+    }
+    const bytes = strictDecode(text, what);
+    ctx.io.stdout.write(args.pretty ? pretty(bytes, 'the decoded policy') : bytes);
+  },
+});
 
 async function decodeUserdata(ctx: Context, path: string, verifier: string | undefined, prettyOut: boolean) {
   if (verifier !== undefined && !isValidVerifierName(verifier))

@@ -1,4 +1,3 @@
-import type { Context } from './context.ts';
 import { toggleCommand } from './toggle.ts';
 
-export const disableCommand = (ctx: Context) => toggleCommand(ctx, false);
+export const disableCommand = toggleCommand(false);

@@ -1,4 +1,3 @@
-import type { Context } from './context.ts';
 import { toggleCommand } from './toggle.ts';
 
-export const enableCommand = (ctx: Context) => toggleCommand(ctx, true);
+export const enableCommand = toggleCommand(true);

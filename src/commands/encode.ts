@@ -1,10 +1,10 @@
-import type { Argv, CommandModule } from 'yargs';
 import { CivError, UsageError } from '../errors.ts';
 import { isStdin, readInput, STDIN_ARG } from '../input.ts';
 import { encodeBase64 } from '../policy/base64.ts';
 import { IDENTIFIER_RULE, isValidVerifierName } from '../policy/names.ts';
 import { API_BODY_LIMIT, patchBodySize } from '../policy/settings.ts';
 import type { Context } from './context.ts';
+import { defineCommand } from './spec.ts';
 import { preparePolicy } from './prepare.ts';
 import { loadSchema } from './schema.ts';
 
@@ -50,79 +50,77 @@ export function parseTargets(targets: string[]): [string, string | undefined][] 
   return pairs;
 }
 
-export function encodeCommand(ctx: Context): CommandModule<object, EncodeArgs> {
-  return {
-    command: 'encode <targets..>',
-    describe: 'Encode trust policies as base64, user-data TOML, settings JSON or an apiclient command',
-    builder: (y: Argv) =>
-      y
-        .positional('targets', {
-          describe: 'VERIFIER [FILE|-], or several VERIFIER=FILE pairs',
-          type: 'string',
-          array: true,
-        })
-        .option('format', {
-          alias: 'f',
-          choices: ENCODE_FORMATS,
-          default: 'base64' as EncodeFormat,
-          describe: 'Output format',
-        })
-        .option('minify', { type: 'boolean', default: false, describe: 'Compact the JSON before encoding' })
-        .option('enable', {
-          type: 'boolean',
-          default: false,
-          describe: 'Add enabled = true (toml, json and apiclient formats)',
-        })
-        .option('force', { type: 'boolean', default: false, describe: 'Encode even when lint finds errors' })
-        .option('schema', { type: 'string', describe: 'JSON Schema for custom verifiers' })
-        .example('$0 encode notation policy.json', 'Print the base64 of policy.json')
-        .example('$0 encode digestion digests.json --format toml --enable', 'Print a user-data snippet')
-        .example(
-          '$0 encode notation=a.json digestion=b.json --format toml',
-          'Several verifiers in one document',
-        )
-        .example(
-          'cat p.json | $0 encode my-verifier - --format apiclient',
-          'A ready apiclient command',
-        ) as unknown as Argv<EncodeArgs>,
-    handler: async (args) => {
-      const pairs = parseTargets(args.targets);
-      if (args.format === 'base64' && pairs.length > 1)
-        throw new UsageError(
-          '--format base64 prints one policy; use --format toml, json or apiclient for several',
-        );
-      if (args.format === 'base64' && args.enable)
-        throw new UsageError('--enable needs --format toml, json or apiclient');
-      const schema = args.schema !== undefined ? await loadSchema(ctx.io, args.schema) : undefined;
-      const plugins = new Map<string, string>();
-      for (const [name, path] of pairs) {
-        const raw = await readInput(ctx.io, path);
-        const prepared = await preparePolicy(ctx.io, raw, path, name, {
-          minify: args.minify,
-          force: args.force,
-          schema,
-        });
-        plugins.set(name, encodeBase64(prepared.bytes));
-      }
-      const render = { plugins, ...(args.enable ? { enabled: true } : {}) };
-      const size = patchBodySize(render);
-      if (size > API_BODY_LIMIT)
-        throw new CivError(
-          'E_BODY_TOO_LARGE',
-          `the settings request would be ${size} bytes, over the API's ${API_BODY_LIMIT}-byte (2 MiB) limit; split the policy or use --minify`,
-        );
-      if (args.format === 'base64') {
-        ctx.io.stdout.write(`${plugins.values().next().value}\n`);
-        return;
-      }
-      const { renderToml, renderSettingsJson, renderApiclient } = await import('../policy/userdata.ts');
-      const text =
-        args.format === 'toml'
-          ? renderToml(render)
-          : args.format === 'json'
-            ? renderSettingsJson(render) + '\n'
-            : renderApiclient(render) + '\n';
-      ctx.io.stdout.write(text);
+export const encodeCommand = defineCommand<EncodeArgs>({
+  name: 'encode',
+  describe: 'Encode trust policies as base64, user-data TOML, settings JSON or an apiclient command',
+  positionals: [
+    {
+      name: 'targets',
+      required: true,
+      variadic: true,
+      describe: 'VERIFIER [FILE|-], or several VERIFIER=FILE pairs',
     },
-  };
-}
+  ],
+  options: {
+    format: {
+      alias: 'f',
+      type: 'string',
+      choices: ENCODE_FORMATS,
+      default: 'base64',
+      describe: 'Output format',
+    },
+    minify: { type: 'boolean', default: false, describe: 'Compact the JSON before encoding' },
+    enable: {
+      type: 'boolean',
+      default: false,
+      describe: 'Add enabled = true (toml, json and apiclient formats)',
+    },
+    force: { type: 'boolean', default: false, describe: 'Encode even when lint finds errors' },
+    schema: { type: 'string', describe: 'JSON Schema for custom verifiers' },
+  },
+  examples: [
+    ['$0 encode notation policy.json', 'Print the base64 of policy.json'],
+    ['$0 encode digestion digests.json --format toml --enable', 'Print a user-data snippet'],
+    ['$0 encode notation=a.json digestion=b.json --format toml', 'Several verifiers in one document'],
+    ['cat p.json | $0 encode my-verifier - --format apiclient', 'A ready apiclient command'],
+  ],
+  run: async (args, ctx) => {
+    const pairs = parseTargets(args.targets);
+    if (args.format === 'base64' && pairs.length > 1)
+      throw new UsageError(
+        '--format base64 prints one policy; use --format toml, json or apiclient for several',
+      );
+    if (args.format === 'base64' && args.enable)
+      throw new UsageError('--enable needs --format toml, json or apiclient');
+    const schema = args.schema !== undefined ? await loadSchema(ctx.io, args.schema) : undefined;
+    const plugins = new Map<string, string>();
+    for (const [name, path] of pairs) {
+      const raw = await readInput(ctx.io, path);
+      const prepared = await preparePolicy(ctx.io, raw, path, name, {
+        minify: args.minify,
+        force: args.force,
+        schema,
+      });
+      plugins.set(name, encodeBase64(prepared.bytes));
+    }
+    const render = { plugins, ...(args.enable ? { enabled: true } : {}) };
+    const size = patchBodySize(render);
+    if (size > API_BODY_LIMIT)
+      throw new CivError(
+        'E_BODY_TOO_LARGE',
+        `the settings request would be ${size} bytes, over the API's ${API_BODY_LIMIT}-byte (2 MiB) limit; split the policy or use --minify`,
+      );
+    if (args.format === 'base64') {
+      ctx.io.stdout.write(`${plugins.values().next().value}\n`);
+      return;
+    }
+    const { renderToml, renderSettingsJson, renderApiclient } = await import('../policy/userdata.ts');
+    const text =
+      args.format === 'toml'
+        ? renderToml(render)
+        : args.format === 'json'
+          ? renderSettingsJson(render) + '\n'
+          : renderApiclient(render) + '\n';
+    ctx.io.stdout.write(text);
+  },
+});

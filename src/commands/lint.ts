@@ -1,7 +1,7 @@
-import type { Argv, CommandModule } from 'yargs';
 import { LintFailedError, UsageError } from '../errors.ts';
 import { inputLabel, isStdin, readInput, STDIN_ARG } from '../input.ts';
 import type { Context } from './context.ts';
+import { defineCommand } from './spec.ts';
 import { decodeBase64 } from '../policy/base64.ts';
 import { parseJson } from '../policy/json.ts';
 import { detectVerifier, type LintResult, lintPolicy, type SchemaValidator } from '../policy/lint.ts';
@@ -167,75 +167,68 @@ async function lintSettingsFile(
   return entries;
 }
 
-export function lintCommand(ctx: Context): CommandModule<object, LintArgs> {
-  return {
-    command: 'lint [files..]',
-    describe: 'Say exactly what the node will do with trust policies, before the node sees them',
-    builder: (y: Argv) =>
-      y
-        .positional('files', {
-          describe: 'policy JSON, user-data TOML or settings JSON files; - for standard input',
-          type: 'string',
-          array: true,
-          default: [],
-        })
-        .option('verifier', { type: 'string', describe: 'notation, digestion or a custom verifier name' })
-        .option('format', {
-          alias: 'f',
-          choices: ['text', 'json', 'github', 'sarif'] as const,
-          default: 'text' as LintFormat,
-          describe: 'Output format',
-        })
-        .option('schema', {
-          type: 'string',
-          describe: 'JSON Schema (draft-07 or 2020-12) for custom verifiers',
-        })
-        .option('strict', { type: 'boolean', default: false, describe: 'Fail on warnings too' })
-        .example('$0 lint trustpolicy.json', 'Lint one policy')
-        .example('$0 lint user-data.toml --format github', 'Lint user-data in a GitHub workflow')
-        .example(
-          '$0 lint my.json --verifier my-verifier --schema my-schema.json',
-          'A custom verifier with a schema',
-        )
-        .example(
-          '$0 lint *.json --format sarif > civctl.sarif',
-          'SARIF for code scanning',
-        ) as unknown as Argv<LintArgs>,
-    handler: async (args) => {
-      if (args.verifier !== undefined && !isValidVerifierName(args.verifier))
-        throw new UsageError(`invalid verifier name '${args.verifier}': ${IDENTIFIER_RULE}`);
-      const files = args.files.length > 0 ? args.files : [STDIN_ARG];
-      if (files.filter((f) => isStdin(f)).length > 1)
-        throw new UsageError('standard input (-) can be read only once');
-      const schema = args.schema !== undefined ? await loadSchema(ctx.io, args.schema) : undefined;
-      const entries: ReportEntry[] = [];
-      for (const file of files) {
-        const bytes = await readInput(ctx.io, file);
-        const label = inputLabel(file);
-        if (classify(file, bytes) === 'settings') {
-          entries.push(...(await lintSettingsFile(ctx, label, bytes, args.verifier, schema)));
-        } else {
-          const verifier = args.verifier !== undefined ? verifierKind(args.verifier) : detectVerifier(bytes);
-          entries.push(fileEntry(label, lintPolicy({ bytes, verifier, schema })));
-        }
-      }
-      const out =
-        args.format === 'json'
-          ? reportJson(entries)
-          : args.format === 'github'
-            ? reportGithub(entries)
-            : args.format === 'sarif'
-              ? reportSarif(entries)
-              : reportText(entries, await textStyleFor(ctx.io, ctx.io.stdout));
-      ctx.io.stdout.write(out);
-      const all = entries.flatMap((e) => e.diagnostics);
-      const errors = all.filter((d) => d.severity === 'error').length;
-      const warnings = all.filter((d) => d.severity === 'warning').length;
-      if (errors > 0) throw new LintFailedError(`lint found ${errors} ${errors === 1 ? 'error' : 'errors'}`);
-      if (args.strict && warnings > 0)
-        throw new LintFailedError(
-          `lint found ${warnings} ${warnings === 1 ? 'warning' : 'warnings'} (--strict)`,
-        );
+export const lintCommand = defineCommand<LintArgs>({
+  name: 'lint',
+  describe: 'Say exactly what the node will do with trust policies, before the node sees them',
+  positionals: [
+    {
+      name: 'files',
+      variadic: true,
+      describe: 'policy JSON, user-data TOML or settings JSON files; - for standard input',
     },
-  };
-}
+  ],
+  options: {
+    verifier: { type: 'string', describe: 'notation, digestion or a custom verifier name' },
+    format: {
+      alias: 'f',
+      type: 'string',
+      choices: ['text', 'json', 'github', 'sarif'],
+      default: 'text',
+      describe: 'Output format',
+    },
+    schema: { type: 'string', describe: 'JSON Schema (draft-07 or 2020-12) for custom verifiers' },
+    strict: { type: 'boolean', default: false, describe: 'Fail on warnings too' },
+  },
+  examples: [
+    ['$0 lint trustpolicy.json', 'Lint one policy'],
+    ['$0 lint user-data.toml --format github', 'Lint user-data in a GitHub workflow'],
+    ['$0 lint my.json --verifier my-verifier --schema my-schema.json', 'A custom verifier with a schema'],
+    ['$0 lint *.json --format sarif > civctl.sarif', 'SARIF for code scanning'],
+  ],
+  run: async (args, ctx) => {
+    if (args.verifier !== undefined && !isValidVerifierName(args.verifier))
+      throw new UsageError(`invalid verifier name '${args.verifier}': ${IDENTIFIER_RULE}`);
+    const files = args.files.length > 0 ? args.files : [STDIN_ARG];
+    if (files.filter((f) => isStdin(f)).length > 1)
+      throw new UsageError('standard input (-) can be read only once');
+    const schema = args.schema !== undefined ? await loadSchema(ctx.io, args.schema) : undefined;
+    const entries: ReportEntry[] = [];
+    for (const file of files) {
+      const bytes = await readInput(ctx.io, file);
+      const label = inputLabel(file);
+      if (classify(file, bytes) === 'settings') {
+        entries.push(...(await lintSettingsFile(ctx, label, bytes, args.verifier, schema)));
+      } else {
+        const verifier = args.verifier !== undefined ? verifierKind(args.verifier) : detectVerifier(bytes);
+        entries.push(fileEntry(label, lintPolicy({ bytes, verifier, schema })));
+      }
+    }
+    const out =
+      args.format === 'json'
+        ? reportJson(entries)
+        : args.format === 'github'
+          ? reportGithub(entries)
+          : args.format === 'sarif'
+            ? reportSarif(entries)
+            : reportText(entries, await textStyleFor(ctx.io, ctx.io.stdout));
+    ctx.io.stdout.write(out);
+    const all = entries.flatMap((e) => e.diagnostics);
+    const errors = all.filter((d) => d.severity === 'error').length;
+    const warnings = all.filter((d) => d.severity === 'warning').length;
+    if (errors > 0) throw new LintFailedError(`lint found ${errors} ${errors === 1 ? 'error' : 'errors'}`);
+    if (args.strict && warnings > 0)
+      throw new LintFailedError(
+        `lint found ${warnings} ${warnings === 1 ? 'warning' : 'warnings'} (--strict)`,
+      );
+  },
+});

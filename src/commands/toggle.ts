@@ -1,7 +1,7 @@
 /** enable and disable: the same flow for `enabled`; nothing is sent when it is already so. */
-import type { Argv, CommandModule } from 'yargs';
 import { loadSettingsApi, withApi } from './api-context.ts';
-import type { Context, GlobalArgs } from './context.ts';
+import type { GlobalArgs } from './context.ts';
+import { type CommandSpec, defineCommand } from './spec.ts';
 import { affectedServices, assertVariantAccepts, tryGetOs, writeSettings } from './write-flow.ts';
 
 interface ToggleArgs extends GlobalArgs {
@@ -14,25 +14,19 @@ function hasPolicies(plugins: Record<string, unknown>): boolean {
   );
 }
 
-export function toggleCommand(ctx: Context, enable: boolean): CommandModule<object, ToggleArgs> {
+export function toggleCommand(enable: boolean): CommandSpec {
   const name = enable ? 'enable' : 'disable';
-  return {
-    command: name,
+  return defineCommand<ToggleArgs>({
+    name,
     describe: enable
       ? 'Turn image verification on (containerd restarts)'
       : 'Turn image verification off (containerd restarts)',
-    builder: (y: Argv) =>
-      y
-        .option('dry-run', {
-          type: 'boolean',
-          default: false,
-          describe: 'print the request body; send nothing',
-        })
-        .example(
-          `$0 ${name}`,
-          enable ? 'Start verifying image pulls' : 'Stop verifying image pulls',
-        ) as unknown as Argv<ToggleArgs>,
-    handler: async (args) => {
+    positionals: [],
+    options: {
+      'dry-run': { type: 'boolean', default: false, describe: 'print the request body; send nothing' },
+    },
+    examples: [[`$0 ${name}`, enable ? 'Start verifying image pulls' : 'Stop verifying image pulls']],
+    run: async (args, ctx) => {
       const body = JSON.stringify({ 'image-verifier-plugins': { enabled: enable } });
       if (args.dryRun) {
         ctx.io.stdout.write(body + '\n');
@@ -64,5 +58,5 @@ export function toggleCommand(ctx: Context, enable: boolean): CommandModule<obje
           );
       });
     },
-  };
+  });
 }

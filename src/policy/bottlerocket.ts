@@ -24,9 +24,16 @@ const DIGESTION: SerdeType = {
   ],
 };
 
-/** Rust's str::trim() white space (Unicode White_Space). */
-export function isRustWhitespaceOnly(text: string): boolean {
-  return /^[\s\u0085]*$/u.test(text);
+/** Rust's str::trim() white space (Unicode White_Space), checked on the UTF-8 bytes. */
+export function isRustWhitespaceOnly(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === 0x20 || (b >= 0x09 && b <= 0x0d)) continue;
+    // Any other ASCII byte is content; non-ASCII may still be Unicode white space.
+    if (b < 0x80) return false;
+    return /^[\s\u0085]*$/u.test(new TextDecoder().decode(bytes));
+  }
+  return true;
 }
 
 export type WrapperOutcome =
@@ -35,8 +42,8 @@ export type WrapperOutcome =
   | { kind: 'proceed'; statementCount: number };
 
 /** The notation wrapper's pre-check, before `notation verify` runs. */
-export function notationWrapperCheck(bytes: Uint8Array, text: string): WrapperOutcome {
-  if (isRustWhitespaceOnly(text)) return { kind: 'skip', reason: 'empty-file' };
+export function notationWrapperCheck(bytes: Uint8Array): WrapperOutcome {
+  if (isRustWhitespaceOnly(bytes)) return { kind: 'skip', reason: 'empty-file' };
   const parsed = serdeFromStr(bytes, NOTATION_WRAPPER);
   if (!parsed.ok) return { kind: 'reject', message: `invalid trust policy JSON: ${parsed.message}` };
   const value = parsed.value as { version: string; trustPolicies: unknown[] };
@@ -52,8 +59,8 @@ export type DigestionOutcome =
   | { kind: 'load'; digests: string[] };
 
 /** The digestion verifier's load: whitespace-only → serde → version → empty list. */
-export function loadDigestionPolicy(bytes: Uint8Array, text: string): DigestionOutcome {
-  if (isRustWhitespaceOnly(text)) return { kind: 'skip', reason: 'empty-file' };
+export function loadDigestionPolicy(bytes: Uint8Array): DigestionOutcome {
+  if (isRustWhitespaceOnly(bytes)) return { kind: 'skip', reason: 'empty-file' };
   const parsed = serdeFromStr(bytes, DIGESTION);
   if (!parsed.ok) return { kind: 'reject', message: `invalid trust policy JSON: ${parsed.message}` };
   const value = parsed.value as { version: string; trustedDigests: string[] };
@@ -65,6 +72,6 @@ export function loadDigestionPolicy(bytes: Uint8Array, text: string): DigestionO
 
 /** What the API's ValidBase64Json accepts once decoded: any JSON value, as serde_json reads it. */
 export function apiJsonError(bytes: Uint8Array): string | undefined {
-  const parsed = serdeFromStr(bytes, { t: 'value' });
+  const parsed = serdeFromStr(bytes, { t: 'value' }, { discardValues: true });
   return parsed.ok ? undefined : parsed.message;
 }

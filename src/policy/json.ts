@@ -32,6 +32,28 @@ export interface ParseOptions {
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+/** The bytes as a Latin-1 string (one char per byte), so native regexes can scan them quickly. */
+export function latin1View(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+}
+
+/** The next quote, backslash or control character: what ends the plain run of a JSON string. */
+const STRING_SPECIAL = /["\\\x00-\x1f]/g;
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** Decodes bytes[start, end) that hold no escapes: ASCII straight from the Latin-1 view. */
+export function plainRun(bytes: Uint8Array, latin1: string, start: number, end: number): string {
+  const run = latin1.slice(start, end);
+  return NON_ASCII.test(run) ? utf8.decode(bytes.subarray(start, end)) : run;
+}
+
+/** Index of the next quote, backslash or control byte at or after `from`, or -1. */
+export function nextStringSpecial(latin1: string, from: number): number {
+  STRING_SPECIAL.lastIndex = from;
+  const m = STRING_SPECIAL.exec(latin1);
+  return m ? m.index : -1;
+}
+
 export function isJsonWhitespace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
@@ -71,6 +93,7 @@ export function parseJson(bytes: Uint8Array, options: ParseOptions): ParseResult
 
 function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
   const n = bytes.length;
+  const latin1 = latin1View(bytes);
   let i = 0;
   const stack: Frame[] = [];
   const skipWs = () => {
@@ -83,25 +106,14 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
   const readString = (): { value: string; start: number; end: number } => {
     const start = i;
     i++; // opening quote
-    let simple = true;
-    let j = i;
-    // Fast path: no escapes.
-    while (j < n) {
-      const b = bytes[j]!;
-      if (b === 0x22) break;
-      if (b === 0x5c) {
-        simple = false;
-        break;
-      }
-      if (b < 0x20) throw new Fail('control character in string; escape it (e.g. \\n or \\u0000)', j);
-      j++;
-    }
-    if (simple) {
-      if (j >= n) throw new Fail('unterminated string', start);
-      const value = utf8.decode(bytes.subarray(i, j));
+    const j = nextStringSpecial(latin1, i);
+    if (j < 0) throw new Fail('unterminated string', start);
+    if (bytes[j] === 0x22) {
+      const value = plainRun(bytes, latin1, i, j);
       i = j + 1;
       return { value, start, end: i };
     }
+    if (bytes[j]! < 0x20) throw new Fail('control character in string; escape it (e.g. \\n or \\u0000)', j);
     const parts: string[] = [];
     let runStart = i;
     while (true) {
@@ -345,22 +357,43 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
 /** Maps byte offsets to 1-based line and column (columns count characters, not bytes). */
 export class LineMap {
   private readonly lineStarts: number[] = [0];
+  /** Continuation bytes before each offset; only built for non-ASCII input. */
+  private continuationsBefore: Uint32Array | undefined;
+  private readonly ascii: boolean;
   constructor(private readonly bytes: Uint8Array) {
-    for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a) this.lineStarts.push(i + 1);
+    let ascii = true;
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      if (b === 0x0a) this.lineStarts.push(i + 1);
+      else if (b >= 0x80) ascii = false;
+    }
+    this.ascii = ascii;
+  }
+  private charsBefore(offset: number): number {
+    if (this.ascii) return offset;
+    if (!this.continuationsBefore) {
+      const counts = new Uint32Array(this.bytes.length + 1);
+      let c = 0;
+      for (let i = 0; i < this.bytes.length; i++) {
+        counts[i] = c;
+        if ((this.bytes[i]! & 0xc0) === 0x80) c++;
+      }
+      counts[this.bytes.length] = c;
+      this.continuationsBefore = counts;
+    }
+    return offset - this.continuationsBefore[offset]!;
   }
   position(offset: number): { line: number; column: number } {
+    const at = Math.max(0, Math.min(offset, this.bytes.length));
     let lo = 0;
     let hi = this.lineStarts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= offset) lo = mid;
+      if (this.lineStarts[mid]! <= at) lo = mid;
       else hi = mid - 1;
     }
     const start = this.lineStarts[lo]!;
-    let column = 1;
-    const stop = Math.min(offset, this.bytes.length);
-    for (let i = start; i < stop; i++) if ((this.bytes[i]! & 0xc0) !== 0x80) column++;
-    return { line: lo + 1, column };
+    return { line: lo + 1, column: this.charsBefore(at) - this.charsBefore(start) + 1 };
   }
 }
 

@@ -2,6 +2,7 @@
  * One entry point for linting a trust policy: bytes + verifier → what the real verifiers decide,
  * what the node will do, and diagnostics with rule ids and positions. Pure: no I/O.
  */
+import { isUtf8 } from 'node:buffer';
 import { apiJsonError, loadDigestionPolicy, notationWrapperCheck } from './bottlerocket.ts';
 import { escapePointerToken, firstInvalidUtf8, type JsonNode, LineMap, parseJson } from './json.ts';
 import type { VerifierKind } from './names.ts';
@@ -41,13 +42,21 @@ export interface LintInput {
 
 /** Tracks positions for one document: offsets → line:column, nodes → JSON pointers. */
 export class PositionIndex {
-  readonly lines: LineMap;
-  readonly root: JsonNode | undefined;
+  private lineMap?: LineMap;
+  private parsedRoot?: { node: JsonNode | undefined };
   private parents?: Map<JsonNode, { parent: JsonNode; token: string }>;
-  constructor(readonly bytes: Uint8Array) {
-    this.lines = new LineMap(bytes);
-    const parsed = parseJson(bytes, { maxDepth: 10000, allowTrailing: true });
-    this.root = parsed.ok ? parsed.node : undefined;
+  constructor(readonly bytes: Uint8Array) {}
+  /** Built on first use: a valid policy with nothing to report never pays for positions. */
+  get lines(): LineMap {
+    this.lineMap ??= new LineMap(this.bytes);
+    return this.lineMap;
+  }
+  get root(): JsonNode | undefined {
+    if (!this.parsedRoot) {
+      const parsed = parseJson(this.bytes, { maxDepth: 10000, allowTrailing: true });
+      this.parsedRoot = { node: parsed.ok ? parsed.node : undefined };
+    }
+    return this.parsedRoot.node;
   }
   private parentMap(): Map<JsonNode, { parent: JsonNode; token: string }> {
     if (this.parents) return this.parents;
@@ -169,7 +178,7 @@ function lintApiAcceptance(bytes: Uint8Array, diags: DiagnosticList): boolean {
     );
     return false;
   }
-  const bad = firstInvalidUtf8(bytes);
+  const bad = isUtf8(bytes) ? -1 : firstInvalidUtf8(bytes);
   if (bad >= 0) {
     diags.add(
       'input/invalid-utf8',
@@ -193,7 +202,7 @@ function lintApiAcceptance(bytes: Uint8Array, diags: DiagnosticList): boolean {
   return true;
 }
 
-function lintNotation(bytes: Uint8Array, text: string, diags: DiagnosticList): LintResult {
+function lintNotation(bytes: Uint8Array, diags: DiagnosticList): LintResult {
   const pos = diags.positions;
   const loaded = loadNotationDocument(bytes, pos.root);
   let upstream: string | null = null;
@@ -222,7 +231,7 @@ function lintNotation(bytes: Uint8Array, text: string, diags: DiagnosticList): L
         diags.add(w.rule, 'warning', w.message, pos.atNode(w.node));
     }
   }
-  const wrapper = notationWrapperCheck(bytes, text);
+  const wrapper = notationWrapperCheck(bytes);
   let effect: Effect;
   if (wrapper.kind === 'skip') {
     effect = 'allows-all';
@@ -261,9 +270,9 @@ function memberNode(node: JsonNode | undefined, key: string): JsonNode | undefin
 
 const CANONICAL_DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
-function lintDigestion(bytes: Uint8Array, text: string, diags: DiagnosticList): LintResult {
+function lintDigestion(bytes: Uint8Array, diags: DiagnosticList): LintResult {
   const pos = diags.positions;
-  const outcome = loadDigestionPolicy(bytes, text);
+  const outcome = loadDigestionPolicy(bytes);
   if (outcome.kind === 'reject') {
     const line = `image verification failed: ${outcome.message}`;
     const offset = pos.offsetOfSerdePosition(outcome.message);
@@ -300,24 +309,26 @@ function lintDigestion(bytes: Uint8Array, text: string, diags: DiagnosticList): 
       size: { digests: 0 },
     };
   }
-  const listNode = pos.root?.kind === 'array' ? pos.root.items[1] : memberNode(pos.root, 'trustedDigests');
-  const itemNodes = listNode?.kind === 'array' ? listNode.items : [];
+  const itemNode = (i: number): JsonNode | undefined => {
+    const list = pos.root?.kind === 'array' ? pos.root.items[1] : memberNode(pos.root, 'trustedDigests');
+    return list?.kind === 'array' ? list.items[i] : undefined;
+  };
   const seen = new Set<string>();
   outcome.digests.forEach((digest, i) => {
-    const where = pos.atNode(itemNodes[i]);
+    const where = () => pos.atNode(itemNode(i));
     if (!CANONICAL_DIGEST.test(digest))
       diags.add(
         'digestion/non-canonical',
         'warning',
         `${JSON.stringify(digest)} can never match: containerd passes canonical digests (sha256: + 64 lowercase hex, or sha512: + 128)`,
-        where,
+        where(),
       );
     if (seen.has(digest))
       diags.add(
         'digestion/duplicate',
         'warning',
         `${JSON.stringify(digest)} is listed more than once`,
-        where,
+        where(),
       );
     seen.add(digest);
   });
@@ -380,9 +391,8 @@ export function lintPolicy(input: LintInput): LintResult {
   const { bytes, verifier } = input;
   const diags = new DiagnosticList(new PositionIndex(bytes));
   const apiAccepts = lintApiAcceptance(bytes, diags);
-  const text = decoder.decode(bytes);
-  if (verifier === 'notation') return lintNotation(bytes, text, diags);
-  if (verifier === 'digestion') return lintDigestion(bytes, text, diags);
+  if (verifier === 'notation') return lintNotation(bytes, diags);
+  if (verifier === 'digestion') return lintDigestion(bytes, diags);
   return lintCustom(bytes, apiAccepts, input.schema, diags);
 }
 

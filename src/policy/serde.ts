@@ -32,8 +32,9 @@ export interface SerdeField {
 }
 
 const RECURSION_LIMIT = 128;
+const VALUE: SerdeType = { t: 'value' };
 
-const decoder = new TextDecoder('utf-8', { fatal: false });
+import { latin1View, nextStringSpecial, plainRun } from './json.ts';
 
 type Num = { kind: 'u64'; value: bigint } | { kind: 'i64'; value: bigint } | { kind: 'f64'; value: number };
 
@@ -91,7 +92,17 @@ function expecting(type: SerdeType): string {
 export class SerdeDeserializer {
   private index = 0;
   private remainingDepth = RECURSION_LIMIT;
-  constructor(private readonly slice: Uint8Array) {}
+  private readonly latin1: string;
+  /**
+   * @param discardValues for serde_json::Value, only validate: build no strings, maps or arrays
+   * (used where only acceptance and the error text matter).
+   */
+  constructor(
+    private readonly slice: Uint8Array,
+    private readonly discardValues = false,
+  ) {
+    this.latin1 = latin1View(slice);
+  }
 
   // ---- reader primitives --------------------------------------------------------------------
 
@@ -153,30 +164,33 @@ export class SerdeDeserializer {
 
   // ---- strings ------------------------------------------------------------------------------
 
-  /** After the opening quote: returns the decoded string. */
-  private parseStr(): string {
+  /** After the opening quote: returns the decoded string ('' when `keep` is false). */
+  private parseStr(keep = true): string {
     const parts: string[] = [];
     let start = this.index;
     while (true) {
-      if (this.index >= this.slice.length) throw this.error('EOF while parsing a string');
-      const b = this.slice[this.index]!;
+      const j = nextStringSpecial(this.latin1, this.index);
+      if (j < 0) {
+        this.index = this.slice.length;
+        throw this.error('EOF while parsing a string');
+      }
+      this.index = j;
+      const b = this.slice[j]!;
       if (b === 0x22) {
-        parts.push(decoder.decode(this.slice.subarray(start, this.index)));
+        if (keep) parts.push(plainRun(this.slice, this.latin1, start, j));
         this.index++;
-        return parts.join('');
+        return keep ? parts.join('') : '';
       }
       if (b === 0x5c) {
-        parts.push(decoder.decode(this.slice.subarray(start, this.index)));
+        if (keep) parts.push(plainRun(this.slice, this.latin1, start, j));
         this.index++;
-        parts.push(this.parseEscape());
+        const escaped = this.parseEscape();
+        if (keep) parts.push(escaped);
         start = this.index;
         continue;
       }
-      if (b < 0x20) {
-        this.index++;
-        throw this.error('control character (\\u0000-\\u001F) found while parsing a string');
-      }
       this.index++;
+      throw this.error('control character (\\u0000-\\u001F) found while parsing a string');
     }
   }
 
@@ -440,7 +454,7 @@ export class SerdeDeserializer {
   }
 
   /** next_key_seed: returns the decoded key, or undefined at `}`. */
-  private nextKey(first: { value: boolean }): string | undefined {
+  private nextKey(first: { value: boolean }, keep = true): string | undefined {
     let peek = this.parseWhitespace();
     if (peek === 0x7d) return undefined;
     if (peek === 0x2c && !first.value) {
@@ -452,7 +466,7 @@ export class SerdeDeserializer {
     } else throw this.peekError('EOF while parsing an object');
     if (peek === 0x22) {
       this.eat();
-      return this.parseStr();
+      return this.parseStr(keep);
     }
     if (peek === 0x7d) throw this.peekError('trailing comma');
     if (peek === undefined) throw this.peekError('EOF while parsing a value');
@@ -536,18 +550,27 @@ export class SerdeDeserializer {
       }
       case 0x22:
         this.eat();
-        return this.parseStr();
+        return this.parseStr(!this.discardValues);
       case 0x5b:
-        return this.container(() => this.visitSeqVec({ t: 'value' }), 'seq');
+        return this.container(() => {
+          const out: unknown[] = [];
+          const first = { value: true };
+          while (this.hasNextElement(first)) {
+            const item = this.deserialize(VALUE);
+            if (!this.discardValues) out.push(item);
+          }
+          return out;
+        }, 'seq');
       case 0x7b:
         return this.container(() => {
           const out = new Map<string, unknown>();
           const first = { value: true };
           while (true) {
-            const key = this.nextKey(first);
+            const key = this.nextKey(first, !this.discardValues);
             if (key === undefined) break;
             this.parseObjectColon();
-            out.set(key, this.deserialize({ t: 'value' }));
+            const item = this.deserialize(VALUE);
+            if (!this.discardValues) out.set(key, item);
           }
           return out;
         }, 'map');
@@ -584,7 +607,7 @@ export class SerdeDeserializer {
         this.ignoreNumber();
       } else if (peek === 0x22) {
         this.eat();
-        this.parseStr();
+        this.parseStr(false);
       } else if (peek === 0x5b || peek === 0x7b) {
         if (enclosing !== undefined) frames.push(enclosing);
         enclosing = undefined;
@@ -638,7 +661,7 @@ export class SerdeDeserializer {
         if (b === 0x22) this.eat();
         else if (b !== undefined) throw this.peekError('key must be a string');
         else throw this.peekError('EOF while parsing an object');
-        this.parseStr();
+        this.parseStr(false);
         const c = this.parseWhitespace();
         if (c === 0x3a) this.eat();
         else if (c !== undefined) throw this.peekError('expected `:`');
@@ -653,9 +676,10 @@ export class SerdeDeserializer {
 export function serdeFromStr(
   bytes: Uint8Array,
   type: SerdeType,
+  options: { discardValues?: boolean } = {},
 ): { ok: true; value: unknown } | { ok: false; message: string } {
   try {
-    return { ok: true, value: new SerdeDeserializer(bytes).fromStr(type) };
+    return { ok: true, value: new SerdeDeserializer(bytes, options.discardValues).fromStr(type) };
   } catch (err) {
     if (err instanceof SerdeError) return { ok: false, message: err.toString() };
     if (err instanceof RangeError) return { ok: false, message: 'recursion limit exceeded' };

@@ -1,0 +1,23 @@
+/** Every civctl command, in the order --help lists them. */
+import { decodeCommand } from './decode.ts';
+import { disableCommand } from './disable.ts';
+import { enableCommand } from './enable.ts';
+import { encodeCommand } from './encode.ts';
+import { getCommand } from './get.ts';
+import { lintCommand } from './lint.ts';
+import { setCommand } from './set.ts';
+import { simCommand } from './sim.ts';
+import type { CommandSpec } from './spec.ts';
+import { statusCommand } from './status.ts';
+
+export const COMMANDS: readonly CommandSpec[] = [
+  encodeCommand,
+  decodeCommand,
+  lintCommand,
+  getCommand,
+  setCommand,
+  enableCommand,
+  disableCommand,
+  statusCommand,
+  simCommand,
+];
