@@ -15,10 +15,27 @@ export interface FastParse {
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/** Global options that take a value and may come before the command (`civctl -s PATH get`). */
+const GLOBAL_WITH_VALUE = new Set(['-s', '--socket-path', '--timeout']);
+
+/** Finds the command word, skipping global options before it; undefined when unsure. */
+function splitCommand(argv: string[]): { name: string; rest: string[] } | undefined {
+  let i = 0;
+  while (i < argv.length && argv[i]!.startsWith('-')) {
+    const token = argv[i]!;
+    if (GLOBAL_WITH_VALUE.has(token)) i += 2;
+    else if (/^--(socket-path|timeout)=/.test(token)) i += 1;
+    else return undefined;
+  }
+  if (i >= argv.length) return undefined;
+  return { name: argv[i]!, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+}
+
 export function fastParse(argv: string[], env: Record<string, string | undefined>): FastParse | undefined {
-  const spec = COMMANDS.find((c) => c.name === argv[0]);
-  if (!spec) return undefined;
-  const rest = argv.slice(1);
+  const split = splitCommand(argv);
+  const spec = split && COMMANDS.find((c) => c.name === split.name);
+  if (!split || !spec) return undefined;
+  const rest = split.rest;
   if (rest.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '--')) return undefined;
   const options: Record<string, OptionSpec> = { ...globalOptions(env), ...spec.options };
   const config: parser.Options = {
