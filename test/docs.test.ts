@@ -61,21 +61,19 @@ describe('documentation examples run and match', () => {
       const text = readFileSync(path, 'utf8');
       let rewritten = text;
       await withSim(async (socket) => {
-        {
-          for (const m of text.matchAll(consoleBlock)) {
-            let newBlock = '';
-            for (const ex of examplesOf(m[1]!)) {
-              // Only civctl commands run; `cmd | civctl …` feeds the first command's file.
-              const piped = /^cat (\S+) \| (civctl .*)$/.exec(ex.command);
-              const stdin = piped ? readFileSync(join(ROOT, piped[1]!), 'utf8') : undefined;
-              const command = piped ? piped[2]! : ex.command;
-              if (!command.startsWith('civctl ')) continue;
-              const actual = await runExample(command, socket, stdin);
-              newBlock += `$ ${ex.command}\n${actual}`;
-              if (!update) assert.equal(actual, ex.expected, `${path}: $ ${ex.command}`);
-            }
-            if (update) rewritten = rewritten.replace(m[0], '```console\n' + newBlock + '```');
+        for (const m of text.matchAll(consoleBlock)) {
+          let newBlock = '';
+          for (const ex of examplesOf(m[1]!)) {
+            // Only civctl commands run; `cmd | civctl …` feeds the first command's file.
+            const piped = /^cat (\S+) \| (civctl .*)$/.exec(ex.command);
+            const stdin = piped ? readFileSync(join(ROOT, piped[1]!), 'utf8') : undefined;
+            const command = piped ? piped[2]! : ex.command;
+            if (!command.startsWith('civctl ')) continue;
+            const actual = await runExample(command, socket, stdin);
+            newBlock += `$ ${ex.command}\n${actual}`;
+            if (!update) assert.equal(actual, ex.expected, `${path}: $ ${ex.command}`);
           }
+          if (update) rewritten = rewritten.replace(m[0], '```console\n' + newBlock + '```');
         }
       });
       if (update && rewritten !== text) writeFileSync(path, rewritten);
