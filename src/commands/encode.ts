@@ -3,7 +3,6 @@ import { isStdin, readInput, STDIN_ARG } from '../input.ts';
 import { encodeBase64 } from '../policy/base64.ts';
 import { IDENTIFIER_RULE, isValidVerifierName } from '../policy/names.ts';
 import { API_BODY_LIMIT, patchBodySize } from '../policy/settings.ts';
-import type { Context } from './context.ts';
 import { defineCommand } from './spec.ts';
 import { preparePolicy } from './prepare.ts';
 import { loadSchema } from './schema.ts';

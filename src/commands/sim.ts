@@ -1,5 +1,4 @@
 import { CivError } from '../errors.ts';
-import type { Context } from './context.ts';
 import { defineCommand } from './spec.ts';
 
 interface SimArgs {
