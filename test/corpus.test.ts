@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { notationWrapperCheck } from '../src/policy/bottlerocket.ts';
+import { parseJson } from '../src/policy/json.ts';
 import { lintPolicy } from '../src/policy/lint.ts';
 import { SHARED } from './helpers.ts';
 
@@ -80,5 +82,28 @@ describe('real-world corpus (67 documents)', () => {
       verifier: 'digestion',
     });
     assert.ok(r.diagnostics.some((d) => d.rule === 'digestion/non-canonical'));
+  });
+});
+
+describe("the wrapper's verdict read off the generic parse agrees with the serde emulation", () => {
+  test('on every corpus notation document', () => {
+    let compared = 0;
+    for (const dir of ['generated', 'real-world']) {
+      const base = join(SHARED, 'corpus', dir);
+      for (const [file, kind] of rows(base)) {
+        if (kind !== 'notation') continue;
+        const bytes = readFileSync(join(base, file!));
+        const parsed = parseJson(bytes, { maxDepth: 10000, allowTrailing: true });
+        if (!parsed.ok) continue;
+        const { apiAcceptsJson: _a, ...viaSerde } = notationWrapperCheck(bytes);
+        const { apiAcceptsJson: _b, ...viaParse } = notationWrapperCheck(bytes, {
+          root: parsed.node,
+          facts: parsed.facts,
+        });
+        assert.deepEqual(viaParse, viaSerde, file);
+        compared++;
+      }
+    }
+    assert.ok(compared > 500);
   });
 });

@@ -3,8 +3,13 @@ import { inputLabel, isStdin, readInput, STDIN_ARG } from '../input.ts';
 import type { Context } from './context.ts';
 import { defineCommand } from './spec.ts';
 import { decodeBase64 } from '../policy/base64.ts';
-import { parseJson } from '../policy/json.ts';
-import { detectVerifier, type LintResult, lintPolicy, type SchemaValidator } from '../policy/lint.ts';
+import {
+  detectVerifier,
+  type LintResult,
+  lintPolicy,
+  PositionIndex,
+  type SchemaValidator,
+} from '../policy/lint.ts';
 import { IDENTIFIER_RULE, isValidVerifierName, verifierKind } from '../policy/names.ts';
 import type { FileDiagnostic } from '../policy/userdata.ts';
 import {
@@ -29,17 +34,14 @@ interface LintArgs {
 type InputKind = 'policy' | 'settings';
 
 /** A settings document (user-data TOML, or JSON with settings / image-verifier-plugins), or a policy. */
-function classify(path: string, bytes: Uint8Array): InputKind {
+function classify(path: string, bytes: Uint8Array, positions: PositionIndex): InputKind {
   if (path.endsWith('.toml')) return 'settings';
-  const parsed = parseJson(bytes, { maxDepth: 10000, allowTrailing: true });
-  if (parsed.ok) {
-    const root = parsed.node;
-    if (
+  const root = positions.root;
+  if (root) {
+    const isSettings =
       root.kind === 'object' &&
-      root.members.some((m) => m.key === 'settings' || m.key === 'image-verifier-plugins')
-    )
-      return 'settings';
-    return 'policy';
+      root.members.some((m) => m.key === 'settings' || m.key === 'image-verifier-plugins');
+    return isSettings ? 'settings' : 'policy';
   }
   if (path.endsWith('.json')) return 'policy';
   // Not JSON: user-data when it looks like TOML with a [settings…] table.
@@ -206,11 +208,14 @@ export const lintCommand = defineCommand<LintArgs>({
     for (const file of files) {
       const bytes = await readInput(ctx.io, file);
       const label = inputLabel(file);
-      if (classify(file, bytes) === 'settings') {
+      // One parse serves classification, verifier detection and lint.
+      const positions = new PositionIndex(bytes);
+      if (classify(file, bytes, positions) === 'settings') {
         entries.push(...(await lintSettingsFile(ctx, label, bytes, args.verifier, schema)));
       } else {
-        const verifier = args.verifier !== undefined ? verifierKind(args.verifier) : detectVerifier(bytes);
-        entries.push(fileEntry(label, lintPolicy({ bytes, verifier, schema })));
+        const verifier =
+          args.verifier !== undefined ? verifierKind(args.verifier) : detectVerifier(positions);
+        entries.push(fileEntry(label, lintPolicy({ bytes, verifier, schema, positions })));
       }
     }
     const out =

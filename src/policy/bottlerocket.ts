@@ -2,7 +2,8 @@
  * The Bottlerocket image-verifier wrappers' own policy loading (Rust, serde_json):
  * the notation wrapper's strict pre-check and the digestion verifier's loader.
  */
-import { type SerdeType, serdeFromStr } from './serde.ts';
+import type { JsonNode, ParseFacts } from './json.ts';
+import { type SerdeType, serdeFromStr, VALUE_DEPTH_LIMIT } from './serde.ts';
 
 const STRUCT_NAME = 'TrustPolicy';
 
@@ -36,27 +37,88 @@ export function isRustWhitespaceOnly(bytes: Uint8Array): boolean {
   return true;
 }
 
-export type WrapperOutcome =
-  | { kind: 'skip'; reason: 'empty-file' | 'empty-list' }
-  | { kind: 'reject'; message: string }
-  | { kind: 'proceed'; statementCount: number };
-
-/** The notation wrapper's pre-check, before `notation verify` runs. */
-export function notationWrapperCheck(bytes: Uint8Array): WrapperOutcome {
-  if (isRustWhitespaceOnly(bytes)) return { kind: 'skip', reason: 'empty-file' };
-  const parsed = serdeFromStr(bytes, NOTATION_WRAPPER);
-  if (!parsed.ok) return { kind: 'reject', message: `invalid trust policy JSON: ${parsed.message}` };
-  const value = parsed.value as { version: string; trustPolicies: unknown[] };
-  if (value.version !== '1.0')
-    return { kind: 'reject', message: `unsupported policy version ${value.version}` };
-  if (value.trustPolicies.length === 0) return { kind: 'skip', reason: 'empty-list' };
-  return { kind: 'proceed', statementCount: value.trustPolicies.length };
+/**
+ * True when a strict serde parse of the whole document succeeded with no nesting the API's
+ * serde_json::Value would refuse: the API then accepts the policy without a separate check.
+ */
+interface ParseEvidence {
+  apiAcceptsJson?: boolean;
 }
 
-export type DigestionOutcome =
-  | { kind: 'skip'; reason: 'empty-file' | 'empty-list' }
-  | { kind: 'reject'; message: string }
-  | { kind: 'load'; digests: string[] };
+export type WrapperOutcome = ParseEvidence &
+  (
+    | { kind: 'skip'; reason: 'empty-file' | 'empty-list' }
+    | { kind: 'reject'; message: string }
+    | { kind: 'proceed'; statementCount: number }
+  );
+
+function evidence(parsed: { ok: true; maxDepth: number }): ParseEvidence {
+  return { apiAcceptsJson: parsed.maxDepth < VALUE_DEPTH_LIMIT };
+}
+
+/** A document already parsed by the generic parser (json.ts), with what that parse saw. */
+export interface ParsedDocument {
+  root: JsonNode;
+  facts: ParseFacts;
+}
+
+/** True when serde_json would certainly parse this document as JSON (as the API's Value does). */
+function serdeAccepts(doc: ParsedDocument): boolean {
+  const f = doc.facts;
+  return f.cleanEnd && !f.surrogateEscape && !f.hugeNumber && f.maxDepth < VALUE_DEPTH_LIMIT;
+}
+
+/**
+ * The wrapper's verdict read off an already parsed document, when serde certainly succeeds:
+ * exactly one `version` string and one `trustPolicies` array (or the 2-element array form).
+ * Anything else returns undefined, and the serde emulation produces the exact error.
+ */
+function wrapperFromParsed(doc: ParsedDocument): WrapperOutcome | undefined {
+  if (!serdeAccepts(doc)) return undefined;
+  let version: JsonNode | undefined;
+  let policies: JsonNode | undefined;
+  const root = doc.root;
+  if (root.kind === 'object') {
+    for (const m of root.members) {
+      if (m.key === 'version') {
+        if (version) return undefined;
+        version = m.value;
+      } else if (m.key === 'trustPolicies') {
+        if (policies) return undefined;
+        policies = m.value;
+      }
+    }
+  } else if (root.kind === 'array' && root.items.length === 2) [version, policies] = root.items;
+  if (version?.kind !== 'string' || policies?.kind !== 'array') return undefined;
+  const seen = { apiAcceptsJson: true };
+  if (version.value !== '1.0')
+    return { kind: 'reject', message: `unsupported policy version ${version.value}`, ...seen };
+  if (policies.items.length === 0) return { kind: 'skip', reason: 'empty-list', ...seen };
+  return { kind: 'proceed', statementCount: policies.items.length, ...seen };
+}
+
+/** The notation wrapper's pre-check, before `notation verify` runs. */
+export function notationWrapperCheck(bytes: Uint8Array, parsed?: ParsedDocument): WrapperOutcome {
+  if (isRustWhitespaceOnly(bytes)) return { kind: 'skip', reason: 'empty-file' };
+  const known = parsed && wrapperFromParsed(parsed);
+  if (known) return known;
+  // Only the statements' count matters here, so their values are validated, not built.
+  const result = serdeFromStr(bytes, NOTATION_WRAPPER, { discardValues: true });
+  if (!result.ok) return { kind: 'reject', message: `invalid trust policy JSON: ${result.message}` };
+  const value = result.value as { version: string; trustPolicies: unknown[] };
+  const seen = evidence(result);
+  if (value.version !== '1.0')
+    return { kind: 'reject', message: `unsupported policy version ${value.version}`, ...seen };
+  if (value.trustPolicies.length === 0) return { kind: 'skip', reason: 'empty-list', ...seen };
+  return { kind: 'proceed', statementCount: value.trustPolicies.length, ...seen };
+}
+
+export type DigestionOutcome = ParseEvidence &
+  (
+    | { kind: 'skip'; reason: 'empty-file' | 'empty-list' }
+    | { kind: 'reject'; message: string }
+    | { kind: 'load'; digests: string[] }
+  );
 
 /** The digestion verifier's load: whitespace-only → serde → version → empty list. */
 export function loadDigestionPolicy(bytes: Uint8Array): DigestionOutcome {
@@ -64,10 +126,11 @@ export function loadDigestionPolicy(bytes: Uint8Array): DigestionOutcome {
   const parsed = serdeFromStr(bytes, DIGESTION);
   if (!parsed.ok) return { kind: 'reject', message: `invalid trust policy JSON: ${parsed.message}` };
   const value = parsed.value as { version: string; trustedDigests: string[] };
+  const seen = evidence(parsed);
   if (value.version !== '1.0')
-    return { kind: 'reject', message: `unsupported policy version ${value.version}` };
-  if (value.trustedDigests.length === 0) return { kind: 'skip', reason: 'empty-list' };
-  return { kind: 'load', digests: value.trustedDigests };
+    return { kind: 'reject', message: `unsupported policy version ${value.version}`, ...seen };
+  if (value.trustedDigests.length === 0) return { kind: 'skip', reason: 'empty-list', ...seen };
+  return { kind: 'load', digests: value.trustedDigests, ...seen };
 }
 
 /** What the API's ValidBase64Json accepts once decoded: any JSON value, as serde_json reads it. */

@@ -1,3 +1,5 @@
+import { isAscii } from 'node:buffer';
+
 /**
  * A byte-level JSON parser that keeps byte offsets for every node, so diagnostics can point at
  * the exact line and column, and so that Go's and serde's position rules can be reproduced.
@@ -20,8 +22,20 @@ export type JsonNode =
   | { kind: 'null'; start: number; end: number };
 
 export type ParseResult =
-  | { ok: true; node: JsonNode; end: number }
+  | { ok: true; node: JsonNode; end: number; facts: ParseFacts }
   | { ok: false; message: string; offset: number };
+
+/** What a successful parse saw, so callers can tell whether stricter readers would agree. */
+export interface ParseFacts {
+  /** The deepest container nesting. */
+  maxDepth: number;
+  /** A \\u escape of a UTF-16 surrogate (serde_json rejects lone ones; this parser does not). */
+  surrogateEscape: boolean;
+  /** A number too large for an f64 (serde_json: "number out of range"). */
+  hugeNumber: boolean;
+  /** Only JSON white space follows the value. */
+  cleanEnd: boolean;
+}
 
 export interface ParseOptions {
   /** Containers deeper than this are an error (Go: 10000, serde_json: 128). */
@@ -32,32 +46,48 @@ export interface ParseOptions {
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-/** The bytes as a Latin-1 string (one char per byte), so native regexes can scan them quickly. */
+/** The bytes as a Latin-1 string (one char per byte), so native searches can scan them quickly. */
 export function latin1View(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
 }
 
-/** The next quote, backslash or control character: what ends the plain run of a JSON string. */
-const STRING_SPECIAL = /["\\\x00-\x1f]/g;
+/**
+ * Finds where the plain run of a JSON string ends: the next quote, backslash or control byte.
+ * Quotes and backslashes are found with native indexOf (the next backslash is remembered, as most
+ * documents have few); control bytes are checked only between here and the quote.
+ */
+export class StringScanner {
+  readonly latin1: string;
+  readonly ascii: boolean;
+  private nextBackslash = -2;
+  constructor(readonly bytes: Uint8Array) {
+    this.latin1 = latin1View(bytes);
+    this.ascii = isAscii(bytes);
+  }
+  /** Index of the next quote, backslash or control byte at or after `from`, or -1. */
+  next(from: number): number {
+    const quote = this.latin1.indexOf('"', from);
+    if (this.nextBackslash !== -1 && this.nextBackslash < from)
+      this.nextBackslash = this.latin1.indexOf('\\', from);
+    let end = quote < 0 ? this.bytes.length : quote;
+    if (this.nextBackslash !== -1 && this.nextBackslash < end) end = this.nextBackslash;
+    const bytes = this.bytes;
+    for (let i = from; i < end; i++) if (bytes[i]! < 0x20) return i;
+    return end === this.bytes.length ? -1 : end;
+  }
+  /** Decodes bytes[start, end) that hold no escapes: ASCII straight from the Latin-1 view. */
+  plain(start: number, end: number): string {
+    const run = this.latin1.slice(start, end);
+    if (this.ascii || !NON_ASCII.test(run)) return run;
+    return utf8.decode(this.bytes.subarray(start, end));
+  }
+}
+
 const NON_ASCII = /[^\x00-\x7f]/;
-
-/** Decodes bytes[start, end) that hold no escapes: ASCII straight from the Latin-1 view. */
-export function plainRun(bytes: Uint8Array, latin1: string, start: number, end: number): string {
-  const run = latin1.slice(start, end);
-  return NON_ASCII.test(run) ? utf8.decode(bytes.subarray(start, end)) : run;
-}
-
-/** Index of the next quote, backslash or control byte at or after `from`, or -1. */
-export function nextStringSpecial(latin1: string, from: number): number {
-  STRING_SPECIAL.lastIndex = from;
-  const m = STRING_SPECIAL.exec(latin1);
-  return m ? m.index : -1;
-}
 
 export function isJsonWhitespace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
-
 function describeByte(bytes: Uint8Array, i: number): string {
   if (i >= bytes.length) return 'end of input';
   const b = bytes[i]!;
@@ -93,7 +123,8 @@ export function parseJson(bytes: Uint8Array, options: ParseOptions): ParseResult
 
 function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
   const n = bytes.length;
-  const latin1 = latin1View(bytes);
+  const scanner = new StringScanner(bytes);
+  const facts: ParseFacts = { maxDepth: 0, surrogateEscape: false, hugeNumber: false, cleanEnd: true };
   let i = 0;
   const stack: Frame[] = [];
   const skipWs = () => {
@@ -106,10 +137,10 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
   const readString = (): { value: string; start: number; end: number } => {
     const start = i;
     i++; // opening quote
-    const j = nextStringSpecial(latin1, i);
+    const j = scanner.next(i);
     if (j < 0) throw new Fail('unterminated string', start);
     if (bytes[j] === 0x22) {
-      const value = plainRun(bytes, latin1, i, j);
+      const value = scanner.plain(i, j);
       i = j + 1;
       return { value, start, end: i };
     }
@@ -159,7 +190,9 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
         case 0x75: {
           const hex = String.fromCharCode(...bytes.subarray(i + 2, i + 6));
           if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new Fail('invalid \\u escape in string', i);
-          parts.push(String.fromCharCode(Number.parseInt(hex, 16)));
+          const unit = Number.parseInt(hex, 16);
+          if (unit >= 0xd800 && unit <= 0xdfff) facts.surrogateEscape = true;
+          parts.push(String.fromCharCode(unit));
           i += 4;
           break;
         }
@@ -188,7 +221,9 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
       if (!(bytes[i]! >= 0x30 && bytes[i]! <= 0x39)) unexpected('invalid number');
       while (bytes[i]! >= 0x30 && bytes[i]! <= 0x39) i++;
     }
-    return { kind: 'number', start, end: i, raw: String.fromCharCode(...bytes.subarray(start, i)) };
+    const raw = String.fromCharCode(...bytes.subarray(start, i));
+    if (raw.length > 300 || /[eE]/.test(raw)) facts.hugeNumber ||= !Number.isFinite(Number(raw));
+    return { kind: 'number', start, end: i, raw };
   };
 
   const literal = (word: string): number => {
@@ -238,6 +273,7 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
         if (b === 0x7b) {
           const frame: Frame = { kind: 'object', start, members: [] };
           stack.push(frame);
+          if (stack.length > facts.maxDepth) facts.maxDepth = stack.length;
           if (bytes[i] === 0x7d) {
             i++;
             stack.pop();
@@ -256,6 +292,7 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
         }
         const frame: Frame = { kind: 'array', start, items: [] };
         stack.push(frame);
+        if (stack.length > facts.maxDepth) facts.maxDepth = stack.length;
         if (bytes[i] === 0x5d) {
           i++;
           stack.pop();
@@ -313,11 +350,11 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
     unexpected(top.kind === 'object' ? "expected ',' or '}'" : "expected ',' or ']'");
   }
   const end = i;
-  if (!options.allowTrailing) {
-    skipWs();
-    if (i < n) throw new Fail(`unexpected data after the JSON value (${describeByte(bytes, i)})`, i);
-  }
-  return { ok: true, node: result!, end };
+  skipWs();
+  facts.cleanEnd = i >= n;
+  if (!options.allowTrailing && !facts.cleanEnd)
+    throw new Fail(`unexpected data after the JSON value (${describeByte(bytes, i)})`, i);
+  return { ok: true, node: result!, end, facts };
 }
 
 /** Finds the first byte that is not valid UTF-8, or -1. */

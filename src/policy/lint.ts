@@ -3,7 +3,14 @@
  * what the node will do, and diagnostics with rule ids and positions. Pure: no I/O.
  */
 import { isUtf8 } from 'node:buffer';
-import { apiJsonError, loadDigestionPolicy, notationWrapperCheck } from './bottlerocket.ts';
+import {
+  apiJsonError,
+  type DigestionOutcome,
+  loadDigestionPolicy,
+  notationWrapperCheck,
+  type ParsedDocument,
+  type WrapperOutcome,
+} from './bottlerocket.ts';
 import { escapePointerToken, firstInvalidUtf8, type JsonNode, LineMap, parseJson } from './json.ts';
 import type { VerifierKind } from './names.ts';
 import { loadNotationDocument, validateNotationDocument } from './notation.ts';
@@ -38,12 +45,14 @@ export interface LintInput {
   bytes: Uint8Array;
   verifier: VerifierKind;
   schema?: SchemaValidator | undefined;
+  /** The same bytes' PositionIndex, when the caller already has one (it parses at most once). */
+  positions?: PositionIndex;
 }
 
 /** Tracks positions for one document: offsets → line:column, nodes → JSON pointers. */
 export class PositionIndex {
   private lineMap?: LineMap;
-  private parsedRoot?: { node: JsonNode | undefined };
+  private parsedRoot?: { node: JsonNode | undefined; doc?: ParsedDocument };
   private parents?: Map<JsonNode, { parent: JsonNode; token: string }>;
   constructor(readonly bytes: Uint8Array) {}
   /** Built on first use: a valid policy with nothing to report never pays for positions. */
@@ -54,9 +63,16 @@ export class PositionIndex {
   get root(): JsonNode | undefined {
     if (!this.parsedRoot) {
       const parsed = parseJson(this.bytes, { maxDepth: 10000, allowTrailing: true });
-      this.parsedRoot = { node: parsed.ok ? parsed.node : undefined };
+      this.parsedRoot = parsed.ok
+        ? { node: parsed.node, doc: { root: parsed.node, facts: parsed.facts } }
+        : { node: undefined };
     }
     return this.parsedRoot.node;
+  }
+  /** The parsed document with what the parse saw, when it parsed. */
+  get parsedDocument(): ParsedDocument | undefined {
+    void this.root;
+    return this.parsedRoot?.doc;
   }
   private parentMap(): Map<JsonNode, { parent: JsonNode; token: string }> {
     if (this.parents) return this.parents;
@@ -166,8 +182,12 @@ export function notationRuleFor(message: string): string {
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
-/** Checks every verifier shares: UTF-8, BOM, and what the API's ValidBase64Json accepts. */
-function lintApiAcceptance(bytes: Uint8Array, diags: DiagnosticList): boolean {
+/**
+ * Checks every verifier shares: UTF-8, BOM, and what the API's ValidBase64Json accepts. A
+ * verifier's own strict parse of the document can vouch for the JSON (`apiAcceptsJson`), which
+ * saves a pass over large policies.
+ */
+function lintApiAcceptance(bytes: Uint8Array, diags: DiagnosticList, apiAcceptsJson = false): boolean {
   const pos = diags.positions;
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
     diags.add(
@@ -188,7 +208,7 @@ function lintApiAcceptance(bytes: Uint8Array, diags: DiagnosticList): boolean {
     );
     return false;
   }
-  const apiError = apiJsonError(bytes);
+  const apiError = apiAcceptsJson ? undefined : apiJsonError(bytes);
   if (apiError !== undefined) {
     const offset = pos.offsetOfSerdePosition(apiError) ?? 0;
     diags.add(
@@ -202,7 +222,7 @@ function lintApiAcceptance(bytes: Uint8Array, diags: DiagnosticList): boolean {
   return true;
 }
 
-function lintNotation(bytes: Uint8Array, diags: DiagnosticList): LintResult {
+function lintNotation(bytes: Uint8Array, diags: DiagnosticList, wrapper: WrapperOutcome): LintResult {
   const pos = diags.positions;
   const loaded = loadNotationDocument(bytes, pos.root);
   let upstream: string | null = null;
@@ -231,7 +251,6 @@ function lintNotation(bytes: Uint8Array, diags: DiagnosticList): LintResult {
         diags.add(w.rule, 'warning', w.message, pos.atNode(w.node));
     }
   }
-  const wrapper = notationWrapperCheck(bytes);
   let effect: Effect;
   if (wrapper.kind === 'skip') {
     effect = 'allows-all';
@@ -270,9 +289,8 @@ function memberNode(node: JsonNode | undefined, key: string): JsonNode | undefin
 
 const CANONICAL_DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
-function lintDigestion(bytes: Uint8Array, diags: DiagnosticList): LintResult {
+function lintDigestion(diags: DiagnosticList, outcome: DigestionOutcome): LintResult {
   const pos = diags.positions;
-  const outcome = loadDigestionPolicy(bytes);
   if (outcome.kind === 'reject') {
     const line = `image verification failed: ${outcome.message}`;
     const offset = pos.offsetOfSerdePosition(outcome.message);
@@ -389,18 +407,27 @@ function nodeAtPointerPath(root: JsonNode, pointer: string): JsonNode {
 /** Lints one policy document for one verifier. Never throws on any input. */
 export function lintPolicy(input: LintInput): LintResult {
   const { bytes, verifier } = input;
-  const diags = new DiagnosticList(new PositionIndex(bytes));
+  const diags = new DiagnosticList(input.positions ?? new PositionIndex(bytes));
+  if (verifier === 'notation') {
+    // The generic parse is needed for notation anyway; it can vouch for the wrapper's strict parse.
+    const wrapper = notationWrapperCheck(bytes, diags.positions.parsedDocument);
+    lintApiAcceptance(bytes, diags, wrapper.apiAcceptsJson);
+    return lintNotation(bytes, diags, wrapper);
+  }
+  if (verifier === 'digestion') {
+    const outcome = loadDigestionPolicy(bytes);
+    lintApiAcceptance(bytes, diags, outcome.apiAcceptsJson);
+    return lintDigestion(diags, outcome);
+  }
   const apiAccepts = lintApiAcceptance(bytes, diags);
-  if (verifier === 'notation') return lintNotation(bytes, diags);
-  if (verifier === 'digestion') return lintDigestion(bytes, diags);
   return lintCustom(bytes, apiAccepts, input.schema, diags);
 }
 
 /** Guesses the verifier from a policy's content: trustPolicies → notation, trustedDigests → digestion. */
-export function detectVerifier(bytes: Uint8Array): VerifierKind {
-  const parsed = parseJson(bytes, { maxDepth: 10000, allowTrailing: true });
-  if (!parsed.ok || parsed.node.kind !== 'object') return 'custom';
-  const keys = parsed.node.members.map((m) => m.key.toLowerCase());
+export function detectVerifier(input: Uint8Array | PositionIndex): VerifierKind {
+  const root = (input instanceof PositionIndex ? input : new PositionIndex(input)).root;
+  if (root?.kind !== 'object') return 'custom';
+  const keys = root.members.map((m) => m.key.toLowerCase());
   if (keys.includes('trustpolicies')) return 'notation';
   if (keys.includes('trusteddigests')) return 'digestion';
   return 'custom';

@@ -33,7 +33,7 @@ const NEVER_SEEN_HOSTS = ['index.docker.io', 'registry-1.docker.io', 'registry.h
 export function notationWarnings(doc: NotationDocument): Advice[] {
   const out: Advice[] = [];
   for (const st of live(doc.trustPolicies)) {
-    const name = JSON.stringify(st.name);
+    const name = () => JSON.stringify(st.name);
     const stores = live(st.trustStores);
     const identities = live(st.trustedIdentities);
     const scopes = live(st.registryScopes);
@@ -45,7 +45,7 @@ export function notationWarnings(doc: NotationDocument): Advice[] {
     if (!skip && identities.includes('*') && stores.some((s) => s.startsWith('signingAuthority:'))) {
       out.push({
         rule: 'notation/aws-signer-wildcard-identity',
-        message: `statement ${name} pairs a signingAuthority trust store with the "*" identity: the AWS Signer plugin rejects wildcard identities, so every AWS-signed image fails verification; list signing-profile ARNs instead`,
+        message: `statement ${name()} pairs a signingAuthority trust store with the "*" identity: the AWS Signer plugin rejects wildcard identities, so every AWS-signed image fails verification; list signing-profile ARNs instead`,
         node: identityNodes[identities.indexOf('*')],
       });
     }
@@ -54,13 +54,13 @@ export function notationWarnings(doc: NotationDocument): Advice[] {
       if (seenStores.has(store))
         out.push({
           rule: 'notation/duplicate-trust-store',
-          message: `statement ${name} lists trust store ${JSON.stringify(store)} twice`,
+          message: `statement ${name()} lists trust store ${JSON.stringify(store)} twice`,
           node: storeNodes[i],
         });
       else if (!SHIPPED_TRUST_STORES.includes(store))
         out.push({
           rule: 'notation/unshipped-trust-store',
-          message: `trust store ${JSON.stringify(store)} is not shipped on Bottlerocket (only ${SHIPPED_TRUST_STORES.join(' and ')} exist), so verification with statement ${name} fails at pull time`,
+          message: `trust store ${JSON.stringify(store)} is not shipped on Bottlerocket (only ${SHIPPED_TRUST_STORES.join(' and ')} exist), so verification with statement ${name()} fails at pull time`,
           node: storeNodes[i],
         });
       seenStores.add(store);
@@ -83,7 +83,7 @@ export function notationWarnings(doc: NotationDocument): Advice[] {
     if (!skip && arns.length > 0 && !stores.some((s) => s.startsWith('signingAuthority:'))) {
       out.push({
         rule: 'notation/arn-without-signing-authority',
-        message: `statement ${name} trusts AWS Signer ARNs but has no signingAuthority trust store, so no AWS Signer signature can verify`,
+        message: `statement ${name()} trusts AWS Signer ARNs but has no signingAuthority trust store, so no AWS Signer signature can verify`,
         node: st.nodes['trustStores'],
       });
     }
@@ -102,7 +102,7 @@ export function notationWarnings(doc: NotationDocument): Advice[] {
     if ((st.level === 'audit' || skip) && scopes.includes('*')) {
       out.push({
         rule: 'notation/permissive-wildcard',
-        message: `statement ${name} applies level "${st.level}" to the "*" scope: images that match no other statement are not enforced`,
+        message: `statement ${name()} applies level "${st.level}" to the "*" scope: images that match no other statement are not enforced`,
         node: st.nodes['level'],
       });
     }

@@ -89,8 +89,8 @@ function decodeSlice<T>(
   node.items.forEach((item, i) => {
     if (i >= slice.backing.length) {
       // Growing copies only the live elements; new slots start at the zero value.
-      slice.backing = slice.backing.slice(0, slice.len);
-      slice.nodes = slice.nodes.slice(0, slice.len);
+      slice.backing.length = slice.len;
+      slice.nodes.length = slice.len;
       while (slice.backing.length <= i) {
         slice.backing.push(zero());
         slice.nodes.push(undefined);
@@ -235,21 +235,21 @@ class Invalid extends Error {
 }
 
 function verificationLevelError(st: NotationStatement): Invalid | undefined {
-  const prefix = `trust policy statement ${goQuote(st.name)} has invalid signatureVerification: `;
+  const prefix = () => `trust policy statement ${goQuote(st.name)} has invalid signatureVerification: `;
   if (st.level === '')
     return new Invalid(
-      prefix + 'signature verification level is empty or missing in the trust policy statement',
+      prefix() + 'signature verification level is empty or missing in the trust policy statement',
       st.nodes['signatureVerification'] ?? st.nodes['statement'],
     );
   if (!LEVELS.includes(st.level))
     return new Invalid(
-      prefix + `invalid signature verification level ${goQuote(st.level)}`,
+      prefix() + `invalid signature verification level ${goQuote(st.level)}`,
       st.nodes['level'],
     );
   if (!st.override || st.override.size === 0) return undefined;
   if (st.level === 'skip')
     return new Invalid(
-      prefix + `signature verification level "skip" can't be used to customize signature verification`,
+      prefix() + `signature verification level "skip" can't be used to customize signature verification`,
       st.nodes['override'],
     );
   // Go iterates the map in random order; insertion order is one of the orders it may pick.
@@ -257,24 +257,24 @@ function verificationLevelError(st: NotationStatement): Invalid | undefined {
     const node = st.overrideNodes.get(key);
     if (!VALIDATION_TYPES.includes(key))
       return new Invalid(
-        prefix +
+        prefix() +
           `verification type ${goQuote(key)} in custom signature verification is not supported, supported values are ${goQuoteSlice(VALIDATION_TYPES)}`,
         node,
       );
     if (!VALIDATION_ACTIONS.includes(value))
       return new Invalid(
-        prefix +
+        prefix() +
           `verification action ${goQuote(value)} in custom signature verification is not supported, supported values are ${goQuoteSlice(VALIDATION_ACTIONS)}`,
         node,
       );
     if (key === 'integrity')
       return new Invalid(
-        prefix + `${goQuote(key)} verification can not be overridden in custom signature verification`,
+        prefix() + `${goQuote(key)} verification can not be overridden in custom signature verification`,
         node,
       );
     if (key !== 'revocation' && value === 'skip')
       return new Invalid(
-        prefix + `${goQuote(key)} verification can not be skipped in custom signature verification`,
+        prefix() + `${goQuote(key)} verification can not be skipped in custom signature verification`,
         node,
       );
   }
@@ -282,7 +282,7 @@ function verificationLevelError(st: NotationStatement): Invalid | undefined {
 }
 
 function validateCore(st: NotationStatement): void {
-  const q = goQuote(st.name);
+  const q = () => goQuote(st.name); // quoted only for a message
   if (st.name === '')
     throw new Invalid(
       'a trust policy statement is missing a name, every statement requires a name',
@@ -293,7 +293,7 @@ function validateCore(st: NotationStatement): void {
   const ts = st.verifyTimestamp;
   if (ts !== '' && ts !== 'always' && ts !== 'afterCertExpiry')
     throw new Invalid(
-      `trust policy statement ${q} has invalid signatureVerification: verifyTimestamp must be "always" or "afterCertExpiry", but got ${goQuote(ts)}`,
+      `trust policy statement ${q()} has invalid signatureVerification: verifyTimestamp must be "always" or "afterCertExpiry", but got ${goQuote(ts)}`,
       st.nodes['verifyTimestamp'],
     );
   const stores = live(st.trustStores);
@@ -301,14 +301,14 @@ function validateCore(st: NotationStatement): void {
   if (st.level === 'skip' && (!st.override || st.override.size === 0)) {
     if (stores.length > 0 || identities.length > 0)
       throw new Invalid(
-        `trust policy statement ${q} is set to skip signature verification but configured with trust stores and/or trusted identities, remove them if signature verification needs to be skipped`,
+        `trust policy statement ${q()} is set to skip signature verification but configured with trust stores and/or trusted identities, remove them if signature verification needs to be skipped`,
         st.nodes[stores.length > 0 ? 'trustStores' : 'trustedIdentities'],
       );
     return;
   }
   if (stores.length === 0 || identities.length === 0)
     throw new Invalid(
-      `trust policy statement ${q} is either missing trust stores or trusted identities, both must be specified`,
+      `trust policy statement ${q()} is either missing trust stores or trusted identities, both must be specified`,
       st.nodes[stores.length === 0 ? 'trustStores' : 'trustedIdentities'] ?? st.nodes['statement'],
     );
   const storeNodes = liveNodes(st.trustStores);
@@ -317,55 +317,56 @@ function validateCore(st: NotationStatement): void {
     const colon = store.indexOf(':');
     if (colon < 0)
       throw new Invalid(
-        `trust policy statement ${q} has malformed trust store value ${goQuote(store)}. The required format is <TrustStoreType>:<TrustStoreName>`,
+        `trust policy statement ${q()} has malformed trust store value ${goQuote(store)}. The required format is <TrustStoreType>:<TrustStoreName>`,
         node,
       );
     const type = store.slice(0, colon);
     const name = store.slice(colon + 1);
     if (!STORE_TYPES.includes(type))
       throw new Invalid(
-        `trust policy statement ${q} uses an unsupported trust store type ${goQuote(type)} in trust store value ${goQuote(store)}`,
+        `trust policy statement ${q()} uses an unsupported trust store type ${goQuote(type)} in trust store value ${goQuote(store)}`,
         node,
       );
     if (!FILE_NAME.test(name))
       throw new Invalid(
-        `trust policy statement ${q} uses an unsupported trust store name ${goQuote(name)} in trust store value ${goQuote(store)}. Named store name needs to follow [a-zA-Z0-9_.-]+ format`,
+        `trust policy statement ${q()} uses an unsupported trust store name ${goQuote(name)} in trust store value ${goQuote(store)}. Named store name needs to follow [a-zA-Z0-9_.-]+ format`,
         node,
       );
   });
   validateIdentities(st, q, identities);
 }
 
-function validateIdentities(st: NotationStatement, q: string, identities: string[]): void {
+function validateIdentities(st: NotationStatement, q: () => string, identities: string[]): void {
   const nodes = liveNodes(st.trustedIdentities);
   if (identities.length > 1 && identities.includes('*'))
     throw new Invalid(
-      `trust policy statement ${q} uses a wildcard trusted identity '*', a wildcard identity cannot be used in conjunction with other values`,
+      `trust policy statement ${q()} uses a wildcard trusted identity '*', a wildcard identity cannot be used in conjunction with other values`,
       nodes[identities.indexOf('*')],
     );
   const parsed: { raw: string; dn: ParsedDN; node: JsonNode | undefined }[] = [];
   identities.forEach((identity, i) => {
     const node = nodes[i];
-    if (identity === '') throw new Invalid(`trust policy statement ${q} has an empty trusted identity`, node);
+    if (identity === '')
+      throw new Invalid(`trust policy statement ${q()} has an empty trusted identity`, node);
     if (identity === '*') return;
     const colon = identity.indexOf(':');
     if (colon < 0)
       throw new Invalid(
-        `trust policy statement ${q} has trusted identity ${goQuote(identity)} missing separator`,
+        `trust policy statement ${q()} has trusted identity ${goQuote(identity)} missing separator`,
         node,
       );
     if (identity.slice(0, colon) !== 'x509.subject') return;
     const value = identity.slice(colon + 1);
     if (value === '')
       throw new Invalid(
-        `trust policy statement ${q} has trusted identity ${goQuote(identity)} without an identity value`,
+        `trust policy statement ${q()} has trusted identity ${goQuote(identity)} without an identity value`,
         node,
       );
     try {
       parsed.push({ raw: identity, dn: parseDistinguishedName(value), node });
     } catch (err) {
       throw new Invalid(
-        `trust policy statement ${q} has trusted identity ${goQuote(identity)} with invalid identity value: ${(err as Error).message}`,
+        `trust policy statement ${q()} has trusted identity ${goQuote(identity)} with invalid identity value: ${(err as Error).message}`,
         node,
       );
     }
@@ -374,7 +375,7 @@ function validateIdentities(st: NotationStatement, q: string, identities: string
     for (let j = 0; j < parsed.length; j++) {
       if (i !== j && isSubsetDN(parsed[i]!.dn, parsed[j]!.dn))
         throw new Invalid(
-          `trust policy statement ${q} has overlapping x509 trustedIdentities, ${goQuote(parsed[i]!.raw)} overlaps with ${goQuote(parsed[j]!.raw)}`,
+          `trust policy statement ${q()} has overlapping x509 trustedIdentities, ${goQuote(parsed[i]!.raw)} overlaps with ${goQuote(parsed[j]!.raw)}`,
           parsed[i]!.node,
         );
     }
@@ -396,17 +397,17 @@ export function registryScopeFormatError(scope: string): string | undefined {
 function validateScopes(statements: NotationStatement[]): void {
   const seen = new Map<string, { count: number; node: JsonNode | undefined }>();
   for (const st of statements) {
-    const q = goQuote(st.name);
+    const q = () => goQuote(st.name); // quoted only for a message
     const scopes = live(st.registryScopes);
     const nodes = liveNodes(st.registryScopes);
     if (scopes.length === 0)
       throw new Invalid(
-        `trust policy statement ${q} has zero registry scopes, it must specify registry scopes with at least one value`,
+        `trust policy statement ${q()} has zero registry scopes, it must specify registry scopes with at least one value`,
         st.nodes['registryScopes'] ?? st.nodes['statement'],
       );
     if (scopes.length > 1 && scopes.includes('*'))
       throw new Invalid(
-        `trust policy statement ${q} uses wildcard registry scope '*', a wildcard scope cannot be used in conjunction with other scope values`,
+        `trust policy statement ${q()} uses wildcard registry scope '*', a wildcard scope cannot be used in conjunction with other scope values`,
         nodes[scopes.indexOf('*')],
       );
     scopes.forEach((scope, i) => {

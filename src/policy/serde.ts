@@ -34,7 +34,7 @@ export interface SerdeField {
 const RECURSION_LIMIT = 128;
 const VALUE: SerdeType = { t: 'value' };
 
-import { latin1View, nextStringSpecial, plainRun } from './json.ts';
+import { StringScanner } from './json.ts';
 
 type Num = { kind: 'u64'; value: bigint } | { kind: 'i64'; value: bigint } | { kind: 'f64'; value: number };
 
@@ -92,7 +92,9 @@ function expecting(type: SerdeType): string {
 export class SerdeDeserializer {
   private index = 0;
   private remainingDepth = RECURSION_LIMIT;
-  private readonly latin1: string;
+  /** The deepest container nesting seen, including inside ignored values (which serde does not limit). */
+  maxDepth = 0;
+  private readonly scanner: StringScanner;
   /**
    * @param discardValues for serde_json::Value, only validate: build no strings, maps or arrays
    * (used where only acceptance and the error text matter).
@@ -101,7 +103,7 @@ export class SerdeDeserializer {
     private readonly slice: Uint8Array,
     private readonly discardValues = false,
   ) {
-    this.latin1 = latin1View(slice);
+    this.scanner = new StringScanner(slice);
   }
 
   // ---- reader primitives --------------------------------------------------------------------
@@ -169,7 +171,7 @@ export class SerdeDeserializer {
     const parts: string[] = [];
     let start = this.index;
     while (true) {
-      const j = nextStringSpecial(this.latin1, this.index);
+      const j = this.scanner.next(this.index);
       if (j < 0) {
         this.index = this.slice.length;
         throw this.error('EOF while parsing a string');
@@ -177,12 +179,12 @@ export class SerdeDeserializer {
       this.index = j;
       const b = this.slice[j]!;
       if (b === 0x22) {
-        if (keep) parts.push(plainRun(this.slice, this.latin1, start, j));
+        if (keep) parts.push(this.scanner.plain(start, j));
         this.index++;
         return keep ? parts.join('') : '';
       }
       if (b === 0x5c) {
-        if (keep) parts.push(plainRun(this.slice, this.latin1, start, j));
+        if (keep) parts.push(this.scanner.plain(start, j));
         this.index++;
         const escaped = this.parseEscape();
         if (keep) parts.push(escaped);
@@ -384,6 +386,8 @@ export class SerdeDeserializer {
   private container(visit: () => unknown, kind: 'seq' | 'map'): unknown {
     this.remainingDepth--;
     if (this.remainingDepth === 0) throw this.peekError('recursion limit exceeded');
+    const depth = RECURSION_LIMIT - this.remainingDepth;
+    if (depth > this.maxDepth) this.maxDepth = depth;
     this.eat();
     let result: unknown;
     let visitError: SerdeError | undefined;
@@ -613,6 +617,8 @@ export class SerdeDeserializer {
         enclosing = undefined;
         this.eat();
         frame = peek;
+        const depth = RECURSION_LIMIT - this.remainingDepth + frames.length + 1;
+        if (depth > this.maxDepth) this.maxDepth = depth;
       } else throw this.peekError('expected value');
 
       let acceptComma: boolean;
@@ -672,14 +678,19 @@ export class SerdeDeserializer {
   }
 }
 
+/** The nesting at which serde_json::Value gives up ("recursion limit exceeded"). */
+export const VALUE_DEPTH_LIMIT = RECURSION_LIMIT;
+
 /** Runs `serde_json::from_str::<T>` and returns the value or the error's Display text. */
 export function serdeFromStr(
   bytes: Uint8Array,
   type: SerdeType,
   options: { discardValues?: boolean } = {},
-): { ok: true; value: unknown } | { ok: false; message: string } {
+): { ok: true; value: unknown; maxDepth: number } | { ok: false; message: string } {
   try {
-    return { ok: true, value: new SerdeDeserializer(bytes, options.discardValues).fromStr(type) };
+    const de = new SerdeDeserializer(bytes, options.discardValues);
+    const value = de.fromStr(type);
+    return { ok: true, value, maxDepth: de.maxDepth };
   } catch (err) {
     if (err instanceof SerdeError) return { ok: false, message: err.toString() };
     if (err instanceof RangeError) return { ok: false, message: 'recursion limit exceeded' };
