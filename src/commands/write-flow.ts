@@ -40,13 +40,18 @@ export function explainWriteError(err: unknown, os: OsInfo | undefined): unknown
   return err;
 }
 
+/** The server answered, but not usefully: an optional lookup can do without it. */
+function isAnswerProblem(err: unknown): boolean {
+  return err instanceof ApiResponseError || (err instanceof CivError && err.code === 'E_API_PROTOCOL');
+}
+
 /** GET /os, tolerating servers that do not answer it (the write still gets the real verdict). */
 export async function tryGetOs(client: ApiClient): Promise<OsInfo | undefined> {
   const api = await loadSettingsApi();
   try {
     return await api.getOs(client);
   } catch (err) {
-    if (err instanceof ApiResponseError) return undefined;
+    if (isAnswerProblem(err)) return undefined;
     throw err;
   }
 }
@@ -70,9 +75,9 @@ export async function affectedServices(client: ApiClient, keys: string[]): Promi
   const api = await loadSettingsApi();
   try {
     const meta = await api.getAffectedServices(client, keys);
-    return [...new Set(Object.values(meta).flat())].sort();
+    return [...new Set(Object.values(meta).flat().map(String))].sort();
   } catch (err) {
-    if (err instanceof ApiResponseError) return undefined;
+    if (isAnswerProblem(err) || err instanceof TypeError) return undefined;
     throw err;
   }
 }
