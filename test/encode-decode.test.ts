@@ -1,18 +1,14 @@
 /** In-process command tests for encode and decode: byte-exact round trips, formats, bad input. */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
-import { isOneCleanLine, ROOT, run, SHARED, tempDir } from './helpers.ts';
+import { isOneCleanLine, ROOT, run, SHARED, scratch } from './helpers.ts';
 
-const tmp = tempDir();
+const tmp = scratch();
 after(() => tmp.cleanup());
-const file = (name: string, content: string | Uint8Array) => {
-  const path = join(tmp.path, name);
-  writeFileSync(path, content);
-  return path;
-};
+const file = tmp.file;
 
 const NOTATION = join(ROOT, 'examples', 'notation-aws-signer.json');
 const DIGESTION = join(ROOT, 'examples', 'digestion-redis.json');

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -98,6 +98,23 @@ export function runBuiltAsync(
 export function tempDir(): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), 'civctl-test-'));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A temporary folder that tests write input files into. */
+export function scratch(): {
+  path: string;
+  cleanup: () => void;
+  file: (name: string, content: string | Uint8Array) => string;
+} {
+  const dir = tempDir();
+  return {
+    ...dir,
+    file: (name, content) => {
+      const path = join(dir.path, name);
+      writeFileSync(path, content);
+      return path;
+    },
+  };
 }
 
 export async function withSim<T>(

@@ -1,19 +1,14 @@
 /** In-process tests of the lint command: inputs, formats, exit codes, schemas and hostile input. */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { lintPolicy } from '../src/policy/lint.ts';
-import { ROOT, run, SHARED, tempDir } from './helpers.ts';
+import { ROOT, run, SHARED, scratch } from './helpers.ts';
 
-const tmp = tempDir();
+const tmp = scratch();
 after(() => tmp.cleanup());
-const file = (name: string, content: string | Uint8Array) => {
-  const path = join(tmp.path, name);
-  writeFileSync(path, content);
-  return path;
-};
+const file = tmp.file;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const REAL = join(SHARED, 'corpus', 'real-world');
 
