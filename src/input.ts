@@ -1,7 +1,7 @@
 /** Reading policy files and stdin, with every failure turned into one clear CivError. */
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CivError } from './errors.ts';
+import { CivError, UsageError } from './errors.ts';
 import type { Io } from './io.ts';
 
 /** Far above the API's 2 MiB body limit, low enough that nothing pathological is held in memory. */
@@ -71,6 +71,8 @@ function fileError(path: string, err: unknown): CivError {
 }
 
 export async function readAllStdin(stream: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<Uint8Array> {
+  // Waiting for someone to type a policy is never what was meant.
+  if (stream.isTTY) throw new UsageError('no input: give a file, or pipe a policy into standard input (-)');
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream) {

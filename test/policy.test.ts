@@ -361,3 +361,10 @@ extra = 1
     );
   });
 });
+
+describe('verifier detection without a parse', () => {
+  test('a BOM or a syntax error still shows which verifier it is for', () => {
+    assert.equal(detectVerifier(enc('\ufeff{"version":"1.0","trustPolicies":[]}')), 'notation');
+    assert.equal(detectVerifier(enc('{"trustedDigests": ["sha256:a",]}')), 'digestion');
+  });
+});

@@ -425,9 +425,16 @@ export function lintPolicy(input: LintInput): LintResult {
 
 /** Guesses the verifier from a policy's content: trustPolicies → notation, trustedDigests → digestion. */
 export function detectVerifier(input: Uint8Array | PositionIndex): VerifierKind {
-  const root = (input instanceof PositionIndex ? input : new PositionIndex(input)).root;
-  if (root?.kind !== 'object') return 'custom';
-  const keys = root.members.map((m) => m.key.toLowerCase());
+  const positions = input instanceof PositionIndex ? input : new PositionIndex(input);
+  const root = positions.root;
+  let keys: string[];
+  if (root?.kind === 'object') keys = root.members.map((m) => m.key.toLowerCase());
+  else if (root) return 'custom';
+  else {
+    // Not parseable (a BOM, a comment, a syntax error): the verifier still shows in the keys.
+    const text = new TextDecoder().decode(positions.bytes.subarray(0, 1 << 20)).toLowerCase();
+    keys = ['trustpolicies', 'trusteddigests'].filter((k) => text.includes(`"${k}"`));
+  }
   if (keys.includes('trustpolicies')) return 'notation';
   if (keys.includes('trusteddigests')) return 'digestion';
   return 'custom';
