@@ -1,4 +1,5 @@
 /** Formatters for lint results: text (people), json, github (workflow annotations) and sarif. */
+import type * as Sarif from 'sarif';
 import type { Diagnostic, Effect, LintResult } from '../policy/lint.ts';
 import { RULES } from '../policy/rules.ts';
 import { VERSION } from '../version.ts';
@@ -129,16 +130,17 @@ export function reportGithub(entries: ReportEntry[]): string {
   return lines.length > 0 ? lines.join('\n') + '\n' : '';
 }
 
+/** SARIF 2.1.0, typed with the SARIF TypeScript definitions so the shape is checked at build time. */
 export function reportSarif(entries: ReportEntry[]): string {
   const ruleIds = [...new Set(entries.flatMap((e) => e.diagnostics.map((d) => d.rule)))].sort();
-  const results = entries.flatMap((e) =>
-    e.diagnostics.map((d) => {
+  const results: Sarif.Result[] = entries.flatMap((e) =>
+    e.diagnostics.map((d): Sarif.Result => {
       const uri = e.file === '<stdin>' ? 'stdin' : e.file;
       const decoded = d.location === 'decoded-policy';
       return {
         ruleId: d.rule,
         ruleIndex: ruleIds.indexOf(d.rule),
-        level: d.severity === 'info' ? 'note' : d.severity,
+        level: d.severity === 'info' ? ('note' as const) : d.severity,
         message: {
           text: decoded
             ? `[${e.plugin}] decoded policy line ${d.line} column ${d.column}: ${d.message}`
@@ -157,7 +159,7 @@ export function reportSarif(entries: ReportEntry[]): string {
       };
     }),
   );
-  const log = {
+  const log: Sarif.Log = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
     runs: [
