@@ -1,6 +1,5 @@
 import { LintFailedError, UsageError } from '../errors.ts';
 import { inputLabel, isStdin, readInput, STDIN_ARG } from '../input.ts';
-import type { Context } from './context.ts';
 import { defineCommand } from './spec.ts';
 import { decodeBase64 } from '../policy/base64.ts';
 import {
@@ -74,7 +73,6 @@ function toReportDiagnostic(d: FileDiagnostic) {
 }
 
 async function lintSettingsFile(
-  ctx: Context,
   file: string,
   bytes: Uint8Array,
   verifierOverride: string | undefined,
@@ -107,7 +105,6 @@ async function lintSettingsFile(
       },
     ];
   }
-  void ctx;
   const entries: ReportEntry[] = [];
   const byPlugin = new Map<string, ReportEntry>();
   const names = new Set<string>([
@@ -211,7 +208,7 @@ export const lintCommand = defineCommand<LintArgs>({
       // One parse serves classification, verifier detection and lint.
       const positions = new PositionIndex(bytes);
       if (classify(file, bytes, positions) === 'settings') {
-        entries.push(...(await lintSettingsFile(ctx, label, bytes, args.verifier, schema)));
+        entries.push(...(await lintSettingsFile(label, bytes, args.verifier, schema)));
       } else {
         const verifier =
           args.verifier !== undefined ? verifierKind(args.verifier) : detectVerifier(positions);
