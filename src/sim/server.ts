@@ -91,7 +91,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const datastore = new Datastore(options.statePath);
   for (const [k, v] of DEFAULT_SETTINGS) if (!datastore.live.has(k)) datastore.live.set(k, v);
   const os = {
-    arch: process.arch === 'arm64' ? 'aarch64' : 'x86_64',
+    arch: 'x86_64', // simulated; fixed so that outputs (and the docs' examples) do not depend on the host
     build_id: 'civctlsim',
     pretty_name: `Bottlerocket OS ${options.osVersion} (${options.variant})`,
     variant_id: options.variant,
