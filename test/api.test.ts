@@ -395,6 +395,13 @@ describe('fault injection: nothing is left pending, nothing live changes', () =>
 });
 
 describe('socket problems', () => {
+  test('a --timeout that is not a positive number is a usage error', async () => {
+    for (const value of ['0', '-1', 'soon']) {
+      const r = await run(['--timeout', value, 'get']);
+      assert.equal(r.code, 2, value);
+      assert.match(r.stderr, /--timeout must be a number of seconds above 0/);
+    }
+  });
   test('a missing socket names the path and what to check', async () => {
     const r = await run(['-s', join(tmp.path, 'missing.sock'), 'get']);
     assert.equal(r.code, 1);
