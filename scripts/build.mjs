@@ -5,6 +5,7 @@
 // are each bundled separately and embedded as a string; the string is compiled the first time the
 // package is imported, so every other command pays almost nothing for them.
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -80,9 +81,30 @@ const lazyChunks = {
   },
 };
 
+// An ESM bundle hoists every `import … from 'node:…'` to the top, so built-ins used only by lazily
+// loaded code (node:http and node:net for the simulator, node:crypto for transactions, node:tty
+// and node:os for colour) would all load at start-up. Requiring them through CommonJS instead
+// keeps each load inside the module that needs it, run only when that module is.
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_]+(\/[a-z_]+)?$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      if (!builtinModules.includes(name)) return undefined;
+      return { path: `node:${name}`, namespace: 'civctl-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'civctl-builtin' }, (args) => ({
+      // Not `require`: esbuild would resolve that call back to this very module.
+      contents: `module.exports = __civctlRequire(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
 const banner = `#!/usr/bin/env node
 import { createRequire as __civctlCreateRequire } from 'node:module';
 const require = __civctlCreateRequire(import.meta.url);
+const __civctlRequire = require;
 const __civctlChunkCache = new Map();
 function __civctlChunk(name, code) {
   let exports = __civctlChunkCache.get(name);
@@ -105,7 +127,7 @@ const result = await build({
   minify: true,
   legalComments: 'none',
   banner: { js: banner },
-  plugins: [lazyChunks],
+  plugins: [lazyChunks, lazyBuiltins],
   metafile: true,
   logLevel: 'warning',
 });
