@@ -20,7 +20,7 @@ const CHUNKS = {
     chunk: 'undici',
     source: `const Dispatcher = require('undici/lib/dispatcher/dispatcher.js');
 Dispatcher.prototype.request = require('undici/lib/api/api-request.js');
-module.exports = { Agent: require('undici/lib/dispatcher/agent.js'), Client: require('undici/lib/dispatcher/client.js'), Dispatcher };`,
+module.exports = { Client: require('undici/lib/dispatcher/client.js'), Dispatcher };`,
   },
   ajv: { chunk: 'ajv', source: "export { Ajv } from 'ajv'; export { Ajv2020 } from 'ajv/dist/2020.js';" },
   // The same chunk as 'ajv' (it exports both classes), reached through the 'ajv' module.

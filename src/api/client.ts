@@ -52,10 +52,12 @@ export class ApiClient {
   private async getDispatcher(): Promise<Dispatcher> {
     if (this.dispatcher) return this.dispatcher;
     preferBaselineWasm();
-    const { Agent } = await import('undici');
+    // One origin, one socket: a Client is all that is needed (no Agent or Pool to set up).
+    const { Client } = await import('undici');
     const ms = Math.max(1, Math.round(this.timeoutSeconds * 1000));
-    this.dispatcher = new Agent({
-      connect: { socketPath: this.socketPath, timeout: ms },
+    this.dispatcher = new Client('http://localhost', {
+      socketPath: this.socketPath,
+      connect: { timeout: ms },
       headersTimeout: ms,
       bodyTimeout: ms,
       // One CLI run makes a handful of requests; do not hold sockets open after it.
