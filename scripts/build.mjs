@@ -1,11 +1,13 @@
-// Bundles civctl into one ESM file that runs without node_modules.
+// Bundles civctl into one file, dist/civctl.mjs, that runs without node_modules.
 //
-// Start-up is dominated by how much JavaScript V8 must parse. Packages that only some commands
-// use (yargs for help and errors, undici for the API, ajv for --schema, smol-toml for user-data)
-// are each bundled separately and embedded as a string; the string is compiled the first time the
-// package is imported, so every other command pays almost nothing for them.
+// Start-up is dominated by how much JavaScript V8 must compile, so the file is a small loader
+// around the program, which is embedded as a string and compiled with node:vm using a V8 code
+// cache kept in the user's cache folder (what Node 22's module.enableCompileCache does; Node 20
+// has no such thing). Packages only some commands use (yargs for help and usage errors, undici
+// for the API, ajv for --schema, smol-toml for user-data) are separate strings, compiled, also
+// with a cache, the first time they are imported.
+import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -14,8 +16,8 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const CHUNKS = {
   // yargs is imported as a default export; Node's CJS interop would hand over the whole namespace.
   yargs: { chunk: 'yargs', source: "export { default } from 'yargs';", unwrapDefault: true },
-  // Only the dispatchers and the request API (wired as undici's own index.js does), not fetch,
-  // WebSocket, caches, mocks or the stream APIs, which civctl never uses: far less to compile.
+  // Only the HTTP/1.1 Client and the request API (wired as undici's own index.js does), not
+  // fetch, WebSocket, pools, caches, mocks or the stream APIs, which civctl never uses.
   undici: {
     chunk: 'undici',
     source: `const Dispatcher = require('undici/lib/dispatcher/dispatcher.js');
@@ -41,27 +43,29 @@ const noHttp2 = {
   },
 };
 
-async function buildChunk(source) {
-  const result = await build({
-    plugins: [noHttp2],
-    stdin: { contents: source, resolveDir: process.cwd(), loader: 'js' },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    minify: true,
-    legalComments: 'none',
-    write: false,
-    // The chunk runs inside the main bundle; it gets the bundle's URL as __chunk_url.
-    define: { 'import.meta.url': '__chunk_url' },
-    logLevel: 'warning',
-  });
-  return result.outputFiles[0].text;
-}
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minify: true,
+  legalComments: 'none',
+  write: false,
+  // Code runs inside the loader; it gets the bundle's URL as __civctl_url.
+  define: { 'import.meta.url': '__civctl_url' },
+  logLevel: 'warning',
+};
 
 const chunkCode = {};
-for (const spec of Object.values(CHUNKS))
-  if (spec.source) chunkCode[spec.chunk] = await buildChunk(spec.source);
+for (const spec of Object.values(CHUNKS)) {
+  if (!spec.source) continue;
+  const result = await build({
+    ...common,
+    stdin: { contents: spec.source, resolveDir: process.cwd(), loader: 'js' },
+    plugins: [noHttp2],
+  });
+  chunkCode[spec.chunk] = result.outputFiles[0].text;
+}
 
 const lazyChunks = {
   name: 'lazy-chunks',
@@ -75,62 +79,88 @@ const lazyChunks = {
     b.onLoad({ filter: /.*/, namespace: 'civctl-chunk' }, (args) => {
       const { chunk, unwrapDefault, alias } = CHUNKS[args.path];
       if (alias) return { contents: `module.exports = require(${JSON.stringify(alias)});`, loader: 'js' };
-      const load = `__civctlChunk(${JSON.stringify(chunk)}, ${JSON.stringify(chunkCode[chunk])})`;
-      return { contents: `module.exports = ${load}${unwrapDefault ? '.default' : ''};`, loader: 'js' };
+      return {
+        contents: `module.exports = __civctlLoad(${JSON.stringify(chunk)})${unwrapDefault ? '.default' : ''};`,
+        loader: 'js',
+      };
     });
   },
 };
 
-// An ESM bundle hoists every `import … from 'node:…'` to the top, so built-ins used only by lazily
-// loaded code (node:http and node:net for the simulator, node:crypto for transactions, node:tty
-// and node:os for colour) would all load at start-up. Requiring them through CommonJS instead
-// keeps each load inside the module that needs it, run only when that module is.
-const lazyBuiltins = {
-  name: 'lazy-builtins',
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?[a-z_]+(\/[a-z_]+)?$/ }, (args) => {
-      const name = args.path.replace(/^node:/, '');
-      if (!builtinModules.includes(name)) return undefined;
-      return { path: `node:${name}`, namespace: 'civctl-builtin' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'civctl-builtin' }, (args) => ({
-      // Not `require`: esbuild would resolve that call back to this very module.
-      contents: `module.exports = __civctlRequire(${JSON.stringify(args.path)});`,
-      loader: 'js',
-    }));
-  },
-};
-
-const banner = `#!/usr/bin/env node
-import { createRequire as __civctlCreateRequire } from 'node:module';
-const require = __civctlCreateRequire(import.meta.url);
-const __civctlRequire = require;
-const __civctlChunkCache = new Map();
-function __civctlChunk(name, code) {
-  let exports = __civctlChunkCache.get(name);
-  if (exports === undefined) {
-    const module = { exports: {} };
-    new Function('module', 'exports', 'require', '__chunk_url', code)(module, module.exports, require, import.meta.url);
-    exports = module.exports;
-    __civctlChunkCache.set(name, exports);
-  }
-  return exports;
-}`;
-
-const result = await build({
+const program = await build({
+  ...common,
   entryPoints: ['src/bin.ts'],
-  outfile: 'dist/civctl.mjs',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
-  banner: { js: banner },
-  plugins: [lazyChunks, lazyBuiltins],
+  plugins: [lazyChunks],
   metafile: true,
-  logLevel: 'warning',
 });
+const programCode = program.outputFiles[0].text;
+
+const sources = { program: programCode, ...chunkCode };
+const version = createHash('sha256').update(JSON.stringify(sources)).digest('hex').slice(0, 16);
+
+// The loader. Everything in it must stay small: it is the only code V8 parses on every run.
+const loader = `#!/usr/bin/env node
+// civctl ${pkg.version}: a loader around the program below (see scripts/build.mjs in the source).
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const SOURCES = ${JSON.stringify(sources)};
+const BUILD = ${JSON.stringify(version)};
+const vm = require('node:vm');
+const fs = require('node:fs');
+const loaded = new Map();
+let cacheDir;
+// The cache holds bytecode, which V8 trusts: use it only from a folder that this user owns and
+// nobody else can write to.
+function safeDir(dir) {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = fs.statSync(dir);
+    return st.isDirectory() && (process.getuid === undefined || st.uid === process.getuid()) && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+function cacheFile(name) {
+  if (cacheDir === undefined) {
+    const env = process.env;
+    const uid = process.getuid ? process.getuid() : 'user';
+    const base = env.CIVCTL_CACHE_DIR || (env.XDG_CACHE_HOME || (env.HOME ? env.HOME + '/.cache' : '/tmp/civctl-' + uid)) + '/civctl';
+    const dir = base + '/' + BUILD + '-' + process.version;
+    cacheDir = env.CIVCTL_COMPILE_CACHE !== '0' && safeDir(base) && safeDir(dir) ? dir : null;
+  }
+  return cacheDir ? cacheDir + '/' + name + '.v8cache' : undefined;
+}
+const pending = [];
+function __civctlLoad(name, cacheName = name) {
+  if (loaded.has(name)) return loaded.get(name);
+  const file = cacheFile(cacheName);
+  let cachedData;
+  if (file) try { cachedData = fs.readFileSync(file); } catch {}
+  const script = new vm.Script('(function (module, exports, require, __civctlLoad, __civctl_url) {' + SOURCES[name] + '\\n})', { filename: 'civctl:' + name, cachedData });
+  if (file && (!cachedData || script.cachedDataRejected)) pending.push({ file, script });
+  const module = { exports: {} };
+  loaded.set(name, module.exports);
+  script.runInThisContext()(module, module.exports, require, __civctlLoad, import.meta.url);
+  loaded.set(name, module.exports);
+  return module.exports;
+}
+// Written once, at exit, so that the cache also holds the functions this run compiled. A cache
+// that cannot be written is simply not used.
+process.once('exit', () => {
+  for (const { file, script } of pending) {
+    try {
+      const tmp = file + '.' + process.pid;
+      fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+      fs.renameSync(tmp, file);
+    } catch {}
+  }
+});
+// Each command runs different code, and a code cache holds only what its run compiled: keep one
+// cache per command word for the program itself.
+const word = process.argv.slice(2).find((a) => /^[a-z]+$/.test(a)) || 'none';
+__civctlLoad('program', 'program-' + word);
+`;
+writeFileSync('dist/civctl.mjs', loader);
 chmodSync('dist/civctl.mjs', 0o755);
-writeFileSync('dist/meta.json', JSON.stringify(result.metafile));
+writeFileSync('dist/meta.json', JSON.stringify(program.metafile));
 if (pkg.bin.civctl !== 'dist/civctl.mjs') throw new Error('package.json bin must point at dist/civctl.mjs');

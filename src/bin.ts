@@ -22,9 +22,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);
 });
 
-try {
-  await main(process.argv.slice(2), io);
-} catch (error) {
+// No top-level await: the bundle runs this file as a CommonJS program (see scripts/build.mjs).
+main(process.argv.slice(2), io).catch((error: unknown) => {
   process.stderr.write(formatError(error) + '\n');
   process.exitCode = exitCodeOf(error);
-}
+});

@@ -1,7 +1,15 @@
 /** The built single-file CLI, run as a process: exit codes, stream separation, the simulator. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { BIN, isOneCleanLine, ROOT, runBuilt, runBuiltAsync, tempDir } from './helpers.ts';
@@ -110,5 +118,38 @@ describe('civctl sim as a process', () => {
     sim.kill('SIGTERM');
     assert.equal(await exited, 0);
     assert.match(stderr, /stopped \(SIGTERM\)/);
+  });
+});
+
+describe('the compile cache', () => {
+  test('is written per command, reused, and survives corruption', () => {
+    const dir = join(tmp.path, 'cache');
+    const env = { CIVCTL_CACHE_DIR: dir };
+    assert.equal(runBuilt(['encode', 'digestion', DIGESTION], { env }).code, 0);
+    const files = readdirSync(dir, { recursive: true }).map(String);
+    assert.ok(
+      files.some((f) => f.endsWith('program-encode.v8cache')),
+      files.join(', '),
+    );
+    const again = runBuilt(['encode', 'digestion', DIGESTION], { env });
+    assert.equal(again.code, 0);
+    const cacheFile = join(dir, files.find((f) => f.endsWith('program-encode.v8cache'))!);
+    writeFileSync(cacheFile, 'not a code cache');
+    const corrupt = runBuilt(['encode', 'digestion', DIGESTION], { env });
+    assert.equal(corrupt.code, 0);
+    assert.equal(corrupt.stdout, again.stdout);
+  });
+  test('is not used from a folder others can write to, nor when turned off', () => {
+    const open = join(tmp.path, 'open-cache');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    assert.equal(runBuilt(['--version'], { env: { CIVCTL_CACHE_DIR: open } }).code, 0);
+    assert.deepEqual(readdirSync(open), []);
+    const off = join(tmp.path, 'off-cache');
+    assert.equal(
+      runBuilt(['--version'], { env: { CIVCTL_CACHE_DIR: off, CIVCTL_COMPILE_CACHE: '0' } }).code,
+      0,
+    );
+    assert.equal(existsSync(off), false);
   });
 });
