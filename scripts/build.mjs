@@ -7,7 +7,7 @@
 // for the API, ajv for --schema, smol-toml for user-data) are separate strings, compiled, also
 // with a cache, the first time they are imported.
 import { createHash } from 'node:crypto';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -160,6 +160,7 @@ process.once('exit', () => {
 const word = process.argv.slice(2).find((a) => /^[a-z]+$/.test(a)) || 'none';
 __civctlLoad('program', 'program-' + word);
 `;
+mkdirSync('dist', { recursive: true });
 writeFileSync('dist/civctl.mjs', loader);
 chmodSync('dist/civctl.mjs', 0o755);
 writeFileSync('dist/meta.json', JSON.stringify(program.metafile));
