@@ -52,14 +52,15 @@ export function latin1View(bytes: Uint8Array): string {
 }
 
 /**
- * Finds where the plain run of a JSON string ends: the next quote, backslash or control byte.
- * Quotes and backslashes are found with native indexOf (the next backslash is remembered, as most
- * documents have few); control bytes are checked only between here and the quote.
+ * Finds where the plain run of a JSON string ends: the next quote, backslash or control byte,
+ * with native searches. The next backslash and control byte are remembered, as most documents
+ * have few inside strings (line breaks between values are found once per line).
  */
 export class StringScanner {
   readonly latin1: string;
   readonly ascii: boolean;
   private nextBackslash = -2;
+  private nextControl = -2;
   constructor(readonly bytes: Uint8Array) {
     this.latin1 = latin1View(bytes);
     this.ascii = isAscii(bytes);
@@ -67,12 +68,14 @@ export class StringScanner {
   /** Index of the next quote, backslash or control byte at or after `from`, or -1. */
   next(from: number): number {
     const quote = this.latin1.indexOf('"', from);
-    if (this.nextBackslash !== -1 && this.nextBackslash < from)
-      this.nextBackslash = this.latin1.indexOf('\\', from);
+    if (this.nextBackslash !== -1 && this.nextBackslash < from) this.nextBackslash = this.latin1.indexOf('\\', from);
+    if (this.nextControl !== -1 && this.nextControl < from) {
+      CONTROL.lastIndex = from;
+      this.nextControl = CONTROL.exec(this.latin1)?.index ?? -1;
+    }
     let end = quote < 0 ? this.bytes.length : quote;
     if (this.nextBackslash !== -1 && this.nextBackslash < end) end = this.nextBackslash;
-    const bytes = this.bytes;
-    for (let i = from; i < end; i++) if (bytes[i]! < 0x20) return i;
+    if (this.nextControl !== -1 && this.nextControl < end) end = this.nextControl;
     return end === this.bytes.length ? -1 : end;
   }
   /** Decodes bytes[start, end) that hold no escapes: ASCII straight from the Latin-1 view. */
@@ -84,6 +87,8 @@ export class StringScanner {
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
+/** Control bytes, which may not appear raw in a JSON string (remembered like backslashes). */
+const CONTROL = /[\x00-\x1f]/g;
 
 export function isJsonWhitespace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
