@@ -51,7 +51,7 @@ export async function readInput(io: Io, path: string | undefined): Promise<Uint8
       `'${path}' is ${info.size} bytes, larger than the ${MAX_INPUT_BYTES}-byte input limit; a trust policy must fit in the API's 2 MiB request limit`,
     );
   try {
-    return new Uint8Array(await readFile(full));
+    return await readFile(full); // a Buffer is a Uint8Array: no copy
   } catch (err) {
     throw fileError(path, err);
   }
