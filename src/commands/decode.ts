@@ -1,9 +1,9 @@
-import { CivError, UsageError } from '../errors.ts';
+import { CivError } from '../errors.ts';
 import { isStdin, readInput, STDIN_ARG } from '../input.ts';
 import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
 import { parseJson, prettyJson } from '../policy/json.ts';
-import { IDENTIFIER_RULE, isValidVerifierName } from '../policy/names.ts';
 import type { Context } from './context.ts';
+import { requireVerifierName } from './verifier-arg.ts';
 import { defineCommand } from './spec.ts';
 import { readSettingsFile } from './settings-file.ts';
 
@@ -69,8 +69,7 @@ export const decodeCommand = defineCommand<DecodeArgs>({
 });
 
 async function decodeUserdata(ctx: Context, path: string, verifier: string | undefined, prettyOut: boolean) {
-  if (verifier !== undefined && !isValidVerifierName(verifier))
-    throw new UsageError(`invalid verifier name '${verifier}': ${IDENTIFIER_RULE}`);
+  requireVerifierName(verifier);
   const file = await readSettingsFile(ctx.io, path);
   const decoded = new Map<string, Uint8Array>();
   for (const plugin of file.plugins) {

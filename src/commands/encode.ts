@@ -1,9 +1,9 @@
 import { CivError, UsageError } from '../errors.ts';
 import { isStdin, readInput, STDIN_ARG } from '../input.ts';
 import { encodeBase64 } from '../policy/base64.ts';
-import { IDENTIFIER_RULE, isValidVerifierName } from '../policy/names.ts';
 import { API_BODY_LIMIT, patchBodySize } from '../policy/settings.ts';
 import { defineCommand } from './spec.ts';
+import { requireVerifierName } from './verifier-arg.ts';
 import { preparePolicy } from './prepare.ts';
 import { loadSchema } from './schema.ts';
 
@@ -39,8 +39,7 @@ export function parseTargets(targets: string[]): [string, string | undefined][] 
   }
   const seen = new Set<string>();
   for (const [name] of pairs) {
-    if (!isValidVerifierName(name))
-      throw new UsageError(`invalid verifier name '${name}': ${IDENTIFIER_RULE}`);
+    requireVerifierName(name);
     if (seen.has(name)) throw new UsageError(`verifier '${name}' is given twice`);
     seen.add(name);
   }

@@ -1,28 +1,23 @@
-import { CivError, UsageError } from '../errors.ts';
+import { CivError } from '../errors.ts';
 import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
 import { parseJson } from '../policy/json.ts';
-import { IDENTIFIER_RULE, isValidVerifierName } from '../policy/names.ts';
 import { sortKeysDeep } from '../output/json.ts';
 import { loadSettingsApi, withApi } from './api-context.ts';
 import type { GlobalArgs } from './context.ts';
 import { defineCommand } from './spec.ts';
+import { trustPolicyOf } from '../policy/settings.ts';
+import { requireVerifierName } from './verifier-arg.ts';
 
 interface GetArgs extends GlobalArgs {
   verifier?: string;
   raw: boolean;
 }
 
-function trustPolicyOf(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const tp = (value as Record<string, unknown>)['trustpolicy'];
-  return typeof tp === 'string' ? tp : undefined;
-}
-
 /** Replaces each base64 trustpolicy with its decoded JSON value (left as stored if it is not JSON). */
 export function decodePlugins(plugins: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(plugins)) {
-    const tp = trustPolicyOf(value);
+    const tp = trustPolicyOf(plugins, name);
     if (tp === undefined || checkStrictBase64(tp)) {
       out[name] = value;
       continue;
@@ -54,15 +49,14 @@ export const getCommand = defineCommand<GetArgs>({
     ['$0 get --raw', 'The stored base64 form'],
   ],
   run: async (args, ctx) => {
-    if (args.verifier !== undefined && !isValidVerifierName(args.verifier))
-      throw new UsageError(`invalid verifier name '${args.verifier}': ${IDENTIFIER_RULE}`);
+    requireVerifierName(args.verifier);
     const api = await loadSettingsApi();
     const model = await withApi(args, (client) => api.getImageVerifierModel(client));
     const plugins = api.pluginsOf(model);
     if (args.verifier !== undefined) {
-      const tp = trustPolicyOf(plugins[args.verifier]);
+      const tp = trustPolicyOf(plugins, args.verifier);
       if (tp === undefined) {
-        const configured = Object.keys(plugins).filter((k) => trustPolicyOf(plugins[k]) !== undefined);
+        const configured = Object.keys(plugins).filter((k) => trustPolicyOf(plugins, k) !== undefined);
         throw new CivError(
           'E_NOT_CONFIGURED',
           `no trust policy is configured for '${args.verifier}'${configured.length > 0 ? ` (configured: ${configured.join(', ')})` : ' (none are configured)'}`,

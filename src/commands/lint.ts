@@ -1,6 +1,7 @@
 import { LintFailedError, UsageError } from '../errors.ts';
 import { inputLabel, isStdin, readInput, STDIN_ARG } from '../input.ts';
 import { defineCommand } from './spec.ts';
+import { requireVerifierName } from './verifier-arg.ts';
 import { decodeBase64 } from '../policy/base64.ts';
 import {
   detectVerifier,
@@ -9,7 +10,7 @@ import {
   PositionIndex,
   type SchemaValidator,
 } from '../policy/lint.ts';
-import { IDENTIFIER_RULE, isValidVerifierName, verifierKind } from '../policy/names.ts';
+import { verifierKind } from '../policy/names.ts';
 import type { FileDiagnostic } from '../policy/userdata.ts';
 import {
   type LintFormat,
@@ -195,8 +196,7 @@ export const lintCommand = defineCommand<LintArgs>({
     ['$0 lint *.json --format sarif > civctl.sarif', 'SARIF for code scanning'],
   ],
   run: async (args, ctx) => {
-    if (args.verifier !== undefined && !isValidVerifierName(args.verifier))
-      throw new UsageError(`invalid verifier name '${args.verifier}': ${IDENTIFIER_RULE}`);
+    requireVerifierName(args.verifier);
     const files = args.files.length > 0 ? args.files : [STDIN_ARG];
     if (files.filter((f) => isStdin(f)).length > 1)
       throw new UsageError('standard input (-) can be read only once');

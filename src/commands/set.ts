@@ -1,12 +1,11 @@
-import { UsageError } from '../errors.ts';
 import { readInput } from '../input.ts';
 import { encodeBase64 } from '../policy/base64.ts';
-import { IDENTIFIER_RULE, isValidVerifierName } from '../policy/names.ts';
-import { API_BODY_LIMIT, patchBody } from '../policy/settings.ts';
+import { API_BODY_LIMIT, patchBody, trustPolicyOf } from '../policy/settings.ts';
 import { CivError } from '../errors.ts';
 import { loadSettingsApi, withApi } from './api-context.ts';
 import type { GlobalArgs } from './context.ts';
 import { defineCommand } from './spec.ts';
+import { requireVerifierName } from './verifier-arg.ts';
 import { preparePolicy } from './prepare.ts';
 import { loadSchema } from './schema.ts';
 import { affectedServices, assertVariantAccepts, tryGetOs, writeSettings } from './write-flow.ts';
@@ -40,8 +39,7 @@ export const setCommand = defineCommand<SetArgs>({
     ['$0 set notation policy.json --dry-run', 'Show the PATCH body without sending it'],
   ],
   run: async (args, ctx) => {
-    if (!isValidVerifierName(args.verifier))
-      throw new UsageError(`invalid verifier name '${args.verifier}': ${IDENTIFIER_RULE}`);
+    requireVerifierName(args.verifier);
     const schema = args.schema !== undefined ? await loadSchema(ctx.io, args.schema) : undefined;
     const raw = await readInput(ctx.io, args.file);
     const prepared = await preparePolicy(ctx.io, raw, args.file, args.verifier, {
@@ -67,12 +65,7 @@ export const setCommand = defineCommand<SetArgs>({
       const os = await tryGetOs(client);
       if (os) assertVariantAccepts(os, [args.verifier]);
       const live = api.pluginsOf(await api.getImageVerifierModel(client));
-      const current = live[args.verifier];
-      const currentPolicy =
-        typeof current === 'object' && current !== null
-          ? (current as Record<string, unknown>)['trustpolicy']
-          : undefined;
-      const policyChanged = currentPolicy !== base64;
+      const policyChanged = trustPolicyOf(live, args.verifier) !== base64;
       const enableChanged = args.enable && live['enabled'] !== true;
       if (!policyChanged && !enableChanged) {
         ctx.io.stderr.write(

@@ -6,6 +6,7 @@ import { type StatusReport, statusJson, statusText } from '../output/status.ts';
 import { loadSettingsApi, withApi } from './api-context.ts';
 import type { GlobalArgs } from './context.ts';
 import { defineCommand } from './spec.ts';
+import { trustPolicyOf } from '../policy/settings.ts';
 import { tryGetOs } from './write-flow.ts';
 
 interface StatusArgs extends GlobalArgs {
@@ -38,7 +39,7 @@ export const statusCommand = defineCommand<StatusArgs>({
       const verifiers: StatusReport['verifiers'] = [];
       for (const [name, value] of Object.entries(plugins).sort(([a], [b]) => a.localeCompare(b))) {
         if (name === 'enabled' || typeof value !== 'object' || value === null) continue;
-        const tp = (value as Record<string, unknown>)['trustpolicy'];
+        const tp = trustPolicyOf(plugins, name);
         if (typeof tp !== 'string') {
           verifiers.push({
             name,

@@ -2,16 +2,11 @@
 import { loadSettingsApi, withApi } from './api-context.ts';
 import type { GlobalArgs } from './context.ts';
 import { type CommandSpec, defineCommand } from './spec.ts';
+import { trustPolicyOf } from '../policy/settings.ts';
 import { affectedServices, assertVariantAccepts, tryGetOs, writeSettings } from './write-flow.ts';
 
 interface ToggleArgs extends GlobalArgs {
   dryRun: boolean;
-}
-
-function hasPolicies(plugins: Record<string, unknown>): boolean {
-  return Object.entries(plugins).some(
-    ([k, v]) => k !== 'enabled' && typeof v === 'object' && v !== null && 'trustpolicy' in v,
-  );
 }
 
 export function toggleCommand(enable: boolean): CommandSpec {
@@ -52,7 +47,7 @@ export function toggleCommand(enable: boolean): CommandSpec {
         );
         if (restarts && restarts.length > 0)
           ctx.io.stderr.write(`civctl: restarting: ${restarts.join(', ')}\n`);
-        if (enable && !hasPolicies(plugins))
+        if (enable && !Object.keys(plugins).some((name) => trustPolicyOf(plugins, name) !== undefined))
           ctx.io.stderr.write(
             'civctl: warning: no trust policy is configured, so nothing is verified yet; add one with civctl set\n',
           );

@@ -68,7 +68,8 @@ export class StringScanner {
   /** Index of the next quote, backslash or control byte at or after `from`, or -1. */
   next(from: number): number {
     const quote = this.latin1.indexOf('"', from);
-    if (this.nextBackslash !== -1 && this.nextBackslash < from) this.nextBackslash = this.latin1.indexOf('\\', from);
+    if (this.nextBackslash !== -1 && this.nextBackslash < from)
+      this.nextBackslash = this.latin1.indexOf('\\', from);
     if (this.nextControl !== -1 && this.nextControl < from) {
       CONTROL.lastIndex = from;
       this.nextControl = CONTROL.exec(this.latin1)?.index ?? -1;

@@ -24,3 +24,11 @@ export function patchBody(p: PluginPolicies): string {
 export function patchBodySize(p: PluginPolicies): number {
   return Buffer.byteLength(patchBody(p));
 }
+
+/** A plugin's stored base64 trust policy, when it has one. */
+export function trustPolicyOf(plugins: Record<string, unknown>, name: string): string | undefined {
+  const value = name === 'enabled' ? undefined : plugins[name];
+  if (typeof value !== 'object' || value === null) return undefined;
+  const tp = (value as Record<string, unknown>)['trustpolicy'];
+  return typeof tp === 'string' ? tp : undefined;
+}
