@@ -115,6 +115,10 @@ describe('serde_json emulation', () => {
     assert.deepEqual(load('{"trustedDigests":["sha256:a"]}'), { kind: 'load', digests: ['sha256:a'] });
     assert.deepEqual(load('{"version":"1.0","trustedDigests":[]}'), { kind: 'skip', reason: 'empty-list' });
     assert.deepEqual(load(' \n\t'), { kind: 'skip', reason: 'empty-file' });
+    assert.deepEqual(loadDigestionPolicy(new Uint8Array([0x7b, 0xff, 0x7d])), {
+      kind: 'reject',
+      message: 'failed to read trust policy: stream did not contain valid UTF-8',
+    });
     assert.deepEqual(load('{"version":"2.0","trustedDigests":[]}'), {
       kind: 'reject',
       message: 'unsupported policy version 2.0',

@@ -2,6 +2,7 @@
  * The Bottlerocket image-verifier wrappers' own policy loading (Rust, serde_json):
  * the notation wrapper's strict pre-check and the digestion verifier's loader.
  */
+import { isUtf8 } from 'node:buffer';
 import type { JsonNode, ParseFacts } from './json.ts';
 import { type SerdeType, serdeFromStr, VALUE_DEPTH_LIMIT } from './serde.ts';
 
@@ -24,6 +25,9 @@ const DIGESTION: SerdeType = {
     { name: 'trustedDigests', type: { t: 'vec', of: { t: 'string' } } },
   ],
 };
+
+/** std::fs::read_to_string's error for bytes that are not UTF-8, as the verifiers report it. */
+const NOT_UTF8 = 'failed to read trust policy: stream did not contain valid UTF-8';
 
 /** Rust's str::trim() white space (Unicode White_Space), checked on the UTF-8 bytes. */
 export function isRustWhitespaceOnly(bytes: Uint8Array): boolean {
@@ -99,6 +103,7 @@ function wrapperFromParsed(doc: ParsedDocument): WrapperOutcome | undefined {
 
 /** The notation wrapper's pre-check, before `notation verify` runs. */
 export function notationWrapperCheck(bytes: Uint8Array, parsed?: ParsedDocument): WrapperOutcome {
+  if (!isUtf8(bytes)) return { kind: 'reject', message: NOT_UTF8 };
   if (isRustWhitespaceOnly(bytes)) return { kind: 'skip', reason: 'empty-file' };
   const known = parsed && wrapperFromParsed(parsed);
   if (known) return known;
@@ -122,6 +127,7 @@ export type DigestionOutcome = ParseEvidence &
 
 /** The digestion verifier's load: whitespace-only → serde → version → empty list. */
 export function loadDigestionPolicy(bytes: Uint8Array): DigestionOutcome {
+  if (!isUtf8(bytes)) return { kind: 'reject', message: NOT_UTF8 };
   if (isRustWhitespaceOnly(bytes)) return { kind: 'skip', reason: 'empty-file' };
   const parsed = serdeFromStr(bytes, DIGESTION);
   if (!parsed.ok) return { kind: 'reject', message: `invalid trust policy JSON: ${parsed.message}` };
