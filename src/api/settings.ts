@@ -1,5 +1,4 @@
 /** Typed functions for the routes civctl uses. They know HTTP paths, nothing about the CLI. */
-import { randomBytes } from 'node:crypto';
 import type { ApiClient } from './client.ts';
 
 export interface OsInfo {
@@ -18,7 +17,9 @@ const PREFIX = 'settings.image-verifier-plugins';
 /** A private transaction name, like apiclient's `apiclient-set-<random>`. */
 export function newTransactionName(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  return 'civctl-' + Array.from(randomBytes(16), (b) => alphabet[b % alphabet.length]).join('');
+  // Web Crypto's global: node:crypto itself costs start-up for every API command, and only set needs this.
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return 'civctl-' + Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
 }
 
 /** GET /?prefix=…: the model in apiclient's wrapped shape, e.g. {"settings":{…}}. */
