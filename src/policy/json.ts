@@ -101,13 +101,9 @@ function describeByte(bytes: Uint8Array, i: number): string {
   return `byte 0x${b.toString(16).padStart(2, '0')}`;
 }
 
+/** An open container. Object frames hold the key awaiting its value (fixed fields: no deletes). */
 type Frame =
-  | {
-      kind: 'object';
-      start: number;
-      members: JsonMember[];
-      pendingKey?: { value: string; start: number; end: number };
-    }
+  | { kind: 'object'; start: number; members: JsonMember[]; key: string; keyStart: number; keyEnd: number }
   | { kind: 'array'; start: number; items: JsonNode[] };
 
 class Fail {
@@ -140,15 +136,20 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
     throw new Fail(`${what}: unexpected ${describeByte(bytes, i)}`, i);
   };
 
-  const readString = (): { value: string; start: number; end: number } => {
+  // Where the last string read began and ended (set by readString, to avoid an object per string).
+  let stringStart = 0;
+  let stringEnd = 0;
+  const readString = (): string => {
     const start = i;
+    stringStart = start;
     i++; // opening quote
     const j = scanner.next(i);
     if (j < 0) throw new Fail('unterminated string', start);
     if (bytes[j] === 0x22) {
       const value = scanner.plain(i, j);
       i = j + 1;
-      return { value, start, end: i };
+      stringEnd = i;
+      return value;
     }
     if (bytes[j]! < 0x20) throw new Fail('control character in string; escape it (e.g. \\n or \\u0000)', j);
     const parts: string[] = [];
@@ -159,7 +160,8 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
       if (b === 0x22) {
         parts.push(utf8.decode(bytes.subarray(runStart, i)));
         i++;
-        return { value: parts.join(''), start, end: i };
+        stringEnd = i;
+        return parts.join('');
       }
       if (b < 0x20) throw new Fail('control character in string; escape it (e.g. \\n or \\u0000)', i);
       if (b !== 0x5c) {
@@ -254,9 +256,7 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
     }
     if (top.kind === 'array') top.items.push(node);
     else {
-      const key = top.pendingKey!;
-      top.members.push({ key: key.value, keyStart: key.start, keyEnd: key.end, value: node });
-      delete top.pendingKey;
+      top.members.push({ key: top.key, keyStart: top.keyStart, keyEnd: top.keyEnd, value: node });
     }
   };
 
@@ -277,7 +277,7 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
         i++;
         skipWs();
         if (b === 0x7b) {
-          const frame: Frame = { kind: 'object', start, members: [] };
+          const frame: Frame = { kind: 'object', start, members: [], key: '', keyStart: 0, keyEnd: 0 };
           stack.push(frame);
           if (stack.length > facts.maxDepth) facts.maxDepth = stack.length;
           if (bytes[i] === 0x7d) {
@@ -289,11 +289,12 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
             continue;
           }
           if (bytes[i] !== 0x22) unexpected('expected a string key or }');
-          const key = readString();
+          frame.key = readString();
+          frame.keyStart = stringStart;
+          frame.keyEnd = stringEnd;
           skipWs();
           if (bytes[i] !== 0x3a) unexpected("expected ':' after object key");
           i++;
-          frame.pendingKey = key;
           continue;
         }
         const frame: Frame = { kind: 'array', start, items: [] };
@@ -311,8 +312,8 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
       }
       let node: JsonNode;
       if (b === 0x22) {
-        const s = readString();
-        node = { kind: 'string', start: s.start, end: s.end, value: s.value };
+        const value = readString();
+        node = { kind: 'string', start: stringStart, end: stringEnd, value };
       } else if (b === 0x2d || (b >= 0x30 && b <= 0x39)) node = readNumber();
       else if (b === 0x74) node = { kind: 'bool', start: literal('true'), end: i, value: true };
       else if (b === 0x66) node = { kind: 'bool', start: literal('false'), end: i, value: false };
@@ -332,11 +333,12 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
       skipWs();
       if (top.kind === 'object') {
         if (bytes[i] !== 0x22) unexpected('expected a string key after ,');
-        const key = readString();
+        top.key = readString();
+        top.keyStart = stringStart;
+        top.keyEnd = stringEnd;
         skipWs();
         if (bytes[i] !== 0x3a) unexpected("expected ':' after object key");
         i++;
-        top.pendingKey = key;
       }
       expectValue = true;
       continue;

@@ -26,7 +26,8 @@ export interface NotationStatement {
   trustedIdentities: GoSlice<string> | null;
   /** The JSON nodes that last set each field, for positions. */
   nodes: Partial<Record<string, JsonNode>>;
-  overrideNodes: Map<string, JsonNode>;
+  /** Override entries' nodes; created only for statements that have overrides. */
+  overrideNodes: Map<string, JsonNode> | undefined;
 }
 
 export interface NotationDocument {
@@ -65,7 +66,7 @@ function emptyStatement(): NotationStatement {
     trustStores: null,
     trustedIdentities: null,
     nodes: {},
-    overrideNodes: new Map(),
+    overrideNodes: undefined,
   };
 }
 
@@ -133,7 +134,7 @@ function decodeSignatureVerification(node: JsonNode, st: NotationStatement): voi
       for (const entry of m.value.members) {
         // Each map value starts from the zero value, so null stores "".
         st.override.set(entry.key, decodeString(entry.value, ''));
-        st.overrideNodes.set(entry.key, entry.value);
+        (st.overrideNodes ??= new Map()).set(entry.key, entry.value);
       }
     }
   }
@@ -254,7 +255,7 @@ function verificationLevelError(st: NotationStatement): Invalid | undefined {
     );
   // Go iterates the map in random order; insertion order is one of the orders it may pick.
   for (const [key, value] of st.override) {
-    const node = st.overrideNodes.get(key);
+    const node = st.overrideNodes?.get(key);
     if (!VALIDATION_TYPES.includes(key))
       return new Invalid(
         prefix() +
