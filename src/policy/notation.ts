@@ -134,7 +134,8 @@ function decodeSignatureVerification(node: JsonNode, st: NotationStatement): voi
       for (const entry of m.value.members) {
         // Each map value starts from the zero value, so null stores "".
         st.override.set(entry.key, decodeString(entry.value, ''));
-        (st.overrideNodes ??= new Map()).set(entry.key, entry.value);
+        st.overrideNodes ??= new Map();
+        st.overrideNodes.set(entry.key, entry.value);
       }
     }
   }
