@@ -242,6 +242,17 @@ describe('against the simulator', () => {
       assert.equal((await raw(socket, 'GET', '/nope')).status, 404);
     }));
 
+  test('the simulator never replaces a file that is not a socket', async () => {
+    const { startSimulator } = await import('../src/sim/server.ts');
+    const path = join(tmp.path, 'not-a-socket');
+    writeFileSync(path, 'keep me');
+    await assert.rejects(
+      startSimulator({ socketPath: path, variant: 'aws-k8s-1.34', osVersion: '1.63.0' }),
+      /is not a socket/,
+    );
+    assert.equal((await import('node:fs')).readFileSync(path, 'utf8'), 'keep me');
+  });
+
   test('--state keeps settings across restarts', async () => {
     const state = join(tmp.path, 'state.json');
     const { startSimulator } = await import('../src/sim/server.ts');

@@ -3,7 +3,7 @@
  * routes civctl uses: plain-text errors, the Content-Type check, the 2 MiB JSON limit, named
  * transactions, merge-only PATCH and the image-verifier-plugins settings model.
  */
-import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, statSync, unlinkSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { serdeFromStr } from '../policy/serde.ts';
@@ -234,6 +234,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 /** A socket file left by a crashed run is removed; one with a live listener is an error. */
 async function removeStaleSocket(path: string): Promise<void> {
   if (!existsSync(path)) return;
+  if (!statSync(path).isSocket())
+    throw new Error(`${path} exists and is not a socket; choose another --socket`);
   const alive = await new Promise<boolean>((resolve) => {
     const c = createConnection(path);
     c.once('connect', () => {
