@@ -11,7 +11,14 @@ import {
   type ParsedDocument,
   type WrapperOutcome,
 } from './bottlerocket.ts';
-import { escapePointerToken, firstInvalidUtf8, type JsonNode, LineMap, parseJson } from './json.ts';
+import {
+  escapePointerToken,
+  firstInvalidUtf8,
+  type JsonNode,
+  LineMap,
+  nodeAtPointer,
+  parseJson,
+} from './json.ts';
 import type { VerifierKind } from './names.ts';
 import { loadNotationDocument, validateNotationDocument } from './notation.ts';
 import { notationWarnings } from './notation-advice.ts';
@@ -373,7 +380,7 @@ function lintCustom(
     const value: unknown = JSON.parse(decoder.decode(bytes));
     const errors = schema(value);
     for (const e of errors) {
-      const node = nodeAtPointerPath(pos.root, e.instancePath);
+      const node = nodeAtPointer(pos.root, e.instancePath) ?? pos.root;
       diags.add('custom/schema', 'error', `${e.instancePath || '/'} ${e.message}`, pos.atNode(node));
     }
     if (errors.length > 0) {
@@ -388,20 +395,6 @@ function lintCustom(
     effect: (valid ? 'enforced' : 'rejects-all') as Effect,
     diagnostics: diags.items,
   };
-}
-
-function nodeAtPointerPath(root: JsonNode, pointer: string): JsonNode {
-  let node = root;
-  if (pointer === '') return node;
-  for (const raw of pointer.slice(1).split('/')) {
-    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    let next: JsonNode | undefined;
-    if (node.kind === 'object') next = node.members.findLast((m) => m.key === token)?.value;
-    else if (node.kind === 'array') next = node.items[Number(token)];
-    if (!next) return node;
-    node = next;
-  }
-  return node;
 }
 
 /** Lints one policy document for one verifier. Never throws on any input. */
