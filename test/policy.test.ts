@@ -132,6 +132,16 @@ describe('serde_json emulation', () => {
       message: 'invalid trust policy JSON: duplicate field `version` at line 2 column 9',
     });
     assert.deepEqual(load('["1.0", ["sha256:a"]]'), { kind: 'load', digests: ['sha256:a'] });
+    assert.deepEqual(load('{"version":-0,"trustedDigests":[]}'), {
+      kind: 'reject',
+      message:
+        'invalid trust policy JSON: invalid type: floating point `-0.0`, expected a string at line 1 column 13',
+    });
+    assert.deepEqual(load('{"version":-12,"trustedDigests":[]}'), {
+      kind: 'reject',
+      message:
+        'invalid trust policy JSON: invalid type: integer `-12`, expected a string at line 1 column 14',
+    });
     assert.deepEqual(load('{"trustedDigests":[42]}'), {
       kind: 'reject',
       message: 'invalid trust policy JSON: invalid type: integer `42`, expected a string at line 1 column 21',

@@ -305,7 +305,8 @@ export class SerdeDeserializer {
     if (!isFloat) {
       const big = BigInt(text);
       if (positive && big <= 0xffffffffffffffffn) return { kind: 'u64', value: big };
-      if (!positive && big <= 0x8000000000000000n) return { kind: 'i64', value: -big };
+      // serde_json turns -0 (and anything below i64::MIN) into an f64.
+      if (!positive && big !== 0n && big <= 0x8000000000000000n) return { kind: 'i64', value: -big };
     }
     const value = Number(text);
     if (!Number.isFinite(value)) throw this.error('number out of range');
