@@ -1,5 +1,5 @@
 /**
- * Executes the documentation: every ```console block in docs/*.md and README.md runs, and its
+ * Executes the documentation: every ```console block in docs/*.md runs, and its
  * output must match; every lint rule has a section whose example triggers it.
  * UPDATE_DOCS=1 rewrites the console outputs from what civctl prints.
  */
