@@ -25,5 +25,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 // No top-level await: the bundle runs this file as a CommonJS program (see scripts/build.mjs).
 main(process.argv.slice(2), io).catch((error: unknown) => {
   process.stderr.write(formatError(error) + '\n');
+  // The stack is for bug reports only.
+  if (process.env['CIVCTL_DEBUG'] && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   process.exitCode = exitCodeOf(error);
 });

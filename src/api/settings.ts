@@ -1,13 +1,8 @@
 /** Typed functions for the routes civctl uses. They know HTTP paths, nothing about the CLI. */
+import type { OsInfo } from '../policy/variants.ts';
 import type { ApiClient } from './client.ts';
 
-export interface OsInfo {
-  arch?: string;
-  build_id?: string;
-  pretty_name?: string;
-  variant_id?: string;
-  version_id?: string;
-}
+export type { OsInfo };
 
 /** The `image-verifier-plugins` object as stored: base64 strings, `enabled` when set. */
 export type PluginSettings = Record<string, unknown>;

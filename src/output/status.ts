@@ -1,5 +1,5 @@
 /** status output: text for people, JSON for scripts. */
-import type { OsInfo } from '../api/settings.ts';
+import type { OsInfo } from '../policy/variants.ts';
 import type { Effect } from '../policy/lint.ts';
 import type { VerifierKind } from '../policy/names.ts';
 import { safeJson, terminalSafe } from './escape.ts';

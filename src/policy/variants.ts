@@ -1,5 +1,13 @@
 /** Which Bottlerocket variants have image-verifier settings, and which use the legacy model. */
-import type { OsInfo } from '../api/settings.ts';
+
+/** What GET /os answers (the fields civctl reads). */
+export interface OsInfo {
+  arch?: string;
+  build_id?: string;
+  pretty_name?: string;
+  variant_id?: string;
+  version_id?: string;
+}
 
 export const SUPPORTED_VARIANTS_TEXT = 'aws-ecs-3, aws-ecs-4, and aws-k8s-1.33 and later';
 
