@@ -293,6 +293,8 @@ describe('names, detection and variants', () => {
       assert.equal(isValidVerifierName(bad), false, bad);
   });
   test('verifier from content', () => {
+    assert.equal(detectVerifier(enc('{"keys": {"trustedDigests": []}}')), 'custom');
+    assert.equal(detectVerifier(enc('{"trustedDigests": [], "trustPolicies": []}')), 'notation');
     assert.equal(detectVerifier(enc('{"trustPolicies":[]}')), 'notation');
     assert.equal(detectVerifier(enc('{"trustedDigests":[]}')), 'digestion');
     assert.equal(detectVerifier(enc('{"keys":[]}')), 'custom');

@@ -36,6 +36,9 @@ type InputKind = 'policy' | 'settings';
 /** A settings document (user-data TOML, or JSON with settings / image-verifier-plugins), or a policy. */
 function classify(path: string, bytes: Uint8Array, positions: PositionIndex): InputKind {
   if (path.endsWith('.toml')) return 'settings';
+  // A settings document names its keys; without them (or an escape that could spell them) it is a
+  // policy, and no parse is needed to say so.
+  if (!/"settings"|"image-verifier-plugins"|\\u/.test(positions.latin1)) return 'policy';
   const root = positions.root;
   if (root) {
     const isSettings =

@@ -16,6 +16,7 @@ import {
   firstInvalidUtf8,
   type JsonNode,
   LineMap,
+  latin1View,
   nodeAtPointer,
   parseJson,
 } from './json.ts';
@@ -58,10 +59,18 @@ export interface LintInput {
 
 /** Tracks positions for one document: offsets → line:column, nodes → JSON pointers. */
 export class PositionIndex {
+  private latin1Text?: string;
+  /** The digestion verifier's load, when detection already ran it. */
+  digestionOutcome?: DigestionOutcome;
   private lineMap?: LineMap;
   private parsedRoot?: { node: JsonNode | undefined; doc?: ParsedDocument };
   private parents?: Map<JsonNode, { parent: JsonNode; token: string }>;
   constructor(readonly bytes: Uint8Array) {}
+  /** The bytes as Latin-1 text, for cheap searches before (or instead of) a parse. */
+  get latin1(): string {
+    if (this.latin1Text === undefined) this.latin1Text = latin1View(this.bytes);
+    return this.latin1Text;
+  }
   /** Built on first use: a valid policy with nothing to report never pays for positions. */
   get lines(): LineMap {
     this.lineMap ??= new LineMap(this.bytes);
@@ -408,7 +417,7 @@ export function lintPolicy(input: LintInput): LintResult {
     return lintNotation(bytes, diags, wrapper);
   }
   if (verifier === 'digestion') {
-    const outcome = loadDigestionPolicy(bytes);
+    const outcome = diags.positions.digestionOutcome ?? loadDigestionPolicy(bytes);
     lintApiAcceptance(bytes, diags, outcome.apiAcceptsJson);
     return lintDigestion(diags, outcome);
   }
@@ -419,6 +428,15 @@ export function lintPolicy(input: LintInput): LintResult {
 /** Guesses the verifier from a policy's content: trustPolicies → notation, trustedDigests → digestion. */
 export function detectVerifier(input: Uint8Array | PositionIndex): VerifierKind {
   const positions = input instanceof PositionIndex ? input : new PositionIndex(input);
+  // A top-level trustedDigests is what the digestion loader requires; when it loads, that is
+  // the answer without a full parse (large allowlists are the common large input).
+  if (!/"trustpolicies"/i.test(positions.latin1) && positions.latin1.includes('"trustedDigests"')) {
+    const outcome = loadDigestionPolicy(positions.bytes);
+    if (outcome.kind !== 'reject') {
+      positions.digestionOutcome = outcome;
+      return 'digestion';
+    }
+  }
   const root = positions.root;
   let keys: string[];
   if (root?.kind === 'object') keys = root.members.map((m) => m.key.toLowerCase());
