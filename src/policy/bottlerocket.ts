@@ -101,21 +101,43 @@ function wrapperFromParsed(doc: ParsedDocument): WrapperOutcome | undefined {
   return { kind: 'proceed', statementCount: policies.items.length, ...seen };
 }
 
-/** The notation wrapper's pre-check, before `notation verify` runs. */
-export function notationWrapperCheck(bytes: Uint8Array, parsed?: ParsedDocument): WrapperOutcome {
+/**
+ * The load both Bottlerocket verifiers share (the image-verifiers crate's policy module): not UTF-8
+ * → read error; white space only → no policy; serde → version "1.0" → an empty list is no policy.
+ */
+function loadPolicyFile(
+  bytes: Uint8Array,
+  type: SerdeType,
+  listField: string,
+  options: { discardValues?: boolean } = {},
+):
+  | (ParseEvidence & { kind: 'skip'; reason: 'empty-file' | 'empty-list' })
+  | (ParseEvidence & { kind: 'reject'; message: string })
+  | (ParseEvidence & { kind: 'list'; list: unknown[] }) {
   if (!isUtf8(bytes)) return { kind: 'reject', message: NOT_UTF8 };
   if (isRustWhitespaceOnly(bytes)) return { kind: 'skip', reason: 'empty-file' };
-  const known = parsed && wrapperFromParsed(parsed);
+  const result = serdeFromStr(bytes, type, options);
+  if (!result.ok) return { kind: 'reject', message: `invalid trust policy JSON: ${result.message}` };
+  const value = result.value as Record<string, unknown>;
+  const list = value[listField] as unknown[];
+  const seen = evidence(result);
+  if (value['version'] !== '1.0')
+    return { kind: 'reject', message: `unsupported policy version ${value['version']}`, ...seen };
+  if (list.length === 0) return { kind: 'skip', reason: 'empty-list', ...seen };
+  return { kind: 'list', list, ...seen };
+}
+
+/** The notation wrapper's pre-check, before `notation verify` runs. */
+export function notationWrapperCheck(bytes: Uint8Array, parsed?: ParsedDocument): WrapperOutcome {
+  // The parse lint already made can vouch for the strict one (UTF-8 is checked first all the same).
+  const known =
+    parsed && isUtf8(bytes) && !isRustWhitespaceOnly(bytes) ? wrapperFromParsed(parsed) : undefined;
   if (known) return known;
   // Only the statements' count matters here, so their values are validated, not built.
-  const result = serdeFromStr(bytes, NOTATION_WRAPPER, { discardValues: true });
-  if (!result.ok) return { kind: 'reject', message: `invalid trust policy JSON: ${result.message}` };
-  const value = result.value as { version: string; trustPolicies: unknown[] };
-  const seen = evidence(result);
-  if (value.version !== '1.0')
-    return { kind: 'reject', message: `unsupported policy version ${value.version}`, ...seen };
-  if (value.trustPolicies.length === 0) return { kind: 'skip', reason: 'empty-list', ...seen };
-  return { kind: 'proceed', statementCount: value.trustPolicies.length, ...seen };
+  const loaded = loadPolicyFile(bytes, NOTATION_WRAPPER, 'trustPolicies', { discardValues: true });
+  if (loaded.kind !== 'list') return loaded;
+  const { list, ...rest } = loaded;
+  return { ...rest, kind: 'proceed', statementCount: list.length };
 }
 
 export type DigestionOutcome = ParseEvidence &
@@ -125,18 +147,12 @@ export type DigestionOutcome = ParseEvidence &
     | { kind: 'load'; digests: string[] }
   );
 
-/** The digestion verifier's load: whitespace-only → serde → version → empty list. */
+/** The digestion verifier's load. */
 export function loadDigestionPolicy(bytes: Uint8Array): DigestionOutcome {
-  if (!isUtf8(bytes)) return { kind: 'reject', message: NOT_UTF8 };
-  if (isRustWhitespaceOnly(bytes)) return { kind: 'skip', reason: 'empty-file' };
-  const parsed = serdeFromStr(bytes, DIGESTION);
-  if (!parsed.ok) return { kind: 'reject', message: `invalid trust policy JSON: ${parsed.message}` };
-  const value = parsed.value as { version: string; trustedDigests: string[] };
-  const seen = evidence(parsed);
-  if (value.version !== '1.0')
-    return { kind: 'reject', message: `unsupported policy version ${value.version}`, ...seen };
-  if (value.trustedDigests.length === 0) return { kind: 'skip', reason: 'empty-list', ...seen };
-  return { kind: 'load', digests: value.trustedDigests, ...seen };
+  const loaded = loadPolicyFile(bytes, DIGESTION, 'trustedDigests');
+  if (loaded.kind !== 'list') return loaded;
+  const { list, ...rest } = loaded;
+  return { ...rest, kind: 'load', digests: list as string[] };
 }
 
 /** What the API's ValidBase64Json accepts once decoded: any JSON value, as serde_json reads it. */
