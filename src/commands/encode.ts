@@ -1,10 +1,9 @@
-import { CivError, UsageError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import { isStdin, readInput, STDIN_ARG } from '../input.ts';
 import { encodeBase64 } from '../policy/base64.ts';
-import { API_BODY_LIMIT, patchBodySize } from '../policy/settings.ts';
 import { defineCommand } from './spec.ts';
 import { requireVerifierName } from './verifier-arg.ts';
-import { preparePolicy } from './prepare.ts';
+import { bodyWithinLimit, preparePolicy } from './prepare.ts';
 import { loadSchema } from './schema.ts';
 
 export const ENCODE_FORMATS = ['base64', 'toml', 'json', 'apiclient'] as const;
@@ -102,12 +101,7 @@ export const encodeCommand = defineCommand<EncodeArgs>({
       plugins.set(name, encodeBase64(prepared.bytes));
     }
     const render = { plugins, ...(args.enable ? { enabled: true } : {}) };
-    const size = patchBodySize(render);
-    if (size > API_BODY_LIMIT)
-      throw new CivError(
-        'E_BODY_TOO_LARGE',
-        `the settings request would be ${size} bytes, over the API's ${API_BODY_LIMIT}-byte (2 MiB) limit; split the policy or use --minify`,
-      );
+    bodyWithinLimit(render);
     if (args.format === 'base64') {
       ctx.io.stdout.write(`${plugins.values().next().value}\n`);
       return;

@@ -6,6 +6,7 @@ import { apiJsonError } from '../policy/bottlerocket.ts';
 import { firstInvalidUtf8, minifyJson } from '../policy/json.ts';
 import { hasErrors, type LintResult, lintPolicy, type SchemaValidator } from '../policy/lint.ts';
 import { verifierKind } from '../policy/names.ts';
+import { API_BODY_LIMIT, type PluginPolicies, patchBody } from '../policy/settings.ts';
 import { type ReportEntry, reportText } from '../output/lint-report.ts';
 import { textStyleFor } from '../output/style.ts';
 
@@ -70,4 +71,15 @@ export async function preparePolicy(
     io.stderr.write(`civctl: warning: ${what}; continuing because of --force\n`);
   }
   return { bytes: finalBytes, lint };
+}
+
+/** The PATCH body for these settings; refused when it would exceed the API's 2 MiB limit. */
+export function bodyWithinLimit(settings: PluginPolicies): string {
+  const body = patchBody(settings);
+  if (body.length > API_BODY_LIMIT)
+    throw new CivError(
+      'E_BODY_TOO_LARGE',
+      `the settings request would be ${body.length} bytes, over the API's ${API_BODY_LIMIT}-byte (2 MiB) limit; split the policy or use --minify`,
+    );
+  return body;
 }

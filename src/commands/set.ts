@@ -1,12 +1,11 @@
 import { readInput } from '../input.ts';
 import { encodeBase64 } from '../policy/base64.ts';
-import { API_BODY_LIMIT, patchBody, trustPolicyOf } from '../policy/settings.ts';
-import { CivError } from '../errors.ts';
+import { patchBody, trustPolicyOf } from '../policy/settings.ts';
 import { loadSettingsApi, withApi } from './api-context.ts';
 import type { GlobalArgs } from './context.ts';
 import { defineCommand } from './spec.ts';
 import { requireVerifierName } from './verifier-arg.ts';
-import { preparePolicy } from './prepare.ts';
+import { bodyWithinLimit, preparePolicy } from './prepare.ts';
 import { loadSchema } from './schema.ts';
 import { affectedServices, assertVariantAccepts, tryGetOs, writeSettings } from './write-flow.ts';
 
@@ -49,12 +48,7 @@ export const setCommand = defineCommand<SetArgs>({
     });
     const base64 = encodeBase64(prepared.bytes);
     const full = { plugins: new Map([[args.verifier, base64]]), ...(args.enable ? { enabled: true } : {}) };
-    const fullBody = patchBody(full);
-    if (fullBody.length > API_BODY_LIMIT)
-      throw new CivError(
-        'E_BODY_TOO_LARGE',
-        `the settings request would be ${fullBody.length} bytes, over the API's ${API_BODY_LIMIT}-byte (2 MiB) limit`,
-      );
+    const fullBody = bodyWithinLimit(full);
     if (args.dryRun) {
       ctx.io.stdout.write(fullBody + '\n');
       ctx.io.stderr.write('civctl: dry run: nothing was sent\n');

@@ -21,10 +21,6 @@ export function patchBody(p: PluginPolicies): string {
   return JSON.stringify({ 'image-verifier-plugins': imageVerifierPluginsObject(p) });
 }
 
-export function patchBodySize(p: PluginPolicies): number {
-  return Buffer.byteLength(patchBody(p));
-}
-
 /** A plugin's stored base64 trust policy, when it has one. */
 export function trustPolicyOf(plugins: Record<string, unknown>, name: string): string | undefined {
   const value = name === 'enabled' ? undefined : plugins[name];
