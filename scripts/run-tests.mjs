@@ -1,12 +1,21 @@
-// Runs every test/*.test.ts with node's test runner (through tsx), and fails when none ran:
+// Runs every test/**/*.test.ts with node's test runner (through tsx), and fails when none ran:
 // Node 20 does not expand globs itself and silently passes an empty run.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
-const files = readdirSync('test')
-  .filter((f) => f.endsWith('.test.ts'))
-  .sort()
-  .map((f) => `test/${f}`);
+/** Test files under a folder, recursively, in a stable order (fixtures hold data, not tests). */
+function testFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return entry.name === 'fixtures' ? [] : testFiles(path);
+      return entry.name.endsWith('.test.ts') ? [path] : [];
+    })
+    .sort();
+}
+
+const files = testFiles('test');
 if (files.length === 0) {
   console.error('run-tests: no test files found under test/');
   process.exit(1);

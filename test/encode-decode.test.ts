@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
-import { isOneCleanLine, ROOT, run, SHARED, scratch } from './helpers.ts';
+import { CORPUS, isOneCleanLine, ROOT, run, scratch } from './helpers.ts';
 
 const tmp = scratch();
 after(() => tmp.cleanup());
@@ -26,8 +26,8 @@ describe('encode', () => {
 
   test('decode returns the same bytes for every corpus policy the API accepts', async () => {
     let checked = 0;
-    for (const dir of ['real-world', 'generated']) {
-      const base = join(SHARED, 'corpus', dir);
+    for (const dir of ['shapes', 'generated']) {
+      const base = join(CORPUS, dir);
       for (const name of readdirSync(base).filter((f) => f.endsWith('.json'))) {
         const bytes = readFileSync(join(base, name));
         const enc = await run(['encode', 'my-verifier', join(base, name), '--force']);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,7 +9,8 @@ import type { Io } from '../src/io.ts';
 import { startSimulator } from '../src/sim/server.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
-export const SHARED = resolve(ROOT, '..', 'shared');
+/** Test vectors kept in the repository: nothing a test reads lies outside it. */
+export const CORPUS = join(ROOT, 'test', 'fixtures', 'corpus');
 export const BIN = join(ROOT, 'dist', 'civctl.mjs');
 
 export interface RunResult {
@@ -160,4 +161,15 @@ export async function withServer<T>(handler: Handler, fn: (socketPath: string) =
 export function isOneCleanLine(stderr: string): boolean {
   const lines = stderr.split('\n').filter((l) => l !== '');
   return lines.length === 1 && !/\n\s+at /.test(stderr) && !stderr.includes('node:internal');
+}
+
+/** The rows of a corpus folder's EXPECTED.tsv, without the header; throws when there are none. */
+export function corpusRows(dir: string): string[][] {
+  const rows = readFileSync(join(dir, 'EXPECTED.tsv'), 'utf8')
+    .trimEnd()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split('\t'));
+  if (rows.length === 0) throw new Error(`${dir}/EXPECTED.tsv has no cases`);
+  return rows;
 }

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { lintPolicy } from '../src/policy/lint.ts';
-import { ROOT, run, SHARED, scratch } from './helpers.ts';
+import { CORPUS, ROOT, run, scratch } from './helpers.ts';
 
 const tmp = scratch();
 after(() => tmp.cleanup());
 const file = tmp.file;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-const REAL = join(SHARED, 'corpus', 'real-world');
+const OVERLAP = join(CORPUS, 'shapes', 'notation-x509-overlap.json');
 
 describe('lint: policy files', () => {
   test('a valid policy exits 0 and states the effect', async () => {
@@ -19,11 +19,11 @@ describe('lint: policy files', () => {
     assert.match(r.stdout, /notation policy, valid; on the node: enforced/);
   });
   test('an invalid policy exits 1 with file:line:col, rule and the upstream message', async () => {
-    const r = await run(['lint', join(REAL, 'notation-e2e--overlapped-trusted-identity.json')]);
+    const r = await run(['lint', OVERLAP]);
     assert.equal(r.code, 1);
     assert.match(
       r.stdout,
-      /overlapped-trusted-identity\.json:13:17: error: trust policy: trust policy statement "e2e" has overlapping/,
+      /notation-x509-overlap\.json:17:9: error: trust policy: trust policy statement "overlap" has overlapping/,
     );
     assert.match(r.stdout, /\[notation\/identity-overlap\]/);
     assert.match(r.stdout, /rejects-all: every image pull fails/);
@@ -33,7 +33,7 @@ describe('lint: policy files', () => {
       'lint',
       '--format',
       'json',
-      join(REAL, 'notation-e2e--overlapped-trusted-identity.json'),
+      OVERLAP,
       join(ROOT, 'examples', 'empty-digestion.json'),
     ]);
     const out = JSON.parse(r.stdout);
@@ -43,7 +43,7 @@ describe('lint: policy files', () => {
     assert.equal(n.valid, false);
     assert.match(
       n.upstreamMessage,
-      /^trust policy: trust policy statement "e2e" has overlapping x509 trustedIdentities/,
+      /^trust policy: trust policy statement "overlap" has overlapping x509 trustedIdentities/,
     );
     assert.equal(n.effect, 'rejects-all');
     assert.deepEqual(Object.keys(n.diagnostics[0]).slice(0, 6), [
