@@ -229,7 +229,7 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
       if (!(bytes[i]! >= 0x30 && bytes[i]! <= 0x39)) unexpected('invalid number');
       while (bytes[i]! >= 0x30 && bytes[i]! <= 0x39) i++;
     }
-    const raw = String.fromCharCode(...bytes.subarray(start, i));
+    const raw = latin1View(bytes.subarray(start, i)); // any length: no spread into call arguments
     if (raw.length > 300 || /[eE]/.test(raw)) facts.hugeNumber ||= !Number.isFinite(Number(raw));
     return { kind: 'number', start, end: i, raw };
   };
@@ -482,34 +482,57 @@ export function minifyJson(bytes: Uint8Array): Uint8Array {
   return out.slice(0, o);
 }
 
-/** Pretty-prints from the AST, keeping key order, duplicate keys and number spellings. */
-export function prettyJson(node: JsonNode, indent = '  ', level = 0): string {
-  const pad = indent.repeat(level + 1);
-  const close = indent.repeat(level);
-  switch (node.kind) {
-    case 'object':
-      if (node.members.length === 0) return '{}';
-      return (
-        '{\n' +
-        node.members
-          .map((m) => `${pad}${JSON.stringify(m.key)}: ${prettyJson(m.value, indent, level + 1)}`)
-          .join(',\n') +
-        `\n${close}}`
-      );
-    case 'array':
-      if (node.items.length === 0) return '[]';
-      return (
-        '[\n' +
-        node.items.map((item) => pad + prettyJson(item, indent, level + 1)).join(',\n') +
-        `\n${close}]`
-      );
-    case 'string':
-      return JSON.stringify(node.value);
-    case 'number':
-      return node.raw;
-    case 'bool':
-      return String(node.value);
-    case 'null':
-      return 'null';
+/**
+ * Pretty-prints from the AST, keeping key order, duplicate keys and number spellings. Iterative:
+ * a document may nest as deep as Go accepts (10000 levels), far beyond the JavaScript stack.
+ */
+export function prettyJson(root: JsonNode, indent = '  ', level = 0): string {
+  const out: string[] = [];
+  // Each frame is a container being written and the index of its next child.
+  const frames: { node: JsonNode; next: number; depth: number }[] = [];
+  const scalar = (node: JsonNode): string | undefined => {
+    switch (node.kind) {
+      case 'string':
+        return JSON.stringify(node.value);
+      case 'number':
+        return node.raw;
+      case 'bool':
+        return String(node.value);
+      case 'null':
+        return 'null';
+      case 'object':
+        return node.members.length === 0 ? '{}' : undefined;
+      case 'array':
+        return node.items.length === 0 ? '[]' : undefined;
+    }
+  };
+  const open = (node: JsonNode, depth: number): void => {
+    const text = scalar(node);
+    if (text !== undefined) out.push(text);
+    else {
+      out.push(node.kind === 'object' ? '{\n' : '[\n');
+      frames.push({ node, next: 0, depth });
+    }
+  };
+  open(root, level);
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1]!;
+    const { node, depth } = frame;
+    const count =
+      node.kind === 'object' ? node.members.length : node.kind === 'array' ? node.items.length : 0;
+    if (frame.next === count) {
+      frames.pop();
+      out.push(`\n${indent.repeat(depth)}${node.kind === 'object' ? '}' : ']'}`);
+      continue;
+    }
+    if (frame.next > 0) out.push(',\n');
+    out.push(indent.repeat(depth + 1));
+    const i = frame.next++;
+    if (node.kind === 'object') {
+      const member = node.members[i]!;
+      out.push(`${JSON.stringify(member.key)}: `);
+      open(member.value, depth + 1);
+    } else if (node.kind === 'array') open(node.items[i]!, depth + 1);
   }
+  return out.join('');
 }
