@@ -1,7 +1,7 @@
 /** The operator half against the simulator and against a misbehaving server on a Unix socket. */
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ApiClient } from '../src/api/client.ts';
@@ -241,6 +241,33 @@ describe('against the simulator', () => {
       assert.deepEqual(JSON.parse((await raw(socket, 'GET', '/?prefix=settings.nothing')).body), {});
       assert.equal((await raw(socket, 'GET', '/nope')).status, 404);
     }));
+
+  test("the simulator's type errors are serde's texts (floating point `1.0`, not integer `1`)", () =>
+    withSim(async (socket) => {
+      const cases: [string, string][] = [
+        ['{"motd":1.0}', 'invalid type: floating point `1.0`, expected a string'],
+        ['{"motd":1e21}', 'invalid type: floating point `1e21`, expected a string'],
+        ['{"motd":-3}', 'invalid type: integer `-3`, expected a string'],
+        ['{"motd":null}', 'invalid type: null, expected a string'],
+        ['{"image-verifier-plugins":{"enabled":"yes"}}', 'invalid type: string "yes", expected a boolean'],
+        [
+          '{"image-verifier-plugins":{"x":2.50}}',
+          'invalid type: floating point `2.5`, expected struct VerifierPluginConfig',
+        ],
+        ['{"image-verifier-plugins":{"x":{"y":1}}}', 'unknown field `y`, expected `trustpolicy`'],
+      ];
+      for (const [body, message] of cases) {
+        const r = await raw(socket, 'PATCH', '/settings', body);
+        assert.deepEqual(r, { status: 400, body: `Json deserialize error: ${message}` }, body);
+      }
+    }));
+
+  test('the simulator keeps no copy of serde texts: they come from policy/serde.ts', () => {
+    for (const file of ['model.ts', 'server.ts']) {
+      const text = readFileSync(join(ROOT, 'src', 'sim', file), 'utf8');
+      assert.doesNotMatch(text, /invalid type:|unknown field `|floating point|duplicate field `/, file);
+    }
+  });
 
   test('the simulator never replaces a file that is not a socket', async () => {
     const { startSimulator } = await import('../src/sim/server.ts');

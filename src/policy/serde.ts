@@ -20,6 +20,8 @@ export type SerdeType =
   | { t: 'string' }
   | { t: 'vec'; of: SerdeType }
   | { t: 'value' }
+  /** serde's private Content: like 'value', but numbers keep serde's kind (see SerdeNumber). */
+  | { t: 'content' }
   | { t: 'ignored' }
   | { t: 'struct'; name: string; fields: SerdeField[] };
 
@@ -32,10 +34,62 @@ export interface SerdeField {
 
 const RECURSION_LIMIT = 128;
 const VALUE: SerdeType = { t: 'value' };
+const CONTENT: SerdeType = { t: 'content' };
 
 import { latin1View, StringScanner } from './json.ts';
 
 type Num = { kind: 'u64'; value: bigint } | { kind: 'i64'; value: bigint } | { kind: 'f64'; value: number };
+
+/** A number as serde's Content holds it: u64, i64 or f64, which its error texts tell apart. */
+export class SerdeNumber {
+  constructor(readonly num: Num) {}
+  valueOf(): number {
+    return Number(this.num.value);
+  }
+}
+
+/** serde_json's JsonUnexpected text for a number: `integer \`1\`` or `floating point \`1.0\``. */
+function unexpectedNumber(n: Num): string {
+  if (n.kind === 'f64') return `floating point \`${ryuFormat(n.value)}\``;
+  return `integer \`${n.value}\``;
+}
+
+/**
+ * serde_json's description of a value it did not expect, for values read as 'content' (what a
+ * `#[serde(flatten)]` map or an untagged type sees): the texts peek_invalid_type gives.
+ */
+export function describeUnexpected(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'boolean') return `boolean \`${value}\``;
+  if (value instanceof SerdeNumber) return unexpectedNumber(value.num);
+  if (typeof value === 'string') return `string ${rustDebugString(value)}`;
+  if (Array.isArray(value)) return 'sequence';
+  return 'map';
+}
+
+/** serde's `invalid type` error text. */
+export function invalidTypeText(value: unknown, expected: string): string {
+  return `invalid type: ${describeUnexpected(value)}, expected ${expected}`;
+}
+
+/** serde's `unknown field` error text (derive with deny_unknown_fields). */
+export function unknownFieldText(field: string, expected: readonly string[]): string {
+  const list = expected.map((e) => `\`${e}\``);
+  const tail =
+    list.length === 0
+      ? 'there are no fields'
+      : list.length === 1
+        ? `expected ${list[0]}`
+        : list.length === 2
+          ? `expected ${list[0]} or ${list[1]}`
+          : `expected one of ${list.join(', ')}`;
+  return `unknown field \`${field}\`, ${tail}`;
+}
+
+/** serde's `duplicate field` error text. */
+export function duplicateFieldText(field: string): string {
+  return `duplicate field \`${field}\``;
+}
 
 /** Formats an f64 the way the `ryu` crate does (serde_json uses it in messages). */
 export function ryuFormat(value: number): string {
@@ -80,6 +134,7 @@ function expecting(type: SerdeType): string {
     case 'vec':
       return 'a sequence';
     case 'value':
+    case 'content':
       return 'any valid JSON value';
     case 'ignored':
       return 'anything at all';
@@ -322,11 +377,6 @@ export class SerdeDeserializer {
     }
   }
 
-  private unexpectedNumber(n: Num): string {
-    if (n.kind === 'f64') return `floating point \`${ryuFormat(n.value)}\``;
-    return `integer \`${n.value}\``;
-  }
-
   /** peek_invalid_type: consume the scalar to describe it, then report the type mismatch. */
   private peekInvalidType(exp: SerdeType): SerdeError {
     const b = this.peek() ?? 0;
@@ -345,9 +395,9 @@ export class SerdeDeserializer {
       unexpected = 'boolean `false`';
     } else if (b === 0x2d) {
       this.eat();
-      unexpected = this.unexpectedNumber(this.parseNumber(false));
+      unexpected = unexpectedNumber(this.parseNumber(false));
     } else if (this.isDigit(b)) {
-      unexpected = this.unexpectedNumber(this.parseNumber(true));
+      unexpected = unexpectedNumber(this.parseNumber(true));
     } else if (b === 0x22) {
       this.eat();
       unexpected = `string ${rustDebugString(this.parseStr())}`;
@@ -377,7 +427,9 @@ export class SerdeDeserializer {
           if (peek === 0x7b) return this.container(() => this.visitMapStruct(type), 'map');
           throw this.peekInvalidType(type);
         case 'value':
-          return this.deserializeAnyValue(peek);
+          return this.deserializeAnyValue(peek, false);
+        case 'content':
+          return this.deserializeAnyValue(peek, true);
       }
     } catch (err) {
       if (err instanceof SerdeError) throw this.fixPosition(err);
@@ -522,7 +574,7 @@ export class SerdeDeserializer {
         this.ignoreValue();
         continue;
       }
-      if (field.name in out) throw new SerdeError(`duplicate field \`${field.name}\``);
+      if (field.name in out) throw new SerdeError(duplicateFieldText(field.name));
       this.parseObjectColon();
       out[field.name] = this.deserialize(field.type);
     }
@@ -535,7 +587,8 @@ export class SerdeDeserializer {
   }
 
   /** serde_json::Value: deserialize_any. Returns a plain JS value (numbers as JS numbers). */
-  private deserializeAnyValue(peek: number): unknown {
+  private deserializeAnyValue(peek: number, content: boolean): unknown {
+    const item: SerdeType = content ? CONTENT : VALUE;
     switch (peek) {
       case 0x6e:
         this.eat();
@@ -552,7 +605,7 @@ export class SerdeDeserializer {
       case 0x2d: {
         this.eat();
         const n = this.parseNumber(false);
-        return Number(n.value);
+        return content ? new SerdeNumber(n) : Number(n.value);
       }
       case 0x22:
         this.eat();
@@ -562,8 +615,8 @@ export class SerdeDeserializer {
           const out: unknown[] = [];
           const first = { value: true };
           while (this.hasNextElement(first)) {
-            const item = this.deserialize(VALUE);
-            if (!this.discardValues) out.push(item);
+            const value = this.deserialize(item);
+            if (!this.discardValues) out.push(value);
           }
           return out;
         }, 'seq');
@@ -575,13 +628,16 @@ export class SerdeDeserializer {
             const key = this.nextKey(first, !this.discardValues);
             if (key === undefined) break;
             this.parseObjectColon();
-            const item = this.deserialize(VALUE);
-            if (!this.discardValues) out.set(key, item);
+            const value = this.deserialize(item);
+            if (!this.discardValues) out.set(key, value);
           }
           return out;
         }, 'map');
       default:
-        if (this.isDigit(peek)) return Number(this.parseNumber(true).value);
+        if (this.isDigit(peek)) {
+          const n = this.parseNumber(true);
+          return content ? new SerdeNumber(n) : Number(n.value);
+        }
         throw this.peekError('expected value');
     }
   }

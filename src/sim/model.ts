@@ -5,37 +5,14 @@
  */
 import { apiJsonError } from '../policy/bottlerocket.ts';
 import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
-import { rustDebugString } from '../policy/serde.ts';
+import { duplicateFieldText, invalidTypeText, SerdeNumber, unknownFieldText } from '../policy/serde.ts';
 import type { VariantModel } from '../policy/variants.ts';
 
 export class ModelError extends Error {}
 
-/** serde's "unknown field" text. */
-export function unknownField(field: string, expected: readonly string[]): string {
-  const list = expected.map((e) => `\`${e}\``);
-  const tail =
-    list.length === 0
-      ? 'there are no fields'
-      : list.length === 1
-        ? `expected ${list[0]}`
-        : list.length === 2
-          ? `expected ${list[0]} or ${list[1]}`
-          : `expected one of ${list.join(', ')}`;
-  return `unknown field \`${field}\`, ${tail}`;
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'boolean') return `boolean \`${value}\``;
-  if (typeof value === 'number')
-    return Number.isInteger(value) ? `integer \`${value}\`` : `floating point \`${value}\``;
-  if (typeof value === 'string') return `string ${rustDebugString(value)}`;
-  if (Array.isArray(value)) return 'sequence';
-  return 'map';
-}
-
+/** Every type error's text comes from the serde emulation (the body is read as serde's Content). */
 function invalidType(value: unknown, expected: string): ModelError {
-  return new ModelError(`invalid type: ${describeValue(value)}, expected ${expected}`);
+  return new ModelError(invalidTypeText(value, expected));
 }
 
 const isMap = (v: unknown): v is Map<string, unknown> => v instanceof Map;
@@ -89,7 +66,7 @@ export function flattenSettingsPatch(
   const out = new Map<string, unknown>();
   const fields = topLevelFields(variant, model);
   for (const [key, value] of body) {
-    if (!fields.includes(key)) throw new ModelError(unknownField(key, fields));
+    if (!fields.includes(key)) throw new ModelError(unknownFieldText(key, fields));
     if (key === 'image-verifier-plugins') flattenImageVerifier(value, model, out);
     else if (key === 'motd') {
       if (typeof value !== 'string') throw invalidType(value, 'a string');
@@ -99,9 +76,17 @@ export function flattenSettingsPatch(
   return out;
 }
 
+/** Content as stored: numbers as JS numbers (nesting is at most serde's 128 levels). */
+function plainValue(value: unknown): unknown {
+  if (value instanceof SerdeNumber) return value.valueOf();
+  if (Array.isArray(value)) return value.map(plainValue);
+  if (isMap(value)) return new Map([...value].map(([k, v]) => [k, plainValue(v)]));
+  return value;
+}
+
 function flattenAny(prefix: string, value: unknown, out: Map<string, unknown>): void {
   if (isMap(value)) for (const [k, v] of value) flattenAny(`${prefix}.${k}`, v, out);
-  else if (value !== null) out.set(prefix, value);
+  else if (value !== null) out.set(prefix, plainValue(value));
 }
 
 function flattenImageVerifier(value: unknown, model: VariantModel, out: Map<string, unknown>): void {
@@ -115,15 +100,15 @@ function flattenImageVerifier(value: unknown, model: VariantModel, out: Map<stri
       continue;
     }
     if (model === 'legacy' && key !== 'notation')
-      throw new ModelError(unknownField(key, ['enabled', 'notation']));
+      throw new ModelError(unknownFieldText(key, ['enabled', 'notation']));
     const idError = identifierError(key);
     if (idError) throw new ModelError(idError);
     if (!isMap(entry)) throw invalidType(entry, 'struct VerifierPluginConfig');
     let seen = false;
     for (const [field, fieldValue] of entry) {
       const accepted = model === 'legacy' ? ['trustpolicy'] : ['trustpolicy', 'trust-policy'];
-      if (!accepted.includes(field)) throw new ModelError(unknownField(field, ['trustpolicy']));
-      if (seen) throw new ModelError('duplicate field `trustpolicy`');
+      if (!accepted.includes(field)) throw new ModelError(unknownFieldText(field, ['trustpolicy']));
+      if (seen) throw new ModelError(duplicateFieldText('trustpolicy'));
       seen = true;
       if (fieldValue === null) continue;
       if (typeof fieldValue !== 'string') throw invalidType(fieldValue, 'a string');

@@ -137,7 +137,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       }
       case 'PATCH /settings': {
         const bytes = await readJsonBody(req);
-        const parsed = serdeFromStr(bytes, { t: 'value' });
+        const parsed = serdeFromStr(bytes, { t: 'content' });
         if (!parsed.ok) throw new HttpError(400, `Json deserialize error: ${parsed.message}`);
         let flat: Map<string, unknown>;
         try {
