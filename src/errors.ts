@@ -13,7 +13,6 @@ export type ErrorCode =
   | 'E_BODY_TOO_LARGE'
   | 'E_INVALID_BASE64'
   | 'E_INVALID_USERDATA'
-  | 'E_POLICY_REJECTED'
   | 'E_LINT_FAILED'
   | 'E_NOT_CONFIGURED'
   | 'E_SCHEMA'
@@ -23,14 +22,16 @@ export type ErrorCode =
   | 'E_API_PROTOCOL'
   | 'E_UNSUPPORTED_VARIANT'
   | 'E_LEGACY_MODEL'
-  | 'E_SIMULATOR';
+  | 'E_SIMULATOR'
+  | 'E_INTERRUPTED'
+  | 'E_OUTPUT';
 
 export class CivError extends Error {
   override readonly name: string = 'CivError';
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly exitCode: 1 | 2 = 1,
+    readonly exitCode: number = 1,
   ) {
     super(message);
   }
@@ -49,6 +50,17 @@ export class LintFailedError extends CivError {
   override readonly name = 'LintFailedError';
   constructor(message: string) {
     super('E_LINT_FAILED', message, 1);
+  }
+}
+
+/** SIGINT or SIGTERM stopped a command that had to clean up first: exit 128 + the signal's number. */
+export class InterruptedError extends CivError {
+  override readonly name = 'InterruptedError';
+  constructor(
+    readonly signalName: string,
+    message: string,
+  ) {
+    super('E_INTERRUPTED', message, signalName === 'SIGINT' ? 130 : signalName === 'SIGTERM' ? 143 : 1);
   }
 }
 

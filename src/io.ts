@@ -13,12 +13,14 @@ export interface Io {
   cwd: string;
   /** Resolves when SIGINT/SIGTERM arrive (for long-running commands such as `sim`). */
   waitForSignal?: () => Promise<string>;
+  /**
+   * Runs fn with a signal that SIGINT/SIGTERM abort (its reason is the signal's name), so that fn
+   * can clean up before the process ends. Outside it, a signal ends the process at once.
+   */
+  interruptible?: <T>(fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 }
 
-/** Colour only on a TTY, and never when NO_COLOR is set (https://no-color.org). */
-export function useColor(io: Io, stream: OutStream): boolean {
-  const noColor = io.env['NO_COLOR'];
-  if (noColor !== undefined && noColor !== '') return false;
-  if (io.env['FORCE_COLOR'] !== undefined && io.env['FORCE_COLOR'] !== '0') return true;
-  return stream.isTTY === true;
+/** Runs fn interruptibly where the process supports it (tests run it with a signal that never fires). */
+export function interruptibly<T>(io: Io, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return io.interruptible ? io.interruptible(fn) : fn(new AbortController().signal);
 }

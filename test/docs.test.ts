@@ -101,11 +101,15 @@ describe('docs/lint.md documents every rule with an example that triggers it', (
       assert.ok(block, `${rule}: no example block`);
       const [, kind, flags, body] = block;
       const tokens = flags!.trim().split(/\s+/).filter(Boolean);
-      const verifier = tokens.find((t) => !t.includes('=') && t !== 'latin1');
+      // Flags: latin1 (bytes that are not UTF-8), padded=N (white space up to N bytes, for size
+      // limits Markdown cannot show), with-missing (a second, missing file), schema=PATH, a verifier.
+      const flagWords = ['latin1', 'with-missing'];
+      const verifier = tokens.find((t) => !t.includes('=') && !flagWords.includes(t));
+      const padded = Number(tokens.find((t) => t.startsWith('padded='))?.slice('padded='.length) ?? 0);
       const schema = tokens.find((t) => t.startsWith('schema='))?.slice('schema='.length);
       const effect = /On the node: `([a-z-]+)`/.exec(section)?.[1];
       const file = join(tmp.path, `${rule.replace('/', '-')}.${kind}`);
-      const content = body!;
+      const content = padded > body!.length ? body! + '\n'.repeat(padded - body!.length) : body!;
       // latin1: the example stands for bytes that are not UTF-8, which Markdown cannot hold.
       writeFileSync(file, tokens.includes('latin1') ? Buffer.from(content, 'latin1') : content);
       const args = [
@@ -113,6 +117,7 @@ describe('docs/lint.md documents every rule with an example that triggers it', (
         '-f',
         'json',
         file,
+        ...(tokens.includes('with-missing') ? [join(tmp.path, 'missing.json')] : []),
         ...(verifier ? ['--verifier', verifier] : []),
         ...(schema ? ['--schema', join(ROOT, schema)] : []),
       ];

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { main } from '../src/main.ts';
+import { main } from '../src/cli/main.ts';
 import { exitCodeOf, formatError } from '../src/errors.ts';
 import type { Io } from '../src/io.ts';
 import { startSimulator } from '../src/sim/server.ts';

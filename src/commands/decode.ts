@@ -1,11 +1,14 @@
+/** decode: the exact policy bytes back from base64, user-data, or `apiclient get` output. */
 import { CivError } from '../errors.ts';
-import { isStdin, readInput, STDIN_ARG } from '../input.ts';
-import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
+import { isStdin, readInput, STDIN_ARG } from '../inputs/files.ts';
+import { readSettingsFile } from '../inputs/settings-file.ts';
+import { requireVerifierName } from '../inputs/verifier-name.ts';
+import type { Io } from '../io.ts';
+import { escapeJsonText } from '../output/escape.ts';
+import { strictDecode } from '../policy/base64.ts';
 import { parseJson, prettyJson } from '../policy/json.ts';
-import type { Context } from './context.ts';
-import { requireVerifierName } from './verifier-arg.ts';
-import { defineCommand } from './spec.ts';
-import { readSettingsFile } from './settings-file.ts';
+import { GO_MAX_DEPTH } from '../policy/positions.ts';
+import { type Context, defineCommand } from './spec.ts';
 
 interface DecodeArgs {
   input?: string;
@@ -14,21 +17,19 @@ interface DecodeArgs {
 }
 
 function pretty(bytes: Uint8Array, what: string): string {
-  const parsed = parseJson(bytes, { maxDepth: 10000, allowTrailing: false });
+  const parsed = parseJson(bytes, { maxDepth: GO_MAX_DEPTH, allowTrailing: false });
   if (!parsed.ok)
     throw new CivError(
       'E_INVALID_JSON',
       `${what} is not valid JSON (${parsed.message}); print it without --pretty`,
     );
-  return prettyJson(parsed.node) + '\n';
+  return escapeJsonText(prettyJson(parsed.node)) + '\n';
 }
 
-/** Decodes one base64 string exactly as the API would, or explains the first offending position. */
-export function strictDecode(value: string, what: string): Uint8Array {
-  const problem = checkStrictBase64(value);
-  if (problem)
-    throw new CivError('E_INVALID_BASE64', `${what} is not base64 the API accepts: ${problem.message}`);
-  return decodeBase64(value);
+/** The exact bytes for pipes and files; at a terminal, a final newline so the prompt starts on its own line. */
+function writeExact(io: Io, bytes: Uint8Array): void {
+  io.stdout.write(bytes);
+  if (io.stdout.isTTY && bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) io.stdout.write('\n');
 }
 
 export const decodeCommand = defineCommand<DecodeArgs>({
@@ -39,11 +40,18 @@ export const decodeCommand = defineCommand<DecodeArgs>({
   ],
   options: {
     pretty: { type: 'boolean', default: false, describe: 'Pretty-print the JSON' },
-    userdata: { type: 'string', describe: 'Read a user-data TOML or settings JSON file instead' },
+    userdata: {
+      type: 'string',
+      describe: 'Read a user-data TOML or settings JSON file (- for standard input) instead',
+    },
   },
   examples: [
     ['$0 decode ewogICJ2ZXJzaW9uIjogIjEuMCIgfQ==', 'Print the decoded policy'],
-    ['apiclient get settings.image-verifier-plugins.notation.trustpolicy | $0 decode -', 'Decode from stdin'],
+    ['echo "$B64" | $0 decode -', 'Decode base64 from standard input'],
+    [
+      'apiclient get settings.image-verifier-plugins | $0 decode --userdata - notation',
+      "A node's notation policy, from apiclient's output",
+    ],
     ['$0 decode --userdata user-data.toml digestion', "One verifier's policy from user-data"],
     ['$0 decode --userdata user-data.toml --pretty', 'All policies as one JSON object'],
   ],
@@ -64,18 +72,20 @@ export const decodeCommand = defineCommand<DecodeArgs>({
       what = 'the argument';
     }
     const bytes = strictDecode(text, what);
-    ctx.io.stdout.write(args.pretty ? pretty(bytes, 'the decoded policy') : bytes);
+    if (args.pretty) ctx.io.stdout.write(pretty(bytes, 'the decoded policy'));
+    else writeExact(ctx.io, bytes);
   },
 });
 
 async function decodeUserdata(ctx: Context, path: string, verifier: string | undefined, prettyOut: boolean) {
   requireVerifierName(verifier);
   const file = await readSettingsFile(ctx.io, path);
+  const label = isStdin(path) ? 'standard input' : `'${path}'`;
   const decoded = new Map<string, Uint8Array>();
   for (const plugin of file.plugins) {
     if (plugin.trustpolicy === undefined) continue;
     if (verifier !== undefined && plugin.name !== verifier) continue;
-    decoded.set(plugin.name, strictDecode(plugin.trustpolicy, `'${path}' ${plugin.name}.trustpolicy`));
+    decoded.set(plugin.name, strictDecode(plugin.trustpolicy, `${label} ${plugin.name}.trustpolicy`));
   }
   if (verifier !== undefined) {
     const bytes = decoded.get(verifier);
@@ -83,23 +93,24 @@ async function decodeUserdata(ctx: Context, path: string, verifier: string | und
       const names = file.plugins.filter((p) => p.trustpolicy !== undefined).map((p) => p.name);
       throw new CivError(
         'E_NOT_CONFIGURED',
-        `'${path}' has no trust policy for '${verifier}'${names.length > 0 ? ` (it has: ${names.join(', ')})` : ''}`,
+        `${label} has no trust policy for '${verifier}'${names.length > 0 ? ` (it has: ${names.join(', ')})` : ''}`,
       );
     }
-    ctx.io.stdout.write(prettyOut ? pretty(bytes, `the ${verifier} policy`) : bytes);
+    if (prettyOut) ctx.io.stdout.write(pretty(bytes, `the ${verifier} policy`));
+    else writeExact(ctx.io, bytes);
     return;
   }
   if (decoded.size === 0)
-    throw new CivError('E_NOT_CONFIGURED', `'${path}' has no image-verifier trust policies`);
+    throw new CivError('E_NOT_CONFIGURED', `${label} has no image-verifier trust policies`);
   const members: string[] = [];
   for (const [name, bytes] of decoded) {
-    const parsed = parseJson(bytes, { maxDepth: 10000, allowTrailing: false });
+    const parsed = parseJson(bytes, { maxDepth: GO_MAX_DEPTH, allowTrailing: false });
     if (!parsed.ok)
       throw new CivError(
         'E_INVALID_JSON',
-        `the ${name} policy in '${path}' is not valid JSON; decode it alone with: civctl decode --userdata ${path} ${name}`,
+        `the ${name} policy in ${label} is not valid JSON; decode it alone with: civctl decode --userdata ${path} ${name}`,
       );
-    members.push(`  ${JSON.stringify(name)}: ${prettyJson(parsed.node, '  ', 1)}`);
+    members.push(`  ${JSON.stringify(name)}: ${escapeJsonText(prettyJson(parsed.node, '  ', 1))}`);
   }
   ctx.io.stdout.write(`{\n${members.join(',\n')}\n}\n`);
 }

@@ -1,10 +1,13 @@
+/** encode: policies as base64, user-data TOML, settings JSON or an apiclient command, byte-exact. */
 import { UsageError } from '../errors.ts';
-import { isStdin, readInput, STDIN_ARG } from '../input.ts';
+import type { Io } from '../io.ts';
+import { isStdin, readInput, STDIN_ARG } from '../inputs/files.ts';
+import { preparePolicy } from '../inputs/policy.ts';
+import { loadSchema } from '../inputs/schema.ts';
+import { requireVerifierName } from '../inputs/verifier-name.ts';
 import { encodeBase64 } from '../policy/base64.ts';
+import { bodyWithinLimit } from '../policy/settings.ts';
 import { defineCommand } from './spec.ts';
-import { requireVerifierName } from './verifier-arg.ts';
-import { bodyWithinLimit, preparePolicy } from './prepare.ts';
-import { loadSchema } from './schema.ts';
 
 export const ENCODE_FORMATS = ['base64', 'toml', 'json', 'apiclient'] as const;
 type EncodeFormat = (typeof ENCODE_FORMATS)[number];
@@ -19,7 +22,7 @@ interface EncodeArgs {
 }
 
 /** `notation a.json` or `notation=a.json digestion=b.json …` → [verifier, path] pairs. */
-export function parseTargets(targets: string[]): [string, string | undefined][] {
+export function parseTargets(targets: string[], io?: Io): [string, string | undefined][] {
   if (targets.length === 0)
     throw new UsageError('encode needs a verifier name, e.g. civctl encode notation policy.json');
   let pairs: [string, string | undefined][];
@@ -38,7 +41,7 @@ export function parseTargets(targets: string[]): [string, string | undefined][] 
   }
   const seen = new Set<string>();
   for (const [name] of pairs) {
-    requireVerifierName(name);
+    requireVerifierName(name, io);
     if (seen.has(name)) throw new UsageError(`verifier '${name}' is given twice`);
     seen.add(name);
   }
@@ -82,7 +85,7 @@ export const encodeCommand = defineCommand<EncodeArgs>({
     ['cat p.json | $0 encode my-verifier - --format apiclient', 'A ready apiclient command'],
   ],
   run: async (args, ctx) => {
-    const pairs = parseTargets(args.targets);
+    const pairs = parseTargets(args.targets, ctx.io);
     if (args.format === 'base64' && pairs.length > 1)
       throw new UsageError(
         '--format base64 prints one policy; use --format toml, json or apiclient for several',
@@ -106,13 +109,14 @@ export const encodeCommand = defineCommand<EncodeArgs>({
       ctx.io.stdout.write(`${plugins.values().next().value}\n`);
       return;
     }
-    const { renderToml, renderSettingsJson, renderApiclient } = await import('../policy/userdata.ts');
-    const text =
-      args.format === 'toml'
-        ? renderToml(render)
-        : args.format === 'json'
-          ? renderSettingsJson(render) + '\n'
-          : renderApiclient(render) + '\n';
+    // smol-toml is loaded only for the formats that render settings.
+    const { renderToml, renderSettingsJson, renderApiclient } = await import('../output/settings.ts');
+    const renderers = {
+      toml: () => renderToml(render),
+      json: () => renderSettingsJson(render) + '\n',
+      apiclient: () => renderApiclient(render) + '\n',
+    } satisfies Record<Exclude<EncodeFormat, 'base64'>, () => string>;
+    const text = renderers[args.format]();
     ctx.io.stdout.write(text);
   },
 });

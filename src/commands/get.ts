@@ -1,35 +1,17 @@
-import { CivError } from '../errors.ts';
+/** get: the live settings with each policy decoded, the stored form (--raw), or one policy's bytes. */
+import { withApi } from '../api/connect.ts';
+import { getImageVerifierModel, pluginsOf } from '../api/settings.ts';
+import { CivError, UsageError } from '../errors.ts';
+import { requireVerifierName } from '../inputs/verifier-name.ts';
+import { safeJson, terminalSafe } from '../output/escape.ts';
+import { renderDecodedSettings, sortKeysDeep } from '../output/settings.ts';
 import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
-import { parseJson } from '../policy/json.ts';
-import { sortKeysDeep } from '../output/json.ts';
-import { loadSettingsApi, withApi } from './api-context.ts';
-import type { GlobalArgs } from './context.ts';
-import { defineCommand } from './spec.ts';
-import { trustPolicyOf } from '../policy/settings.ts';
-import { requireVerifierName } from './verifier-arg.ts';
+import { shownPolicies, trustPolicyOf } from '../policy/settings.ts';
+import { defineCommand, type GlobalArgs } from './spec.ts';
 
 interface GetArgs extends GlobalArgs {
   verifier?: string;
   raw: boolean;
-}
-
-/** Replaces each base64 trustpolicy with its decoded JSON value (left as stored if it is not JSON). */
-export function decodePlugins(plugins: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(plugins)) {
-    const tp = trustPolicyOf(plugins, name);
-    if (tp === undefined || checkStrictBase64(tp)) {
-      out[name] = value;
-      continue;
-    }
-    const bytes = decodeBase64(tp);
-    const parsed = parseJson(bytes, { maxDepth: 10000, allowTrailing: false });
-    out[name] = {
-      ...(value as object),
-      trustpolicy: parsed.ok ? JSON.parse(new TextDecoder().decode(bytes)) : tp,
-    };
-  }
-  return out;
 }
 
 export const getCommand = defineCommand<GetArgs>({
@@ -50,37 +32,40 @@ export const getCommand = defineCommand<GetArgs>({
   ],
   run: async (args, ctx) => {
     requireVerifierName(args.verifier);
-    const api = await loadSettingsApi();
-    const model = await withApi(args, (client) => api.getImageVerifierModel(client));
-    const plugins = api.pluginsOf(model);
+    if (args.raw && args.verifier !== undefined)
+      throw new UsageError(
+        '--raw prints all the stored settings; leave out the verifier, or drop --raw for its policy',
+      );
+    const model = await withApi(args, (client) => getImageVerifierModel(client));
+    const plugins = pluginsOf(model);
     if (args.verifier !== undefined) {
-      const tp = trustPolicyOf(plugins, args.verifier);
-      if (tp === undefined) {
+      const stored = trustPolicyOf(plugins, args.verifier);
+      if (stored === undefined) {
         const configured = Object.keys(plugins).filter((k) => trustPolicyOf(plugins, k) !== undefined);
         throw new CivError(
           'E_NOT_CONFIGURED',
-          `no trust policy is configured for '${args.verifier}'${configured.length > 0 ? ` (configured: ${configured.join(', ')})` : ' (none are configured)'}`,
+          `no trust policy is configured for '${args.verifier}'${configured.length > 0 ? ` (configured: ${configured.map(terminalSafe).join(', ')})` : ' (none are configured)'}`,
         );
       }
-      const problem = checkStrictBase64(tp);
+      const problem = checkStrictBase64(stored);
       if (problem)
         throw new CivError(
           'E_INVALID_BASE64',
           `the stored ${args.verifier} trust policy is not valid base64: ${problem.message}`,
         );
-      ctx.io.stdout.write(decodeBase64(tp));
+      const bytes = decodeBase64(stored);
+      ctx.io.stdout.write(bytes);
+      // The exact bytes for pipes; at a terminal, the prompt should not be glued to the JSON.
+      if (ctx.io.stdout.isTTY && bytes[bytes.length - 1] !== 0x0a) ctx.io.stdout.write('\n');
       return;
     }
     if (args.raw) {
-      ctx.io.stdout.write(JSON.stringify(sortKeysDeep(model), null, 2) + '\n');
+      ctx.io.stdout.write(safeJson(sortKeysDeep(model), 2) + '\n');
       return;
     }
-    // Keys are sorted as apiclient prints them; each decoded policy keeps its own key order.
-    const sorted = sortKeysDeep(plugins) as Record<string, unknown>;
-    const decoded =
-      Object.keys(model).length === 0
-        ? {}
-        : { settings: { 'image-verifier-plugins': decodePlugins(sorted) } };
-    ctx.io.stdout.write(JSON.stringify(decoded, null, 2) + '\n');
+    // Keys are sorted as apiclient prints them; each decoded policy keeps its own spelling.
+    ctx.io.stdout.write(
+      Object.keys(model).length === 0 ? '{}\n' : renderDecodedSettings(plugins, shownPolicies(plugins)),
+    );
   },
 });

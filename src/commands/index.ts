@@ -1,7 +1,6 @@
 /** Every civctl command, in the order --help lists them. */
 import { decodeCommand } from './decode.ts';
-import { disableCommand } from './disable.ts';
-import { enableCommand } from './enable.ts';
+import { disableCommand, enableCommand } from './enable-disable.ts';
 import { encodeCommand } from './encode.ts';
 import { getCommand } from './get.ts';
 import { lintCommand } from './lint.ts';

@@ -1,13 +1,16 @@
-import { readInput } from '../input.ts';
+/** set: lint a policy, compare it with the live one, and apply it in one private transaction. */
+import { withApi } from '../api/connect.ts';
+import { affectedServices, applySettings, readLive } from '../api/write.ts';
+import { readInput } from '../inputs/files.ts';
+import { forceGate, preparePolicy } from '../inputs/policy.ts';
+import { loadSchema } from '../inputs/schema.ts';
+import { requireVerifierName } from '../inputs/verifier-name.ts';
+import { interruptibly } from '../io.ts';
+import { dryRun, note, restarting, say, warn } from '../output/messages.ts';
 import { encodeBase64 } from '../policy/base64.ts';
-import { patchBody, trustPolicyOf } from '../policy/settings.ts';
-import { loadSettingsApi, withApi } from './api-context.ts';
-import type { GlobalArgs } from './context.ts';
-import { defineCommand } from './spec.ts';
-import { requireVerifierName } from './verifier-arg.ts';
-import { bodyWithinLimit, preparePolicy } from './prepare.ts';
-import { loadSchema } from './schema.ts';
-import { affectedServices, assertVariantAccepts, tryGetOs, writeSettings } from './write-flow.ts';
+import { bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
+import { enablingBlocksAllPulls, verifierStatus } from '../policy/status.ts';
+import { defineCommand, type GlobalArgs } from './spec.ts';
 
 interface SetArgs extends GlobalArgs {
   verifier: string;
@@ -29,7 +32,11 @@ export const setCommand = defineCommand<SetArgs>({
   options: {
     enable: { type: 'boolean', default: false, describe: 'also set enabled = true' },
     'dry-run': { type: 'boolean', default: false, describe: 'print the request body; send nothing' },
-    force: { type: 'boolean', default: false, describe: 'set the policy even when lint finds errors' },
+    force: {
+      type: 'boolean',
+      default: false,
+      describe: 'set the policy even when lint finds errors, or when it stops enforcement',
+    },
     minify: { type: 'boolean', default: false, describe: 'compact the JSON before encoding' },
     schema: { type: 'string', describe: 'JSON Schema for custom verifiers' },
   },
@@ -38,35 +45,51 @@ export const setCommand = defineCommand<SetArgs>({
     ['$0 set notation policy.json --dry-run', 'Show the PATCH body without sending it'],
   ],
   run: async (args, ctx) => {
-    requireVerifierName(args.verifier);
-    const schema = args.schema !== undefined ? await loadSchema(ctx.io, args.schema) : undefined;
-    const raw = await readInput(ctx.io, args.file);
-    const prepared = await preparePolicy(ctx.io, raw, args.file, args.verifier, {
+    const io = ctx.io;
+    requireVerifierName(args.verifier, io);
+    const schema = args.schema !== undefined ? await loadSchema(io, args.schema) : undefined;
+    const raw = await readInput(io, args.file);
+    const prepared = await preparePolicy(io, raw, args.file, args.verifier, {
       minify: args.minify,
       force: args.force,
       schema,
     });
     const base64 = encodeBase64(prepared.bytes);
-    const full = { plugins: new Map([[args.verifier, base64]]), ...(args.enable ? { enabled: true } : {}) };
-    const fullBody = bodyWithinLimit(full);
+    const fullBody = bodyWithinLimit({
+      plugins: new Map([[args.verifier, base64]]),
+      ...(args.enable ? { enabled: true } : {}),
+    });
     if (args.dryRun) {
-      ctx.io.stdout.write(fullBody + '\n');
-      ctx.io.stderr.write('civctl: dry run: nothing was sent\n');
+      io.stdout.write(fullBody + '\n');
+      dryRun(io);
       return;
     }
-    const api = await loadSettingsApi();
     await withApi(args, async (client) => {
-      const os = await tryGetOs(client);
-      if (os) assertVariantAccepts(os, [args.verifier]);
-      const live = api.pluginsOf(await api.getImageVerifierModel(client));
-      const policyChanged = trustPolicyOf(live, args.verifier) !== base64;
-      const enableChanged = args.enable && live['enabled'] !== true;
+      const live = await readLive(client, [args.verifier]);
+      if (live.osProblem)
+        warn(io, `could not read the OS (${live.osProblem}); the variant check was skipped`);
+      const policyChanged = trustPolicyOf(live.plugins, args.verifier) !== base64;
+      const enableChanged = args.enable && live.plugins['enabled'] !== true;
       if (!policyChanged && !enableChanged) {
-        ctx.io.stderr.write(
-          `civctl: the ${args.verifier} trust policy is already set to this value${args.enable ? ' and verification is enabled' : ''}; nothing sent\n`,
+        say(
+          io,
+          `the ${args.verifier} trust policy is already set to this value${args.enable ? ' and verification is enabled' : ''}; nothing sent`,
         );
         return;
       }
+      const after = { ...live.plugins, [args.verifier]: { trustpolicy: base64 } };
+      const willBeEnabled = args.enable || live.plugins['enabled'] === true;
+      // Replacing an enforced policy by one that allows everything switches verification off for that verifier.
+      const before = verifierStatus(args.verifier, live.plugins);
+      if (policyChanged && before.effect === 'enforced' && prepared.lint.effect === 'allows-all')
+        forceGate(
+          io,
+          args.force,
+          `the live ${args.verifier} policy is enforced and this one allows every image`,
+          'pass --force to stop verifying with it',
+        );
+      const blocking = enableChanged ? enablingBlocksAllPulls(after) : undefined;
+      if (blocking) forceGate(io, args.force, blocking, 'fix it first (civctl status), or pass --force');
       const body = patchBody({
         plugins: policyChanged ? new Map([[args.verifier, base64]]) : new Map(),
         ...(enableChanged ? { enabled: true } : {}),
@@ -74,17 +97,12 @@ export const setCommand = defineCommand<SetArgs>({
       const restarts = enableChanged
         ? await affectedServices(client, ['settings.image-verifier-plugins.enabled'])
         : undefined;
-      const committed = await writeSettings(client, body, os);
-      ctx.io.stderr.write(
-        `civctl: committed ${committed.length > 0 ? committed.join(', ') : 'the change'}\n`,
-      );
-      if (restarts && restarts.length > 0)
-        ctx.io.stderr.write(`civctl: restarting: ${restarts.join(', ')}\n`);
-      if (!args.enable && live['enabled'] !== true)
-        ctx.io.stderr.write(
-          'civctl: note: image verification is not enabled; run civctl enable to enforce policies\n',
-        );
-      ctx.io.stderr.write(`civctl: on the node this policy is: ${prepared.lint.effect}\n`);
+      const committed = await interruptibly(io, (signal) => applySettings(client, body, live, signal));
+      say(io, `committed ${committed.length > 0 ? committed.join(', ') : 'the change'}`);
+      restarting(io, restarts);
+      if (!willBeEnabled)
+        note(io, 'image verification is not enabled; run civctl enable to enforce policies');
+      say(io, `on the node this policy is: ${prepared.lint.effect}`);
     });
   },
 });

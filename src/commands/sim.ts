@@ -1,8 +1,12 @@
+/** sim: a Bottlerocket API simulator on a Unix socket, for demos, docs and tests. */
 import { CivError } from '../errors.ts';
-import { defineCommand } from './spec.ts';
+import { say } from '../output/messages.ts';
+import { defineCommand, type GlobalArgs, globalOptions } from './spec.ts';
 
-interface SimArgs {
-  socket: string;
+const SIM_SOCKET = '/tmp/civctl-sim.sock';
+
+interface SimArgs extends GlobalArgs {
+  socket?: string;
   variant: string;
   osVersion: string;
   state?: string;
@@ -13,7 +17,10 @@ export const simCommand = defineCommand<SimArgs>({
   describe: 'Run a Bottlerocket API simulator on a Unix socket until SIGINT or SIGTERM',
   positionals: [],
   options: {
-    socket: { type: 'string', default: '/tmp/civctl-sim.sock', describe: 'Unix socket to listen on' },
+    socket: {
+      type: 'string',
+      describe: `Unix socket to listen on (default: -s/--socket-path when given, else ${SIM_SOCKET})`,
+    },
     variant: { type: 'string', default: 'aws-k8s-1.34', describe: 'os.variant_id to simulate' },
     'os-version': { type: 'string', default: '1.63.0', describe: 'os.version_id to simulate' },
     state: { type: 'string', describe: 'JSON file that keeps the settings across restarts' },
@@ -25,10 +32,13 @@ export const simCommand = defineCommand<SimArgs>({
   ],
   run: async (args, ctx) => {
     const { startSimulator } = await import('../sim/server.ts');
+    // -s/--socket-path is every command's socket: the simulator listens where clients will look.
+    const defaultClientSocket = globalOptions(ctx.io.env)['socket-path']!.default;
+    const socket = args.socket ?? (args.socketPath !== defaultClientSocket ? args.socketPath : SIM_SOCKET);
     let sim: Awaited<ReturnType<typeof startSimulator>>;
     try {
       sim = await startSimulator({
-        socketPath: args.socket,
+        socketPath: socket,
         variant: args.variant,
         osVersion: args.osVersion,
         statePath: args.state,
@@ -36,7 +46,7 @@ export const simCommand = defineCommand<SimArgs>({
     } catch (err) {
       throw new CivError(
         'E_SIMULATOR',
-        `cannot start the simulator on ${args.socket}: ${(err as Error).message}`,
+        `cannot start the simulator on ${socket}: ${(err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message}`,
       );
     }
     ctx.io.stderr.write(

@@ -1,22 +1,14 @@
 /** Formatters for lint results: text (people), json, github (workflow annotations) and sarif. */
 import type * as Sarif from 'sarif';
-import type { Diagnostic, Effect, LintResult } from '../policy/lint.ts';
+import type { Effect } from '../policy/lint.ts';
+import type { LintEntry } from '../policy/lint-file.ts';
 import { RULES } from '../policy/rules.ts';
 import { VERSION } from '../version.ts';
 import { safeJson, terminalSafe } from './escape.ts';
+import type { TextStyle } from './style.ts';
 
-export interface ReportDiagnostic extends Diagnostic {
-  /** Where line and column point: the file itself, or the policy decoded from a user-data value. */
-  location: 'file' | 'decoded-policy';
-}
-
-export interface ReportEntry extends Omit<LintResult, 'diagnostics'> {
-  file: string;
-  plugin?: string;
-  diagnostics: ReportDiagnostic[];
-}
-
-export type LintFormat = 'text' | 'json' | 'github' | 'sarif';
+export const LINT_FORMATS = ['text', 'json', 'github', 'sarif'] as const;
+export type LintFormat = (typeof LINT_FORMATS)[number];
 
 const EFFECT_TEXT: Record<Effect, string> = {
   enforced: 'enforced: images are verified by this policy',
@@ -24,7 +16,7 @@ const EFFECT_TEXT: Record<Effect, string> = {
   'rejects-all': 'rejects-all: every image pull fails on the node',
 };
 
-export function reportJson(entries: ReportEntry[]): string {
+export function reportJson(entries: LintEntry[]): string {
   return (
     safeJson({
       results: entries.map((e) => ({
@@ -48,29 +40,11 @@ export function reportJson(entries: ReportEntry[]): string {
   );
 }
 
-export interface TextStyle {
-  red(s: string): string;
-  yellow(s: string): string;
-  cyan(s: string): string;
-  bold(s: string): string;
-  dim(s: string): string;
-  green(s: string): string;
-}
-
-export const plainStyle: TextStyle = {
-  red: (s) => s,
-  yellow: (s) => s,
-  cyan: (s) => s,
-  bold: (s) => s,
-  dim: (s) => s,
-  green: (s) => s,
-};
-
-function entryLabel(e: ReportEntry): string {
+function entryLabel(e: LintEntry): string {
   return e.plugin !== undefined ? `${e.file}[${e.plugin}]` : e.file;
 }
 
-export function reportText(entries: ReportEntry[], style: TextStyle): string {
+export function reportText(entries: LintEntry[], style: TextStyle): string {
   const lines: string[] = [];
   let errors = 0;
   let warnings = 0;
@@ -93,8 +67,9 @@ export function reportText(entries: ReportEntry[], style: TextStyle): string {
     }
     const effectColor =
       e.effect === 'enforced' ? style.green : e.effect === 'allows-all' ? style.yellow : style.red;
+    const what = e.document === 'user-data' ? 'user-data' : `${e.verifier} policy`;
     lines.push(
-      `${label}: ${e.verifier} policy, ${e.valid ? 'valid' : 'invalid'}; on the node: ${effectColor(EFFECT_TEXT[e.effect])}`,
+      `${label}: ${what}, ${e.valid ? 'valid' : 'invalid'}; on the node: ${effectColor(EFFECT_TEXT[e.effect])}`,
     );
   }
   lines.push(
@@ -107,10 +82,10 @@ function escapeGithubData(s: string): string {
   return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 function escapeGithubProperty(s: string): string {
-  return escapeGithubData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+  return escapeGithubData(terminalSafe(s)).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-export function reportGithub(entries: ReportEntry[]): string {
+export function reportGithub(entries: LintEntry[]): string {
   const lines: string[] = [];
   for (const e of entries) {
     for (const d of e.diagnostics) {
@@ -131,7 +106,7 @@ export function reportGithub(entries: ReportEntry[]): string {
 }
 
 /** SARIF 2.1.0, typed with the SARIF TypeScript definitions so the shape is checked at build time. */
-export function reportSarif(entries: ReportEntry[]): string {
+export function reportSarif(entries: LintEntry[]): string {
   const ruleIds = [...new Set(entries.flatMap((e) => e.diagnostics.map((d) => d.rule)))].sort();
   const results: Sarif.Result[] = entries.flatMap((e) =>
     e.diagnostics.map((d): Sarif.Result => {

@@ -1,27 +1,6 @@
 /** status output: text for people, JSON for scripts. */
-import type { OsInfo } from '../policy/variants.ts';
-import type { Effect } from '../policy/lint.ts';
-import type { VerifierKind } from '../policy/names.ts';
+import type { StatusReport } from '../policy/status.ts';
 import { safeJson, terminalSafe } from './escape.ts';
-
-export interface StatusReport {
-  os: OsInfo | null;
-  supported: boolean | null;
-  legacy: boolean;
-  enabled: boolean;
-  verifiers: {
-    name: string;
-    kind: VerifierKind;
-    configured: boolean;
-    effect: Effect;
-    bytes: number;
-    digests?: number;
-    statements?: number;
-    warnings: string[];
-    errors: string[];
-  }[];
-  warnings: string[];
-}
 
 export function statusJson(report: StatusReport): string {
   return safeJson(report, 2) + '\n';

@@ -1,4 +1,5 @@
 /** Strict, padded standard base64: exactly what the Bottlerocket API (Rust base64 STANDARD) accepts. */
+import { CivError } from '../errors.ts';
 import { Base64 } from 'js-base64';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -57,4 +58,12 @@ export function encodeBase64(bytes: Uint8Array): string {
 /** Decodes a string that checkStrictBase64 accepted. */
 export function decodeBase64(s: string): Uint8Array {
   return Base64.toUint8Array(s);
+}
+
+/** Decodes one base64 string exactly as the API would, or explains the first offending position. */
+export function strictDecode(value: string, what: string): Uint8Array {
+  const problem = checkStrictBase64(value);
+  if (problem)
+    throw new CivError('E_INVALID_BASE64', `${what} is not base64 the API accepts: ${problem.message}`);
+  return decodeBase64(value);
 }

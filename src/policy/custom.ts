@@ -1,7 +1,9 @@
 /** Custom verifiers: validation against the user's JSON Schema (draft-07 or 2020-12) with ajv. */
 import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { SchemaValidator } from './lint.ts';
+
+/** A user JSON Schema, compiled: the errors for a value (empty when it conforms). */
+export type SchemaValidator = (value: unknown) => { instancePath: string; message: string }[];
 
 export function compileSchema(schema: unknown): SchemaValidator {
   const draft =

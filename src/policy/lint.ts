@@ -2,27 +2,22 @@
  * One entry point for linting a trust policy: bytes + verifier → what the real verifiers decide,
  * what the node will do, and diagnostics with rule ids and positions. Pure: no I/O.
  */
-import { isUtf8 } from 'node:buffer';
+import { apiAcceptanceProblem } from './acceptance.ts';
 import {
-  apiJsonError,
   type DigestionOutcome,
   loadDigestionPolicy,
   notationWrapperCheck,
-  type ParsedDocument,
   type WrapperOutcome,
-} from './bottlerocket.ts';
-import {
-  escapePointerToken,
-  firstInvalidUtf8,
-  type JsonNode,
-  LineMap,
-  latin1View,
-  nodeAtPointer,
-  parseJson,
-} from './json.ts';
+} from './image-verifiers.ts';
+import type { SchemaValidator } from './custom.ts';
+import type { JsonNode } from './json.ts';
 import type { VerifierKind } from './names.ts';
-import { loadNotationDocument, validateNotationDocument } from './notation.ts';
-import { notationWarnings } from './notation-advice.ts';
+import { notationWarnings } from './notation/advice.ts';
+import { loadNotationDocument } from './notation/decode.ts';
+import { validateNotationDocument } from './notation/validate.ts';
+import { nodeAtPointer, PositionIndex } from './positions.ts';
+import { notationRuleFor } from './rules.ts';
+import { API_BODY_LIMIT, patchBodyLength } from './settings.ts';
 
 export type Severity = 'error' | 'warning' | 'info';
 export type Effect = 'enforced' | 'allows-all' | 'rejects-all';
@@ -46,118 +41,14 @@ export interface LintResult {
   size?: { statements?: number; digests?: number };
 }
 
-/** A user JSON Schema, compiled by the caller (ajv lives outside this pure module). */
-export type SchemaValidator = (value: unknown) => { instancePath: string; message: string }[];
-
 export interface LintInput {
   bytes: Uint8Array;
   verifier: VerifierKind;
   schema?: SchemaValidator | undefined;
   /** The same bytes' PositionIndex, when the caller already has one (it parses at most once). */
   positions?: PositionIndex;
-}
-
-/** Tracks positions for one document: offsets → line:column, nodes → JSON pointers. */
-export class PositionIndex {
-  private latin1Text?: string;
-  /** The digestion verifier's load, when detection already ran it. */
-  digestionOutcome?: DigestionOutcome;
-  private lineMap?: LineMap;
-  private parsedRoot?: { node: JsonNode | undefined; doc?: ParsedDocument };
-  private parents?: Map<JsonNode, { parent: JsonNode; token: string }>;
-  constructor(readonly bytes: Uint8Array) {}
-  /** The bytes as Latin-1 text, for cheap searches before (or instead of) a parse. */
-  get latin1(): string {
-    if (this.latin1Text === undefined) this.latin1Text = latin1View(this.bytes);
-    return this.latin1Text;
-  }
-  /** Built on first use: a valid policy with nothing to report never pays for positions. */
-  get lines(): LineMap {
-    this.lineMap ??= new LineMap(this.bytes);
-    return this.lineMap;
-  }
-  get root(): JsonNode | undefined {
-    if (!this.parsedRoot) {
-      const parsed = parseJson(this.bytes, { maxDepth: 10000, allowTrailing: true });
-      this.parsedRoot = parsed.ok
-        ? { node: parsed.node, doc: { root: parsed.node, facts: parsed.facts } }
-        : { node: undefined };
-    }
-    return this.parsedRoot.node;
-  }
-  /** The parsed document with what the parse saw, when it parsed. */
-  get parsedDocument(): ParsedDocument | undefined {
-    void this.root;
-    return this.parsedRoot?.doc;
-  }
-  private parentMap(): Map<JsonNode, { parent: JsonNode; token: string }> {
-    if (this.parents) return this.parents;
-    const map = new Map<JsonNode, { parent: JsonNode; token: string }>();
-    const stack: JsonNode[] = this.root ? [this.root] : [];
-    while (stack.length > 0) {
-      const node = stack.pop()!;
-      if (node.kind === 'object')
-        for (const m of node.members) {
-          map.set(m.value, { parent: node, token: m.key });
-          stack.push(m.value);
-        }
-      else if (node.kind === 'array')
-        node.items.forEach((item, i) => {
-          map.set(item, { parent: node, token: String(i) });
-          stack.push(item);
-        });
-    }
-    this.parents = map;
-    return map;
-  }
-  pointerOf(node: JsonNode | undefined): string {
-    if (!node) return '';
-    const parents = this.parentMap();
-    const tokens: string[] = [];
-    let current: JsonNode | undefined = node;
-    while (current) {
-      const entry = parents.get(current);
-      if (!entry) break;
-      tokens.push(escapePointerToken(entry.token));
-      current = entry.parent;
-    }
-    return tokens.length === 0 ? '' : '/' + tokens.reverse().join('/');
-  }
-  /** The innermost node whose bytes contain the offset. */
-  nodeAtOffset(offset: number): JsonNode | undefined {
-    let node = this.root;
-    if (!node || offset < node.start || offset >= node.end) return undefined;
-    while (true) {
-      let next: JsonNode | undefined;
-      const children: JsonNode[] =
-        node.kind === 'object' ? node.members.map((m) => m.value) : node.kind === 'array' ? node.items : [];
-      for (const child of children) if (offset >= child.start && offset < child.end) next = child;
-      if (!next) return node;
-      node = next;
-    }
-  }
-  at(offset: number, pointer?: string): { pointer: string; line: number; column: number } {
-    const p = this.lines.position(offset);
-    return { pointer: pointer ?? this.pointerOf(this.nodeAtOffset(offset)), line: p.line, column: p.column };
-  }
-  atNode(node: JsonNode | undefined): { pointer: string; line: number; column: number } {
-    if (!node) return { pointer: '', ...this.lines.position(0) };
-    return { pointer: this.pointerOf(node), ...this.lines.position(node.start) };
-  }
-  /** serde's "at line L column C" (byte column of the last consumed byte) → an offset. */
-  offsetOfSerdePosition(message: string): number | undefined {
-    const m = / at line (\d+) column (\d+)$/.exec(message);
-    if (!m) return undefined;
-    const line = Number(m[1]);
-    const column = Number(m[2]);
-    let offset = 0;
-    for (let l = 1; l < line; l++) {
-      const nl = this.bytes.indexOf(0x0a, offset);
-      if (nl < 0) break;
-      offset = nl + 1;
-    }
-    return Math.min(offset + Math.max(0, column - 1), this.bytes.length);
-  }
+  /** The digestion verifier's load of the same bytes, when detectVerifier already ran it. */
+  digestion?: DigestionOutcome;
 }
 
 export class DiagnosticList {
@@ -173,69 +64,42 @@ export class DiagnosticList {
   }
 }
 
-/** Which notation rule an upstream message belongs to. */
-const NOTATION_RULES: [RegExp, string][] = [
-  [/^malformed trust policy/, 'notation/malformed'],
-  [/^trust policy document (has empty|uses unsupported) version/, 'notation/version'],
-  [/^trust policy document can not have zero/, 'notation/no-statements'],
-  [/^multiple trust policy statements use the same name/, 'notation/duplicate-name'],
-  [/^trust policy: a trust policy statement is missing a name/, 'notation/missing-name'],
-  [/verifyTimestamp must be/, 'notation/verify-timestamp'],
-  [/has invalid signatureVerification/, 'notation/signature-verification'],
-  [/is set to skip signature verification but/, 'notation/skip-with-trust'],
-  [/is either missing trust stores or trusted identities/, 'notation/missing-trust'],
-  [/trust store (value|type|name)/, 'notation/trust-store'],
-  [/overlapping x509 trustedIdentities/, 'notation/identity-overlap'],
-  [/trusted identit/, 'notation/trusted-identity'],
-  [/registry scope .* is present in multiple/, 'notation/duplicate-scope'],
-  [/registry scope/, 'notation/registry-scope'],
-];
-
-export function notationRuleFor(message: string): string {
-  for (const [pattern, rule] of NOTATION_RULES) if (pattern.test(message)) return rule;
-  return 'notation/invalid';
-}
-
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /**
- * Checks every verifier shares: UTF-8, BOM, and what the API's ValidBase64Json accepts. A
- * verifier's own strict parse of the document can vouch for the JSON (`apiAcceptsJson`), which
- * saves a pass over large policies.
+ * What every verifier shares: the API's acceptance rule (policy/acceptance.ts). A verifier's own
+ * strict parse of the document can vouch for the JSON (`apiAcceptsJson`), which saves a pass.
  */
 function lintApiAcceptance(bytes: Uint8Array, diags: DiagnosticList, apiAcceptsJson = false): boolean {
   const pos = diags.positions;
-  if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    diags.add(
-      'input/bom',
-      'error',
-      'the policy starts with a UTF-8 byte-order mark; the API and notation reject it: save the file without a BOM',
-      pos.at(0, ''),
-    );
-    return false;
+  const problem = apiAcceptanceProblem(bytes, apiAcceptsJson);
+  if (!problem) return true;
+  switch (problem.kind) {
+    case 'bom':
+      diags.add(
+        'input/bom',
+        'error',
+        'the policy starts with a UTF-8 byte-order mark; the API and notation reject it: save the file without a BOM',
+        pos.at(0, ''),
+      );
+      break;
+    case 'utf8':
+      diags.add(
+        'input/invalid-utf8',
+        'error',
+        `the policy is not valid UTF-8 (byte ${problem.offset}); save it as UTF-8`,
+        pos.at(problem.offset, ''),
+      );
+      break;
+    default:
+      diags.add(
+        'api/invalid-json',
+        'error',
+        `the Bottlerocket API will reject this policy: it is not valid JSON (${problem.serdeMessage})`,
+        pos.at(problem.offset),
+      );
   }
-  const bad = isUtf8(bytes) ? -1 : firstInvalidUtf8(bytes);
-  if (bad >= 0) {
-    diags.add(
-      'input/invalid-utf8',
-      'error',
-      `the policy is not valid UTF-8 (byte ${bad}); save it as UTF-8`,
-      pos.at(bad, ''),
-    );
-    return false;
-  }
-  const apiError = apiAcceptsJson ? undefined : apiJsonError(bytes);
-  if (apiError !== undefined) {
-    const offset = pos.offsetOfSerdePosition(apiError) ?? 0;
-    diags.add(
-      'api/invalid-json',
-      'error',
-      `the Bottlerocket API will reject this policy: it is not valid JSON (${apiError})`,
-      pos.at(offset),
-    );
-    return false;
-  }
-  return true;
+  return false;
 }
 
 function lintNotation(bytes: Uint8Array, diags: DiagnosticList, wrapper: WrapperOutcome): LintResult {
@@ -408,6 +272,21 @@ function lintCustom(
 
 /** Lints one policy document for one verifier. Never throws on any input. */
 export function lintPolicy(input: LintInput): LintResult {
+  const result = lintPolicyContent(input);
+  const body = patchBodyLength(input.bytes.length, input.verifier);
+  if (body > API_BODY_LIMIT)
+    result.diagnostics.push({
+      rule: 'api/too-large',
+      severity: 'error',
+      message: `the policy cannot be set: its settings request would be ${body} bytes, over the API's ${API_BODY_LIMIT}-byte (2 MiB) limit`,
+      pointer: '',
+      line: 1,
+      column: 1,
+    });
+  return result;
+}
+
+function lintPolicyContent(input: LintInput): LintResult {
   const { bytes, verifier } = input;
   const diags = new DiagnosticList(input.positions ?? new PositionIndex(bytes));
   if (verifier === 'notation') {
@@ -417,7 +296,7 @@ export function lintPolicy(input: LintInput): LintResult {
     return lintNotation(bytes, diags, wrapper);
   }
   if (verifier === 'digestion') {
-    const outcome = diags.positions.digestionOutcome ?? loadDigestionPolicy(bytes);
+    const outcome = input.digestion ?? loadDigestionPolicy(bytes);
     lintApiAcceptance(bytes, diags, outcome.apiAcceptsJson);
     return lintDigestion(diags, outcome);
   }
@@ -425,30 +304,33 @@ export function lintPolicy(input: LintInput): LintResult {
   return lintCustom(bytes, apiAccepts, input.schema, diags);
 }
 
+export interface Detected {
+  verifier: VerifierKind;
+  /** The digestion verifier's load, when detection ran it (lintPolicy takes it back). */
+  digestion?: DigestionOutcome;
+}
+
 /** Guesses the verifier from a policy's content: trustPolicies → notation, trustedDigests → digestion. */
-export function detectVerifier(input: Uint8Array | PositionIndex): VerifierKind {
+export function detectVerifier(input: Uint8Array | PositionIndex): Detected {
   const positions = input instanceof PositionIndex ? input : new PositionIndex(input);
   // A top-level trustedDigests is what the digestion loader requires; when it loads, that is
   // the answer without a full parse (large allowlists are the common large input).
   if (!/"trustpolicies"/i.test(positions.latin1) && positions.latin1.includes('"trustedDigests"')) {
-    const outcome = loadDigestionPolicy(positions.bytes);
-    if (outcome.kind !== 'reject') {
-      positions.digestionOutcome = outcome;
-      return 'digestion';
-    }
+    const digestion = loadDigestionPolicy(positions.bytes);
+    if (digestion.kind !== 'reject') return { verifier: 'digestion', digestion };
   }
   const root = positions.root;
   let keys: string[];
   if (root?.kind === 'object') keys = root.members.map((m) => m.key.toLowerCase());
-  else if (root) return 'custom';
+  else if (root) return { verifier: 'custom' };
   else {
     // Not parseable (a BOM, a comment, a syntax error): the verifier still shows in the keys.
     const text = new TextDecoder().decode(positions.bytes.subarray(0, 1 << 20)).toLowerCase();
     keys = ['trustpolicies', 'trusteddigests'].filter((k) => text.includes(`"${k}"`));
   }
-  if (keys.includes('trustpolicies')) return 'notation';
-  if (keys.includes('trusteddigests')) return 'digestion';
-  return 'custom';
+  if (keys.includes('trustpolicies')) return { verifier: 'notation' };
+  if (keys.includes('trusteddigests')) return { verifier: 'digestion' };
+  return { verifier: 'custom' };
 }
 
 export function hasErrors(result: LintResult): boolean {

@@ -1,8 +1,10 @@
 /** Every lint rule civctl reports, with a one-line description (docs/lint.md has the details). */
 export const RULES: Record<string, string> = {
+  'input/unreadable': 'One of several files could not be read (missing, a directory, unreadable, too large).',
   'input/bom': 'The policy starts with a UTF-8 byte-order mark, which the API and notation reject.',
   'input/invalid-utf8': 'The policy is not valid UTF-8.',
   'api/invalid-json': 'The Bottlerocket API rejects the policy: it is not valid JSON (serde_json).',
+  'api/too-large': "The policy cannot be set: its settings request would exceed the API's 2 MiB limit.",
   'notation/malformed': 'notation-go cannot decode the document (syntax or type error).',
   'notation/version': 'The version is missing or not "1.0".',
   'notation/no-statements': 'trustPolicies has no statements.',
@@ -46,4 +48,28 @@ export const RULES: Record<string, string> = {
   'userdata/unknown-field': 'A plugin table key other than trustpolicy.',
   'userdata/base64': 'A trustpolicy value that is not base64 the API accepts.',
   'userdata/not-enabled': 'Policies are configured but verification is not enabled.',
+  'userdata/too-large': "The user-data file is over EC2's 16 KiB user-data limit.",
 };
+
+/** Which notation rule an upstream message belongs to. */
+const NOTATION_RULES: [RegExp, string][] = [
+  [/^malformed trust policy/, 'notation/malformed'],
+  [/^trust policy document (has empty|uses unsupported) version/, 'notation/version'],
+  [/^trust policy document can not have zero/, 'notation/no-statements'],
+  [/^multiple trust policy statements use the same name/, 'notation/duplicate-name'],
+  [/^trust policy: a trust policy statement is missing a name/, 'notation/missing-name'],
+  [/verifyTimestamp must be/, 'notation/verify-timestamp'],
+  [/has invalid signatureVerification/, 'notation/signature-verification'],
+  [/is set to skip signature verification but/, 'notation/skip-with-trust'],
+  [/is either missing trust stores or trusted identities/, 'notation/missing-trust'],
+  [/trust store (value|type|name)/, 'notation/trust-store'],
+  [/overlapping x509 trustedIdentities/, 'notation/identity-overlap'],
+  [/trusted identit/, 'notation/trusted-identity'],
+  [/registry scope .* is present in multiple/, 'notation/duplicate-scope'],
+  [/registry scope/, 'notation/registry-scope'],
+];
+
+export function notationRuleFor(message: string): string {
+  for (const [pattern, rule] of NOTATION_RULES) if (pattern.test(message)) return rule;
+  return 'notation/invalid';
+}

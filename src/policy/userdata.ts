@@ -1,18 +1,16 @@
 /**
  * User-data TOML and JSON settings documents (`apiclient get settings.image-verifier-plugins`):
- * reading the image-verifier-plugins they hold, with the file's own mistakes, and writing them.
+ * reading the image-verifier-plugins they hold, with the file's own mistakes (output/settings.ts writes them).
  */
-import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
+import { parse as parseToml } from 'smol-toml';
 import { checkStrictBase64 } from './base64.ts';
 import { firstInvalidUtf8, parseJson } from './json.ts';
+import type { Diagnostic } from './lint.ts';
 import { IDENTIFIER_RULE, isValidVerifierName } from './names.ts';
+import { LineMap } from './positions.ts';
 
-export interface FileDiagnostic {
-  rule: string;
-  severity: 'error' | 'warning' | 'info';
-  message: string;
-  line: number;
-  column: number;
+/** A finding about the settings file itself (JSON pointers do not apply: the pointer is ''). */
+export interface FileDiagnostic extends Diagnostic {
   /** The plugin the finding is about, when there is one. */
   plugin?: string;
 }
@@ -39,19 +37,28 @@ function isTable(v: unknown): v is Table {
 }
 
 /** 1-based line and column of the first occurrence of any needle, for pointing at TOML keys. */
-function locate(text: string, needles: string[]): { line: number; column: number } {
+function locate(text: string, needles: string[]): { pointer: ''; line: number; column: number } {
   for (const needle of needles) {
     const at = text.indexOf(needle);
     if (at >= 0) {
       const before = text.slice(0, at);
       const line = before.split('\n').length;
-      return { line, column: at - before.lastIndexOf('\n') };
+      return { pointer: '', line, column: at - before.lastIndexOf('\n') };
     }
   }
-  return { line: 1, column: 1 };
+  return { pointer: '', line: 1, column: 1 };
 }
 
-export class SettingsFileError extends Error {}
+/** The file is neither user-data TOML nor settings JSON; line and column say where reading stopped. */
+export class SettingsFileError extends Error {
+  constructor(
+    message: string,
+    readonly line = 1,
+    readonly column = 1,
+  ) {
+    super(message);
+  }
+}
 
 /** Parses a user-data TOML or settings JSON file. Throws SettingsFileError when it is neither. */
 export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): SettingsFile {
@@ -63,16 +70,26 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
   let format: 'toml' | 'json';
   if (hint === 'json' || (hint === undefined && trimmed.startsWith('{'))) {
     const parsed = parseJson(bytes, { maxDepth: 128, allowTrailing: false });
-    if (!parsed.ok)
-      throw new SettingsFileError(`it is not valid JSON: ${parsed.message} (byte ${parsed.offset})`);
+    if (!parsed.ok) {
+      const at = new LineMap(bytes).position(parsed.offset);
+      throw new SettingsFileError(
+        `it is not valid JSON: ${parsed.message} (byte ${parsed.offset})`,
+        at.line,
+        at.column,
+      );
+    }
     root = JSON.parse(text);
     format = 'json';
   } else {
     try {
       root = parseToml(text);
     } catch (err) {
-      const m = (err as Error).message.split('\n')[0];
-      throw new SettingsFileError(`it is not valid TOML: ${m}`);
+      const e = err as Error & { line?: number; column?: number };
+      throw new SettingsFileError(
+        `it is not valid TOML: ${e.message.split('\n')[0]}`,
+        e.line ?? 1,
+        e.column ?? 1,
+      );
     }
     format = 'toml';
   }
@@ -187,36 +204,4 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
     });
   }
   return { format, enabled, plugins, diagnostics };
-}
-
-export interface RenderInput {
-  plugins: Map<string, string>;
-  enabled?: boolean;
-}
-
-function settingsTree(input: RenderInput): Table {
-  const section: Table = {};
-  if (input.enabled !== undefined) section['enabled'] = input.enabled;
-  for (const [name, trustpolicy] of input.plugins) section[name] = { trustpolicy };
-  return { settings: { 'image-verifier-plugins': section } };
-}
-
-/** A user-data TOML document. */
-export function renderToml(input: RenderInput): string {
-  const out = stringifyToml(settingsTree(input));
-  return out.endsWith('\n') ? out : out + '\n';
-}
-
-/** `{"settings":{"image-verifier-plugins":{…}}}`, which apiclient apply and set --json accept. */
-export function renderSettingsJson(input: RenderInput): string {
-  return JSON.stringify(settingsTree(input));
-}
-
-/** Single-quotes a string for any POSIX shell. */
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-export function renderApiclient(input: RenderInput): string {
-  return `apiclient set --json ${shellQuote(renderSettingsJson(input))}`;
 }

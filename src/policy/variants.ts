@@ -1,4 +1,5 @@
 /** Which Bottlerocket variants have image-verifier settings, and which use the legacy model. */
+import { CivError } from '../errors.ts';
 
 /** What GET /os answers (the fields civctl reads). */
 export interface OsInfo {
@@ -40,4 +41,22 @@ export function variantModel(os: OsInfo): VariantModel {
 
 export function describeOs(os: OsInfo): string {
   return `${os.variant_id ?? 'unknown variant'} ${os.version_id ?? ''}`.trim();
+}
+
+/** Refuses, before anything is written, what the node's settings model cannot hold. */
+export function assertVariantAccepts(os: OsInfo, verifiers: string[]): void {
+  const model = variantModel(os);
+  if (model === 'unsupported')
+    throw new CivError(
+      'E_UNSUPPORTED_VARIANT',
+      `${describeOs(os)} has no image verification settings; they exist on ${SUPPORTED_VARIANTS_TEXT}`,
+    );
+  if (model === 'legacy') {
+    const other = verifiers.filter((v) => v !== 'notation');
+    if (other.length > 0)
+      throw new CivError(
+        'E_LEGACY_MODEL',
+        `${describeOs(os)} uses the legacy image-verifier model, which has only the notation verifier (not ${other.join(', ')}); update to Bottlerocket 1.56 or later for digestion and custom verifiers`,
+      );
+  }
 }

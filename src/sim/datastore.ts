@@ -5,8 +5,12 @@ export class Datastore {
   readonly live = new Map<string, unknown>();
   readonly pending = new Map<string, Map<string, unknown>>();
 
+  /** Loads the state file and checks at once that it can be written (not on the first commit). */
   constructor(private readonly statePath?: string) {
-    if (statePath) this.load();
+    if (statePath) {
+      this.load();
+      this.save();
+    }
   }
 
   private load(): void {
@@ -17,15 +21,26 @@ export class Datastore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
-    const state = JSON.parse(text) as { live?: Record<string, unknown> };
+    let state: { live?: Record<string, unknown> };
+    try {
+      state = JSON.parse(text) as { live?: Record<string, unknown> };
+    } catch (err) {
+      throw new Error(`the state file ${this.statePath} is not valid JSON (${(err as Error).message})`);
+    }
     for (const [k, v] of Object.entries(state.live ?? {})) this.live.set(k, v);
   }
 
   private save(): void {
     if (!this.statePath) return;
     const tmp = `${this.statePath}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify({ live: Object.fromEntries(this.live) }, null, 2) + '\n');
-    renameSync(tmp, this.statePath);
+    try {
+      writeFileSync(tmp, JSON.stringify({ live: Object.fromEntries(this.live) }, null, 2) + '\n');
+      renameSync(tmp, this.statePath);
+    } catch (err) {
+      throw new Error(
+        `cannot write the state file ${this.statePath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
   }
 
   /** Merge-only: PATCH never deletes keys. */
@@ -42,9 +57,17 @@ export class Datastore {
   commit(tx: string): string[] | undefined {
     const p = this.pending.get(tx);
     if (!p || p.size === 0) return undefined;
+    const previous = new Map(this.live);
     for (const [k, v] of p) this.live.set(k, v);
+    try {
+      this.save();
+    } catch (err) {
+      // A commit that cannot be kept is not applied: roll back, leave the transaction pending.
+      this.live.clear();
+      for (const [k, v] of previous) this.live.set(k, v);
+      throw err;
+    }
     this.pending.delete(tx);
-    this.save();
     return [...p.keys()].sort();
   }
 

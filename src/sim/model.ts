@@ -3,9 +3,10 @@
  * Identifier and ValidBase64Json rules shared with civctl's own checks (policy/), variants
  * without the extension, and the legacy aws-ecs-3 model.
  */
-import { apiJsonError } from '../policy/bottlerocket.ts';
+import { apiAcceptanceProblem } from '../policy/acceptance.ts';
 import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
 import { duplicateFieldText, invalidTypeText, SerdeNumber, unknownFieldText } from '../policy/serde.ts';
+import { identifierError } from '../policy/names.ts';
 import type { VariantModel } from '../policy/variants.ts';
 
 export class ModelError extends Error {}
@@ -17,34 +18,20 @@ function invalidType(value: unknown, expected: string): ModelError {
 
 const isMap = (v: unknown): v is Map<string, unknown> => v instanceof Map;
 
-function identifierError(name: string): string | undefined {
-  if (!/^[A-Za-z0-9-]*$/.test(name))
-    return `Unable to deserialize into Identifier: Identifiers may only contain ASCII alphanumerics plus hyphens, received '${name}'`;
-  if (name.length > 76)
-    return `Unable to deserialize into Identifier: Identifier exceeds the maximum length of 76 characters, received '${name}'`;
-  if (name.length === 0) return 'Unable to deserialize into Identifier: Identifiers may not be empty';
-  return undefined;
-}
-
 /** ValidBase64Json (or the legacy ValidBase64 when jsonRequired is false). */
 function trustPolicyError(value: string, jsonRequired: boolean): string | undefined {
   const type = jsonRequired ? 'ValidBase64Json' : 'ValidBase64';
   if (/[\u0000-\u001f\u007f]/.test(value))
     return `Unable to deserialize into ${type}: Invalid base64 input: contains control characters`;
-  const problem = checkStrictBase64(value);
-  if (problem) return `Unable to deserialize into ${type}: Invalid base64 input: ${problem.message}`;
+  const base64Problem = checkStrictBase64(value);
+  if (base64Problem)
+    return `Unable to deserialize into ${type}: Invalid base64 input: ${base64Problem.message}`;
   if (!jsonRequired) return undefined;
-  const bytes = decodeBase64(value);
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
-  try {
-    utf8.decode(bytes);
-  } catch {
-    return `Unable to deserialize into ${type}: Invalid JSON: invalid unicode code point`;
-  }
-  const jsonError = apiJsonError(bytes);
-  return jsonError === undefined
-    ? undefined
-    : `Unable to deserialize into ${type}: Invalid JSON: ${jsonError}`;
+  const problem = apiAcceptanceProblem(decodeBase64(value));
+  if (!problem) return undefined;
+  // A decoded value that is not UTF-8 fails before serde_json sees it.
+  const reason = problem.kind === 'utf8' ? 'invalid unicode code point' : problem.serdeMessage;
+  return `Unable to deserialize into ${type}: Invalid JSON: ${reason}`;
 }
 
 /** Settings the simulator knows besides image-verifier-plugins, by variant family. */

@@ -4,6 +4,7 @@
  * transactions, merge-only PATCH and the image-verifier-plugins settings model.
  */
 import { chmodSync, existsSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { createConnection } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { serdeFromStr } from '../policy/serde.ts';
@@ -87,7 +88,18 @@ function keyMatches(key: string, prefix: string): boolean {
   return key.startsWith(prefix);
 }
 
+/** sockaddr_un holds 108 bytes with the terminating NUL: longer paths are silently cut by bind(2). */
+const MAX_SOCKET_PATH_BYTES = 107;
+
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  const length = Buffer.byteLength(options.socketPath);
+  if (length > MAX_SOCKET_PATH_BYTES)
+    throw new Error(
+      `the socket path is ${length} bytes; Unix sockets allow at most ${MAX_SOCKET_PATH_BYTES}: choose a shorter --socket`,
+    );
+  if (options.socketPath === '') throw new Error('the socket path is empty');
+  const dir = dirname(resolve(options.socketPath));
+  if (!existsSync(dir)) throw new Error(`the directory ${dir} does not exist`);
   const datastore = new Datastore(options.statePath);
   for (const [k, v] of DEFAULT_SETTINGS) if (!datastore.live.has(k)) datastore.live.set(k, v);
   const os = {

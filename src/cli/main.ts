@@ -1,0 +1,35 @@
+/** Dispatch: the fast path for ordinary invocations, the full yargs program for everything else. */
+import { OPERAND_MARK, runCommand } from '../commands/spec.ts';
+import { STDIN_ARG } from '../inputs/files.ts';
+import type { Io } from '../io.ts';
+import { VERSION } from '../version.ts';
+import { fastParse } from './fast-path.ts';
+
+/**
+ * Prepares argv for the parsers: a lone "-" (which yargs turns into "" or drops) becomes the
+ * stdin token, and every argument after the first "--" is marked as an operand, so that neither
+ * parser reads `-x.json` there as an option (POSIX's end of options).
+ */
+export function markArguments(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  const before = (end < 0 ? argv : argv.slice(0, end)).map((a) => (a === '-' ? STDIN_ARG : a));
+  if (end < 0) return before;
+  const after = argv.slice(end + 1).map((a) => (a === '-' ? STDIN_ARG : OPERAND_MARK + a));
+  return [...before, ...after];
+}
+
+/** Runs civctl; resolves when done, rejects with a CivError (or a bug) for bin.ts to report. */
+export async function main(argv: string[], io: Io): Promise<void> {
+  const args = markArguments(argv);
+  if (args.length === 1 && args[0] === '--version') {
+    io.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  const fast = fastParse(args, io.env);
+  if (fast) {
+    await runCommand(fast.spec, fast.args, { io });
+    return;
+  }
+  const { runCli } = await import('./program.ts');
+  await runCli(args, io);
+}

@@ -1,3 +1,0 @@
-import { toggleCommand } from './toggle.ts';
-
-export const enableCommand = toggleCommand(true);

@@ -1,0 +1,31 @@
+/**
+ * The `civctl: …` lines on stderr that tell an operator what happened. Every line goes through
+ * terminalSafe: names and server texts in them may hold escape sequences.
+ */
+import type { Io } from '../io.ts';
+import { terminalSafe } from './escape.ts';
+
+function line(io: Io, text: string): void {
+  io.stderr.write(`civctl: ${terminalSafe(text)}\n`);
+}
+
+/** What was done, or why nothing was. */
+export function say(io: Io, text: string): void {
+  line(io, text);
+}
+
+export function note(io: Io, text: string): void {
+  line(io, `note: ${text}`);
+}
+
+export function warn(io: Io, text: string): void {
+  line(io, `warning: ${text}`);
+}
+
+export function dryRun(io: Io): void {
+  line(io, 'dry run: nothing was sent');
+}
+
+export function restarting(io: Io, services: string[] | undefined): void {
+  if (services && services.length > 0) line(io, `restarting: ${services.join(', ')}`);
+}

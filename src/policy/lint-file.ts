@@ -1,0 +1,181 @@
+/**
+ * Linting one file as the user handed it in: a policy (verifier given or detected), or a settings
+ * document (user-data TOML, settings JSON) whose every plugin policy is decoded and linted, with
+ * the file's own findings merged in. Pure: the bytes come from the caller.
+ */
+import type { SchemaValidator } from './custom.ts';
+import { decodeBase64 } from './base64.ts';
+import { type Diagnostic, detectVerifier, type LintResult, lintPolicy } from './lint.ts';
+import { verifierKind } from './names.ts';
+import { PositionIndex } from './positions.ts';
+import type { SettingsFile } from './userdata.ts';
+
+/** EC2 limits user data to 16 KiB before base64 (fleet tools leave even less). */
+export const USER_DATA_LIMIT = 16 * 1024;
+
+export interface LintEntryDiagnostic extends Diagnostic {
+  /** Where line and column point: the file itself, or the policy decoded from a user-data value. */
+  location: 'file' | 'decoded-policy';
+}
+
+/** One linted policy, as reports show it. */
+export interface LintEntry extends Omit<LintResult, 'diagnostics'> {
+  file: string;
+  /** The plugin a user-data policy belongs to. */
+  plugin?: string;
+  /** Set when the entry stands for a settings document that could not be read at all. */
+  document?: 'user-data';
+  diagnostics: LintEntryDiagnostic[];
+}
+
+export function toLintEntry(file: string, result: LintResult, plugin?: string): LintEntry {
+  return {
+    ...result,
+    file,
+    ...(plugin !== undefined ? { plugin } : {}),
+    diagnostics: result.diagnostics.map((d) => ({
+      ...d,
+      location: plugin !== undefined ? 'decoded-policy' : 'file',
+    })),
+  };
+}
+
+type InputKind = 'policy' | 'settings';
+
+/** A settings document (user-data TOML, or JSON with settings / image-verifier-plugins), or a policy. */
+function classify(path: string, bytes: Uint8Array, positions: PositionIndex): InputKind {
+  if (path.endsWith('.toml')) return 'settings';
+  // A settings document names its keys; without them (or an escape that could spell them) it is a
+  // policy, and no parse is needed to say so.
+  if (!/"settings"|"image-verifier-plugins"|\\u/.test(positions.latin1)) return 'policy';
+  const root = positions.root;
+  if (root) {
+    const isSettings =
+      root.kind === 'object' &&
+      root.members.some((m) => m.key === 'settings' || m.key === 'image-verifier-plugins');
+    return isSettings ? 'settings' : 'policy';
+  }
+  if (path.endsWith('.json')) return 'policy';
+  // Not JSON: user-data when it looks like TOML with a [settings…] table.
+  const text = new TextDecoder().decode(bytes);
+  return /^\s*\[\s*settings[.\]]/m.test(text) ? 'settings' : 'policy';
+}
+
+export interface LintFileOptions {
+  /** --verifier: lint every policy as this verifier. */
+  verifier?: string | undefined;
+  schema?: SchemaValidator | undefined;
+}
+
+/** Lints one file; `label` names it in reports, `path` decides by its suffix what it is. */
+export async function lintFile(
+  label: string,
+  path: string,
+  bytes: Uint8Array,
+  options: LintFileOptions = {},
+): Promise<LintEntry[]> {
+  // One parse serves classification, verifier detection and lint.
+  const positions = new PositionIndex(bytes);
+  if (classify(path, bytes, positions) === 'settings') return lintSettingsFile(label, path, bytes, options);
+  const detected =
+    options.verifier !== undefined ? { verifier: verifierKind(options.verifier) } : detectVerifier(positions);
+  return [toLintEntry(label, lintPolicy({ bytes, ...detected, schema: options.schema, positions }))];
+}
+
+const fileDiagnostic = (d: Diagnostic): LintEntryDiagnostic => ({ ...d, location: 'file' });
+
+async function lintSettingsFile(
+  file: string,
+  path: string,
+  bytes: Uint8Array,
+  options: LintFileOptions,
+): Promise<LintEntry[]> {
+  // smol-toml is loaded only for settings documents.
+  const { parseSettingsFile, SettingsFileError } = await import('./userdata.ts');
+  let parsed: SettingsFile;
+  try {
+    parsed = parseSettingsFile(bytes, path.endsWith('.toml') ? 'toml' : undefined);
+  } catch (err) {
+    if (!(err instanceof SettingsFileError)) throw err;
+    return [
+      {
+        file,
+        document: 'user-data',
+        verifier: 'custom',
+        valid: false,
+        upstreamMessage: err.message,
+        effect: 'rejects-all',
+        diagnostics: [
+          {
+            rule: 'userdata/invalid',
+            severity: 'error',
+            message: `not a valid user-data file: ${err.message}`,
+            pointer: '',
+            line: err.line,
+            column: err.column,
+            location: 'file',
+          },
+        ],
+      },
+    ];
+  }
+  const entries: LintEntry[] = [];
+  const names = new Set<string>([
+    ...parsed.plugins.map((p) => p.name),
+    ...parsed.diagnostics.flatMap((d) => (d.plugin !== undefined ? [d.plugin] : [])),
+  ]);
+  for (const name of names) {
+    const kind = verifierKind(options.verifier ?? name);
+    const plugin = parsed.plugins.find((p) => p.name === name);
+    const ownProblems = parsed.diagnostics.filter((d) => d.plugin === name).map(fileDiagnostic);
+    let entry: LintEntry;
+    if (
+      plugin?.trustpolicy !== undefined &&
+      plugin.base64Valid &&
+      ownProblems.every((d) => d.severity !== 'error')
+    ) {
+      const result = lintPolicy({
+        bytes: decodeBase64(plugin.trustpolicy),
+        verifier: kind,
+        schema: options.schema,
+      });
+      entry = toLintEntry(file, result, name);
+    } else {
+      const first = ownProblems.find((d) => d.severity === 'error');
+      const empty = plugin !== undefined && plugin.trustpolicy === undefined && ownProblems.length === 0;
+      entry = {
+        file,
+        plugin: name,
+        verifier: kind,
+        valid: empty,
+        upstreamMessage: empty ? null : (first?.message ?? null),
+        effect: empty ? 'allows-all' : 'rejects-all',
+        diagnostics: [],
+      };
+    }
+    entry.diagnostics = ownProblems.concat(entry.diagnostics);
+    entries.push(entry);
+  }
+  const general = parsed.diagnostics.filter((d) => d.plugin === undefined).map(fileDiagnostic);
+  if (parsed.format === 'toml' && bytes.length > USER_DATA_LIMIT)
+    general.push({
+      rule: 'userdata/too-large',
+      severity: 'warning',
+      message: `the file is ${bytes.length} bytes, over EC2's ${USER_DATA_LIMIT}-byte user-data limit: an instance cannot be launched with it; deliver the policies over the API (civctl set) or through SSM`,
+      pointer: '',
+      line: 1,
+      column: 1,
+      location: 'file',
+    });
+  if (entries.length === 0)
+    entries.push({
+      file,
+      verifier: 'custom',
+      valid: true,
+      upstreamMessage: null,
+      effect: 'allows-all',
+      diagnostics: general,
+    });
+  else entries[0]!.diagnostics = general.concat(entries[0]!.diagnostics);
+  return entries;
+}

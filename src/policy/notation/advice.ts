@@ -1,0 +1,111 @@
+/**
+ * Warnings for notation policies that pass notation-go's Validate() but will not work as
+ * intended on a Bottlerocket node (runtime behaviour of notation, AWS Signer and the wrapper).
+ */
+import type { JsonNode } from '../json.ts';
+import { live, type NotationDocument } from './decode.ts';
+
+export interface Advice {
+  rule: string;
+  message: string;
+  node: JsonNode | undefined;
+}
+
+/** The only trust stores Bottlerocket ships. */
+export const SHIPPED_TRUST_STORES = [
+  'signingAuthority:aws-signer-ts',
+  'signingAuthority:aws-us-gov-signer-ts',
+];
+
+/**
+ * What the AWS Signer plugin keeps: an ARN (6 colon-separated parts, the resource may hold more)
+ * of service signer whose resource is /signing-profiles/<name>[/<version>]. Others it ignores.
+ */
+function isSignerProfileArn(id: string): boolean {
+  const parts = id.split(':');
+  if (parts.length < 6 || parts[0] !== 'arn' || parts[2] !== 'signer') return false;
+  return /^\/signing-profiles\/[^/]+(\/[^/]+)?$/.test(parts.slice(5).join(':'));
+}
+const PLACEHOLDER = /<[^<>]*>|\{[^{}]*\}|\*{3,}/;
+/** containerd passes fully qualified names, so these hosts never appear in a reference. */
+const NEVER_SEEN_HOSTS = ['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'];
+
+export function notationWarnings(doc: NotationDocument): Advice[] {
+  const out: Advice[] = [];
+  for (const st of live(doc.trustPolicies)) {
+    const name = () => JSON.stringify(st.name);
+    const stores = live(st.trustStores);
+    const identities = live(st.trustedIdentities);
+    const scopes = live(st.registryScopes);
+    const storeNodes = st.trustStores?.nodes ?? [];
+    const identityNodes = st.trustedIdentities?.nodes ?? [];
+    const scopeNodes = st.registryScopes?.nodes ?? [];
+    const skip = st.level === 'skip';
+
+    if (!skip && identities.includes('*') && stores.some((s) => s.startsWith('signingAuthority:'))) {
+      out.push({
+        rule: 'notation/aws-signer-wildcard-identity',
+        message: `statement ${name()} pairs a signingAuthority trust store with the "*" identity: the AWS Signer plugin rejects wildcard identities, so every AWS-signed image fails verification; list signing-profile ARNs instead`,
+        node: identityNodes[identities.indexOf('*')],
+      });
+    }
+    const seenStores = new Set<string>();
+    stores.forEach((store, i) => {
+      if (seenStores.has(store))
+        out.push({
+          rule: 'notation/duplicate-trust-store',
+          message: `statement ${name()} lists trust store ${JSON.stringify(store)} twice`,
+          node: storeNodes[i],
+        });
+      else if (!SHIPPED_TRUST_STORES.includes(store))
+        out.push({
+          rule: 'notation/unshipped-trust-store',
+          message: `trust store ${JSON.stringify(store)} is not shipped on Bottlerocket (only ${SHIPPED_TRUST_STORES.join(' and ')} exist), so verification with statement ${name()} fails at pull time`,
+          node: storeNodes[i],
+        });
+      seenStores.add(store);
+    });
+    const arns = identities.filter((id) => id.startsWith('arn:'));
+    identities.forEach((id, i) => {
+      if (PLACEHOLDER.test(id))
+        out.push({
+          rule: 'notation/placeholder',
+          message: `trusted identity ${JSON.stringify(id)} still contains a placeholder`,
+          node: identityNodes[i],
+        });
+      if (id.startsWith('arn:') && !isSignerProfileArn(id))
+        out.push({
+          rule: 'notation/signer-arn',
+          message: `trusted identity ${JSON.stringify(id)} is not an AWS Signer signing-profile ARN (arn:<partition>:signer:<region>:<account>:/signing-profiles/<name>[/<version>]); the AWS Signer plugin silently ignores it`,
+          node: identityNodes[i],
+        });
+    });
+    if (!skip && arns.length > 0 && !stores.some((s) => s.startsWith('signingAuthority:'))) {
+      out.push({
+        rule: 'notation/arn-without-signing-authority',
+        message: `statement ${name()} trusts AWS Signer ARNs but has no signingAuthority trust store, so no AWS Signer signature can verify`,
+        node: st.nodes['trustStores'],
+      });
+    }
+    scopes.forEach((scope, i) => {
+      const host = scope.split('/')[0] ?? '';
+      const rest = scope.slice(host.length + 1);
+      if (NEVER_SEEN_HOSTS.includes(host) || (host === 'docker.io' && rest !== '' && !rest.includes('/'))) {
+        const hint = host === 'docker.io' ? `docker.io/library/${rest}` : `docker.io/${rest}`;
+        out.push({
+          rule: 'notation/unreachable-scope',
+          message: `registry scope ${JSON.stringify(scope)} never matches: containerd names images fully qualified (use ${JSON.stringify(hint)})`,
+          node: scopeNodes[i],
+        });
+      }
+    });
+    if ((st.level === 'audit' || skip) && scopes.includes('*')) {
+      out.push({
+        rule: 'notation/permissive-wildcard',
+        message: `statement ${name()} applies level "${st.level}" to the "*" scope: images that match no other statement are not enforced`,
+        node: st.nodes['level'],
+      });
+    }
+  }
+  return out;
+}

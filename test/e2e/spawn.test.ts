@@ -1,0 +1,155 @@
+/** The built single-file CLI, run as a process: exit codes, stream separation, the simulator. */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { BIN, isOneCleanLine, ROOT, runBuilt, runBuiltAsync, tempDir } from '../helpers.ts';
+
+const tmp = tempDir();
+after(() => tmp.cleanup());
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const DIGESTION = join(ROOT, 'examples', 'digestion-redis.json');
+
+describe('the built bundle', () => {
+  test('--version prints the package version', () => {
+    const r = runBuilt(['--version']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, `${pkg.version}\n`);
+  });
+  test('runs from an empty directory without node_modules', () => {
+    const lonely = join(tmp.path, 'civctl.mjs');
+    copyFileSync(BIN, lonely);
+    const r = runBuilt(['encode', 'digestion', DIGESTION], { cwd: tmp.path });
+    assert.equal(r.code, 0, r.stderr);
+    const moved = spawnSyncNode(
+      [lonely, 'lint', '--verifier', 'x', '--schema', '/dev/null', DIGESTION],
+      tmp.path,
+    );
+    assert.match(moved.stderr, /schema '\/dev\/null' is not valid JSON/);
+  });
+  test('every command has --help with examples', () => {
+    for (const command of ['encode', 'decode', 'lint', 'get', 'set', 'enable', 'disable', 'status', 'sim']) {
+      const r = runBuilt([command, '--help']);
+      assert.equal(r.code, 0, command);
+      assert.match(r.stdout, /Examples:/, command);
+      assert.equal(r.stderr, '');
+    }
+  });
+  test('completion prints a shell script', () => {
+    const r = runBuilt(['completion']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /civctl/);
+    assert.match(r.stdout, /complete -o/);
+  });
+  test('usage errors exit 2, runtime errors 1, with one line on stderr and nothing on stdout', () => {
+    for (const [args, code] of [
+      [['frobnicate'], 2],
+      [[], 2],
+      [['encode', 'notation', DIGESTION, '--bogus'], 2],
+      [['encode', 'bad_name', DIGESTION], 2],
+      [['encode', 'notation', '/nonexistent.json'], 1],
+      [['decode', 'not base64!'], 1],
+      [['-s', join(tmp.path, 'none.sock'), 'get'], 1],
+    ] as [string[], number][]) {
+      const r = runBuilt(args);
+      assert.equal(r.code, code, args.join(' '));
+      assert.equal(r.stdout, '', args.join(' '));
+      assert.ok(isOneCleanLine(r.stderr), `${args.join(' ')}: ${r.stderr}`);
+    }
+  });
+  test('data on stdout, messages on stderr', () => {
+    const r = runBuilt(['encode', 'digestion', join(ROOT, 'examples', 'empty-digestion.json')]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^[A-Za-z0-9+/]+=*\n$/);
+    assert.match(r.stderr, /warning/);
+  });
+  test('colour only on a TTY: never in pipes', () => {
+    const r = runBuilt(['lint', join(ROOT, 'examples', 'bad-notation-scope.json')], {
+      env: { FORCE_COLOR: '0' },
+    });
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout.includes('\u001b['), false);
+    const forced = runBuilt(['lint', join(ROOT, 'examples', 'bad-notation-scope.json')], {
+      env: { FORCE_COLOR: '1' },
+    });
+    assert.ok(forced.stdout.includes('\u001b['));
+    const noColor = runBuilt(['lint', join(ROOT, 'examples', 'bad-notation-scope.json')], {
+      env: { FORCE_COLOR: '1', NO_COLOR: '1' },
+    });
+    assert.equal(noColor.stdout.includes('\u001b['), false);
+  });
+});
+
+function spawnSyncNode(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('civctl sim as a process', () => {
+  test('serves until SIGTERM; the built CLI sets and gets through it', async () => {
+    const socket = join(tmp.path, 'sim.sock');
+    const sim = spawn(process.execPath, [BIN, 'sim', '--socket', socket, '--variant', 'aws-ecs-4'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      sim.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (stderr.includes('listening on')) resolve();
+      });
+      sim.on('exit', () => reject(new Error(`sim exited: ${stderr}`)));
+    });
+    const set = await runBuiltAsync(['-s', socket, 'set', 'digestion', DIGESTION, '--enable']);
+    assert.equal(set.code, 0, set.stderr);
+    const get = await runBuiltAsync(['-s', socket, 'get', 'digestion']);
+    assert.equal(get.stdout, readFileSync(DIGESTION, 'utf8'));
+    const status = await runBuiltAsync(['-s', socket, 'status']);
+    assert.match(status.stdout, /aws-ecs-4/);
+    const exited = new Promise<number | null>((resolve) => sim.on('exit', (code) => resolve(code)));
+    sim.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.match(stderr, /stopped \(SIGTERM\)/);
+  });
+});
+
+describe('the compile cache', () => {
+  test('is written per command, reused, and survives corruption', () => {
+    const dir = join(tmp.path, 'cache');
+    const env = { CIVCTL_CACHE_DIR: dir };
+    assert.equal(runBuilt(['encode', 'digestion', DIGESTION], { env }).code, 0);
+    const files = readdirSync(dir, { recursive: true }).map(String);
+    assert.ok(
+      files.some((f) => f.endsWith('program-encode.v8cache')),
+      files.join(', '),
+    );
+    const again = runBuilt(['encode', 'digestion', DIGESTION], { env });
+    assert.equal(again.code, 0);
+    const cacheFile = join(dir, files.find((f) => f.endsWith('program-encode.v8cache'))!);
+    writeFileSync(cacheFile, 'not a code cache');
+    const corrupt = runBuilt(['encode', 'digestion', DIGESTION], { env });
+    assert.equal(corrupt.code, 0);
+    assert.equal(corrupt.stdout, again.stdout);
+  });
+  test('is not used from a folder others can write to, nor when turned off', () => {
+    const open = join(tmp.path, 'open-cache');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    assert.equal(runBuilt(['--version'], { env: { CIVCTL_CACHE_DIR: open } }).code, 0);
+    assert.deepEqual(readdirSync(open), []);
+    const off = join(tmp.path, 'off-cache');
+    assert.equal(
+      runBuilt(['--version'], { env: { CIVCTL_CACHE_DIR: off, CIVCTL_COMPILE_CACHE: '0' } }).code,
+      0,
+    );
+    assert.equal(existsSync(off), false);
+  });
+});

@@ -1,0 +1,97 @@
+/** The fast path must read every invocation exactly as the full yargs program does, or decline. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { buildCli } from '../../src/cli/program.ts';
+import { fastParse } from '../../src/cli/fast-path.ts';
+import { STDIN_ARG } from '../../src/inputs/files.ts';
+import type { Io } from '../../src/io.ts';
+
+const io: Io = {
+  stdout: { write: () => true },
+  stderr: { write: () => true },
+  readStdin: async () => new Uint8Array(),
+  env: {},
+  cwd: '/',
+};
+
+async function viaYargs(argv: string[]): Promise<{ name: string; args: Record<string, unknown> } | 'error'> {
+  let seen: { name: string; args: Record<string, unknown> } | undefined;
+  try {
+    await buildCli(argv, io, async (spec, args) => {
+      seen = { name: spec.name, args };
+    }).parseAsync(argv, {}, () => undefined);
+  } catch {
+    return 'error';
+  }
+  return seen ?? 'error';
+}
+
+const ACCEPTED: string[][] = [
+  ['encode', 'notation', 'p.json'],
+  ['encode', 'notation', STDIN_ARG, '--format', 'toml', '--enable'],
+  ['encode', 'notation=a.json', 'digestion=b.json', '-f', 'json', '--minify', '--force'],
+  ['encode', 'x', 'p.json', '--format=apiclient', '--no-enable'],
+  ['decode', 'eyJhIjoxfQ=='],
+  ['decode', '0123'],
+  ['decode', '--userdata', 'u.toml', 'digestion', '--pretty'],
+  ['decode'],
+  ['lint'],
+  ['lint', 'a.json', 'b.toml', STDIN_ARG, '--format', 'sarif', '--strict'],
+  ['lint', '--verifier', 'my-verifier', '--schema', 's.json', 'p.json'],
+  ['get', '-s', '/tmp/x.sock'],
+  ['-s', '/tmp/x.sock', 'get', 'notation'],
+  ['--timeout=3', '--socket-path', '/x.sock', 'status'],
+  ['get', 'digestion', '--raw', '--timeout', '5'],
+  ['set', 'notation', 'p.json', '--enable', '--dry-run', '--socket-path', '/x.sock'],
+  ['enable'],
+  ['disable', '--dry-run'],
+  ['status', '-o', 'json'],
+  ['status', '--output=text'],
+  [
+    'sim',
+    '--socket',
+    '/tmp/s.sock',
+    '--variant',
+    'aws-ecs-3',
+    '--os-version',
+    '1.55.0',
+    '--state',
+    'st.json',
+  ],
+];
+
+const DECLINED: string[][] = [
+  ['encode', 'notation', 'p.json', '--bogus'],
+  ['encode', 'notation', 'p.json', '--format', 'yaml'],
+  ['encode'],
+  ['decode', 'a', 'b'],
+  ['set'],
+  ['status', 'extra'],
+  ['lint', '--help'],
+  ['frobnicate'],
+  ['completion'],
+  ['--bogus', 'get'],
+  ['-s'],
+  ['set', 'notation', '--', 'p.json'],
+  ['encode', 'x', 'p.json', '--format', 'toml', '--format', 'json'],
+];
+
+describe('fast path and yargs agree', () => {
+  for (const argv of ACCEPTED) {
+    test(argv.join(' ') || '(none)', async () => {
+      const fast = fastParse(argv, io.env);
+      assert.ok(fast, 'the fast path declined an ordinary invocation');
+      const full = await viaYargs(argv);
+      assert.notEqual(full, 'error');
+      if (full === 'error') return;
+      assert.equal(fast.spec.name, full.name);
+      for (const [key, value] of Object.entries(fast.args)) assert.deepEqual(value, full.args[key], key);
+      // Everything the handler might read from yargs' arguments is present on the fast path.
+      for (const key of Object.keys(full.args).filter((k) => !['_', '$0', 's', 'o', 'f'].includes(k)))
+        assert.ok(key in fast.args, `missing ${key}`);
+    });
+  }
+  for (const argv of DECLINED) {
+    test(`declines: ${argv.join(' ')}`, () => assert.equal(fastParse(argv, io.env), undefined));
+  }
+});

@@ -1,0 +1,48 @@
+/** Pure unit tests of the policy knowledge: base64, serde and Go emulation, DN parsing, user-data. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { minifyJson, parseJson, prettyJson } from '../../src/policy/json.ts';
+import { LineMap } from '../../src/policy/positions.ts';
+import { lintPolicy } from '../../src/policy/lint.ts';
+import { loadNotationDocument } from '../../src/policy/notation/decode.ts';
+import { validateNotationDocument } from '../../src/policy/notation/validate.ts';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+function _notationMessage(json: string): string | undefined {
+  const loaded = loadNotationDocument(enc(json));
+  if (!loaded.ok) return loaded.message;
+  return validateNotationDocument(loaded.document)?.message;
+}
+
+const _VALID_STATEMENT = {
+  name: 'p',
+  registryScopes: ['registry.example.com/app'],
+  signatureVerification: { level: 'strict' },
+  trustStores: ['signingAuthority:aws-signer-ts'],
+  trustedIdentities: ['x509.subject: C=US, ST=WA, O=Acme'],
+};
+const _doc = (statements: unknown[], version: unknown = '1.0') =>
+  JSON.stringify({ version, trustPolicies: statements });
+
+describe('JSON tools', () => {
+  test('line and column in characters', () => {
+    const bytes = enc('{\n  "nä": "x"\n}');
+    assert.deepEqual(new LineMap(bytes).position(bytes.indexOf(0x78)), { line: 2, column: 10 });
+  });
+  test('minify keeps strings, duplicates and number spellings', () => {
+    const src = '{ "a" : "x y\\" z",\n "a": 1.0e2 , "b" : [ 1 , 2 ] }';
+    assert.equal(new TextDecoder().decode(minifyJson(enc(src))), '{"a":"x y\\" z","a":1.0e2,"b":[1,2]}');
+  });
+  test('pretty printing keeps number spellings', () => {
+    const parsed = parseJson(enc('{"n":1.0,"a":[]}'), { maxDepth: 10, allowTrailing: false });
+    assert.ok(parsed.ok);
+    assert.equal(prettyJson(parsed.node), '{\n  "n": 1.0,\n  "a": []\n}');
+  });
+  test('100 000 levels of nesting do not overflow the stack', () => {
+    const deep = enc('['.repeat(100_000) + ']'.repeat(100_000));
+    assert.equal(parseJson(deep, { maxDepth: 10_000, allowTrailing: false }).ok, false);
+    const r = lintPolicy({ bytes: deep, verifier: 'notation' });
+    assert.equal(r.effect, 'rejects-all');
+  });
+});
