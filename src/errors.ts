@@ -1,4 +1,5 @@
 /** Typed errors with stable codes. Only bin.ts turns them into stderr text and an exit code. */
+import { terminalSafe } from './output/escape.ts';
 
 export type ErrorCode =
   | 'E_USAGE'
@@ -64,11 +65,15 @@ export class InterruptedError extends CivError {
   }
 }
 
-/** One line for stderr: never a stack trace for known errors. */
+/**
+ * One line for stderr: never a stack trace for known errors, and names or server texts in the
+ * message cannot move the cursor or recolour the terminal.
+ */
 export function formatError(error: unknown): string {
-  if (error instanceof CivError) return `civctl: ${error.message.replace(/\s*\n\s*/g, ' ')}`;
+  const oneLine = (text: string) => terminalSafe(text.replace(/\s*\n\s*/g, ' '));
+  if (error instanceof CivError) return `civctl: ${oneLine(error.message)}`;
   const message = error instanceof Error ? error.message : String(error);
-  return `civctl: internal error: ${message.replace(/\s*\n\s*/g, ' ')} (please report this)`;
+  return `civctl: internal error: ${oneLine(message)} (please report this)`;
 }
 
 export function exitCodeOf(error: unknown): number {

@@ -23,7 +23,13 @@ export interface RunResult {
 /** Runs civctl in-process exactly as bin.ts does, capturing stdout and stderr. */
 export async function run(
   args: string[],
-  options: { stdin?: string | Uint8Array; env?: Record<string, string>; cwd?: string } = {},
+  options: {
+    stdin?: string | Uint8Array;
+    env?: Record<string, string>;
+    cwd?: string;
+    /** Stands for SIGINT/SIGTERM: aborting it interrupts the command's interruptible sections. */
+    interrupts?: AbortController;
+  } = {},
 ): Promise<RunResult> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -33,6 +39,7 @@ export async function run(
     readStdin: async () => new Uint8Array(Buffer.from(options.stdin ?? '')),
     env: { ...options.env },
     cwd: options.cwd ?? ROOT,
+    ...(options.interrupts ? { interruptible: (fn) => fn(options.interrupts!.signal) } : {}),
   };
   let code = 0;
   try {

@@ -49,7 +49,6 @@ export function fastParse(argv: string[], env: Record<string, string | undefined
     // Numbers are read as text: checkArgs checks them and quotes a bad value as it was typed.
     (config[option.type === 'number' ? 'string' : option.type] as string[]).push(name);
     if (option.alias) (config.alias as Record<string, string[]>)[name] = [option.alias];
-    if (option.default !== undefined) (config.default as Record<string, unknown>)[name] = option.default;
     for (const key of [name, camel(name), option.alias]) if (key) known.add(key);
   }
   const parsed = parser.detailed(rest, config);

@@ -18,10 +18,18 @@ export type CommandRunner = (spec: CommandSpec, args: Record<string, unknown>, c
 
 const runSpec: CommandRunner = runCommand;
 
-/** An option as yargs declares it: numbers are read as text (checkArgs checks them). */
+/**
+ * An option as yargs declares it. Numbers are read as text, and the default is only shown in
+ * help: checkArgs checks numbers and applies defaults, so a value option given without its value
+ * (which yargs would quietly replace by the default) is a usage error on both parse paths.
+ */
 function yargsOption(option: OptionSpec): Options {
-  const { range: _range, array: _array, valueName: _valueName, ...rest } = option;
-  return { ...rest, type: option.type === 'number' ? 'string' : option.type } as Options;
+  const { range: _range, array: _array, valueName: _valueName, default: value, ...rest } = option;
+  return {
+    ...rest,
+    type: option.type === 'number' ? 'string' : option.type,
+    ...(value !== undefined ? { defaultDescription: JSON.stringify(value) } : {}),
+  } as Options;
 }
 
 function toYargsCommand(spec: CommandSpec, ctx: Context, runner: CommandRunner) {
@@ -43,6 +51,9 @@ function toYargsCommand(spec: CommandSpec, ctx: Context, runner: CommandRunner) 
   };
 }
 
+const NO_COMMAND = 'give a command';
+const KNOWN_TOP_LEVEL = new Set(['-s', '--socket-path', '--timeout', '--help', '-h', '--version']);
+
 export function buildCli(argv: string[], io: Io, runner: CommandRunner = runSpec): Argv {
   const ctx: Context = { io };
   let program = yargs(argv)
@@ -60,7 +71,7 @@ export function buildCli(argv: string[], io: Io, runner: CommandRunner = runSpec
   for (const spec of COMMANDS) program = program.command(toYargsCommand(spec, ctx, runner));
   return program
     .completion('completion', 'Print a bash/zsh completion script')
-    .demandCommand(1, 'give a command; see civctl --help')
+    .demandCommand(1, NO_COMMAND)
     .recommendCommands()
     .strict()
     .help()
@@ -71,6 +82,12 @@ export function buildCli(argv: string[], io: Io, runner: CommandRunner = runSpec
     .fail((message: string | undefined, error: Error | undefined) => {
       if (error instanceof CivError) throw error;
       if (error) throw error;
+      if (message === NO_COMMAND) {
+        // yargs asks for a command before it checks options: name an unknown option first.
+        const unknown = argv.find((a) => a.startsWith('-') && !KNOWN_TOP_LEVEL.has(a.split('=')[0]!));
+        if (unknown)
+          throw new UsageError(`Unknown argument: ${unknown.replace(/^-+/, '')} (see civctl --help)`);
+      }
       throw new UsageError(`${message ?? 'invalid usage'} (see civctl --help)`);
     });
 }

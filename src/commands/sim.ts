@@ -1,6 +1,5 @@
 /** sim: a Bottlerocket API simulator on a Unix socket, for demos, docs and tests. */
 import { CivError } from '../errors.ts';
-import { say } from '../output/messages.ts';
 import { defineCommand, type GlobalArgs, globalOptions } from './spec.ts';
 
 const SIM_SOCKET = '/tmp/civctl-sim.sock';

@@ -97,7 +97,7 @@ function optionLabel(name: string, option: OptionSpec): string {
 
 /**
  * The rules every parse path shares (the fast path and yargs): operands after `--` restored, a
- * value option given twice or without its value refused, numbers checked. Returns the arguments
+ * value option given twice or without its value refused, numbers checked, defaults applied. Returns the arguments
  * the handler gets, under both the dashed and the camel-case names.
  */
 export function checkArgs(
@@ -112,7 +112,11 @@ export function checkArgs(
   }
   for (const [name, option] of Object.entries(options)) {
     let value = out[name];
-    if (value === undefined) continue;
+    if (value === undefined) {
+      // Defaults are applied here, not by the parsers: they would hide `--format` given without a value.
+      if (option.default === undefined) continue;
+      value = option.default;
+    }
     const label = optionLabel(name, option);
     if (Array.isArray(value) && !option.array) {
       if (option.type !== 'boolean') throw new UsageError(`${label} was given more than once; give it once`);
