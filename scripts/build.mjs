@@ -91,77 +91,21 @@ const program = await build({
   ...common,
   entryPoints: ['src/bin.ts'],
   plugins: [lazyChunks],
-  metafile: true,
 });
 const programCode = program.outputFiles[0].text;
 
 const sources = { program: programCode, ...chunkCode };
 const version = createHash('sha256').update(JSON.stringify(sources)).digest('hex').slice(0, 16);
 
-// The loader. Everything in it must stay small: it is the only code V8 parses on every run.
-const loader = `#!/usr/bin/env node
-// civctl ${pkg.version}: a loader around the program below (see scripts/build.mjs in the source).
-import { createRequire } from 'node:module';
-const require = createRequire(import.meta.url);
-const SOURCES = ${JSON.stringify(sources)};
-const BUILD = ${JSON.stringify(version)};
-const vm = require('node:vm');
-const fs = require('node:fs');
-const loaded = new Map();
-let cacheDir;
-// The cache holds bytecode, which V8 trusts: use it only from a folder that this user owns and
-// nobody else can write to.
-function safeDir(dir) {
-  try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = fs.statSync(dir);
-    return st.isDirectory() && (process.getuid === undefined || st.uid === process.getuid()) && (st.mode & 0o022) === 0;
-  } catch {
-    return false;
-  }
-}
-function cacheFile(name) {
-  if (cacheDir === undefined) {
-    const env = process.env;
-    const uid = process.getuid ? process.getuid() : 'user';
-    const base = env.CIVCTL_CACHE_DIR || (env.XDG_CACHE_HOME || (env.HOME ? env.HOME + '/.cache' : '/tmp/civctl-' + uid)) + '/civctl';
-    const dir = base + '/' + BUILD + '-' + process.version;
-    cacheDir = env.CIVCTL_COMPILE_CACHE !== '0' && safeDir(base) && safeDir(dir) ? dir : null;
-  }
-  return cacheDir ? cacheDir + '/' + name + '.v8cache' : undefined;
-}
-const pending = [];
-function __civctlLoad(name, cacheName = name) {
-  if (loaded.has(name)) return loaded.get(name);
-  const file = cacheFile(cacheName);
-  let cachedData;
-  if (file) try { cachedData = fs.readFileSync(file); } catch {}
-  const script = new vm.Script('(function (module, exports, require, __civctlLoad, __civctl_url) {' + SOURCES[name] + '\\n})', { filename: 'civctl:' + name, cachedData });
-  if (file && (!cachedData || script.cachedDataRejected)) pending.push({ file, script });
-  const module = { exports: {} };
-  loaded.set(name, module.exports);
-  script.runInThisContext()(module, module.exports, require, __civctlLoad, import.meta.url);
-  loaded.set(name, module.exports);
-  return module.exports;
-}
-// Written once, at exit, so that the cache also holds the functions this run compiled. A cache
-// that cannot be written is simply not used.
-process.once('exit', () => {
-  for (const { file, script } of pending) {
-    try {
-      const tmp = file + '.' + process.pid;
-      fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
-      fs.renameSync(tmp, file);
-    } catch {}
-  }
-});
-// Each command runs different code, and a code cache holds only what its run compiled: keep one
-// cache per command word for the program itself.
-const word = process.argv.slice(2).find((a) => /^[a-z]+$/.test(a)) || 'none';
-__civctlLoad('program', 'program-' + word);
-`;
+// The loader is a real file (linted and formatted like the rest); only its two placeholders are filled.
+const template = readFileSync(new URL('./loader.mjs', import.meta.url), 'utf8');
+for (const marker of ['/* SOURCES */ {}', "/* BUILD */ 'dev'"])
+  if (!template.includes(marker)) throw new Error(`scripts/loader.mjs has lost its placeholder ${marker}`);
+const loader = template
+  .replace('/* SOURCES */ {}', () => JSON.stringify(sources))
+  .replace("/* BUILD */ 'dev'", () => JSON.stringify(version))
+  .replace('// civctl: a loader around', `// civctl ${pkg.version}: a loader around`);
 mkdirSync('dist', { recursive: true });
 writeFileSync('dist/civctl.mjs', loader);
 chmodSync('dist/civctl.mjs', 0o755);
-writeFileSync('dist/meta.json', JSON.stringify(program.metafile));
 if (pkg.bin.civctl !== 'dist/civctl.mjs') throw new Error('package.json bin must point at dist/civctl.mjs');

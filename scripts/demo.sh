@@ -12,7 +12,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+# Bold commands only on a terminal, and never with NO_COLOR (https://no-color.org).
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
 run() { step "civctl $*"; "${CIVCTL[@]}" "$@"; }
 
 "${CIVCTL[@]}" sim --socket "$socket" --variant aws-k8s-1.34 --os-version 1.63.0 2>"$work/sim.log" &

@@ -57,7 +57,7 @@ for (const name of Object.keys(SIGNAL_EXIT)) process.on(name, () => onSignal(nam
 const io: Io = {
   stdout,
   stderr: process.stderr,
-  readStdin: () => readAllStdin(process.stdin),
+  readStdin: (explicit) => readAllStdin(process.stdin, explicit),
   env: process.env,
   cwd: process.cwd(),
   waitForSignal: () =>

@@ -8,7 +8,8 @@ export interface OutStream {
 export interface Io {
   stdout: OutStream;
   stderr: OutStream;
-  readStdin(): Promise<Uint8Array>;
+  /** `explicit`: the user named standard input (`-`), so a terminal is read too (until Ctrl-D). */
+  readStdin(explicit?: boolean): Promise<Uint8Array>;
   env: Record<string, string | undefined>;
   cwd: string;
   /** Resolves when SIGINT/SIGTERM arrive (for long-running commands such as `sim`). */

@@ -3,7 +3,6 @@
  * application/json (as apiclient does), is bounded by the timeout, and turns failures into
  * typed errors. The dispatcher is injectable so tests can substitute their own.
  */
-import { setFlagsFromString } from 'node:v8';
 import type { Dispatcher } from 'undici';
 import { CivError } from '../errors.ts';
 import { ApiResponseError, connectionError } from './errors.ts';
@@ -21,20 +20,6 @@ export interface ApiResponse {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it twice: a quick baseline
- * (Liftoff), then an optimised version in the background, which the process waits for at exit.
- * For a CLI making a few requests that second compile only costs time (measured: ~110 ms per
- * run on the 2-core CI machine), so keep the baseline. It affects only WebAssembly compiled
- * after this call, and civctl compiles none before undici. CIVCTL_WASM_TIERUP=1 turns it off.
- */
-let wasmFlagSet = false;
-function preferBaselineWasm(): void {
-  if (wasmFlagSet || process.env['CIVCTL_WASM_TIERUP'] === '1') return;
-  wasmFlagSet = true;
-  setFlagsFromString('--liftoff-only');
-}
 
 /** Answers civctl reads are a few KiB; anything this large is not the Bottlerocket API. */
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -60,7 +45,6 @@ export class ApiClient {
 
   private async getDispatcher(): Promise<Dispatcher> {
     if (this.dispatcher) return this.dispatcher;
-    preferBaselineWasm();
     // One origin, one socket: a Client is all that is needed (no Agent or Pool to set up).
     const { Client } = await import('undici');
     const ms = Math.max(1, Math.round(this.timeoutSeconds * 1000));

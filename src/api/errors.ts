@@ -1,4 +1,5 @@
 /** Errors from talking to the Bottlerocket API. They carry stable codes; api/ never prints. */
+import { statSync } from 'node:fs';
 import { CivError } from '../errors.ts';
 
 /** A non-2xx answer, shown the way apiclient shows it. */
@@ -39,6 +40,17 @@ export class ApiTimeoutError extends CivError {
 const CHECK =
   'run civctl in the admin or control container, where /run/api.sock is mounted, or point -s/--socket-path at the API socket';
 
+/** What the path is when it exists but is not a socket ("a directory", "a regular file"). */
+function notASocket(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    if (st.isSocket()) return undefined;
+    return st.isDirectory() ? 'a directory' : st.isFile() ? 'a regular file' : 'not a socket file';
+  } catch {
+    return undefined;
+  }
+}
+
 /** Maps a low-level connection error to one clear line that names the socket and what to check. */
 export function connectionError(
   socketPath: string,
@@ -60,13 +72,18 @@ export function connectionError(
         `permission denied on ${where}; run as root in the admin or control container (the socket belongs to the api group)`,
       );
     case 'ECONNREFUSED':
+    case 'ENOTSOCK': {
+      const kind = notASocket(socketPath);
+      if (kind)
+        return new ApiUnreachableError(socketPath, code, `${where} is ${kind}, not a socket; ${CHECK}`);
+      if (code === 'ENOTSOCK')
+        return new ApiUnreachableError(socketPath, code, `${where} is not a socket; ${CHECK}`);
       return new ApiUnreachableError(
         socketPath,
         code,
-        `nothing is listening on ${where} (is apiserver running? is it a socket?); ${CHECK}`,
+        `nothing is listening on ${where} (is apiserver running?); ${CHECK}`,
       );
-    case 'ENOTSOCK':
-      return new ApiUnreachableError(socketPath, code, `${where} is not a socket; ${CHECK}`);
+    }
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':

@@ -1,6 +1,6 @@
 /** decode: the exact policy bytes back from base64, user-data, or `apiclient get` output. */
 import { CivError } from '../errors.ts';
-import { isStdin, readInput, STDIN_ARG } from '../inputs/files.ts';
+import { isStdin, readInput } from '../inputs/files.ts';
 import { readSettingsFile } from '../inputs/settings-file.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
 import type { Io } from '../io.ts';
@@ -63,7 +63,7 @@ export const decodeCommand = defineCommand<DecodeArgs>({
     let text: string;
     let what: string;
     if (isStdin(args.input)) {
-      const bytes = await readInput(ctx.io, STDIN_ARG);
+      const bytes = await readInput(ctx.io, args.input);
       // One trailing newline is what `echo` and most tools add; anything else is kept and checked.
       text = new TextDecoder().decode(bytes).replace(/\r?\n$/, '');
       what = 'standard input';

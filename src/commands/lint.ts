@@ -1,6 +1,6 @@
 /** lint: what the node's verifiers will decide about each file, in the report format asked for. */
 import { CivError, LintFailedError, UsageError } from '../errors.ts';
-import { inputLabel, isStdin, readInput, STDIN_ARG } from '../inputs/files.ts';
+import { inputLabel, isStdin, readInput } from '../inputs/files.ts';
 import { loadSchema } from '../inputs/schema.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
 import {
@@ -53,7 +53,8 @@ export const lintCommand = defineCommand<LintArgs>({
   ],
   run: async (args, ctx) => {
     requireVerifierName(args.verifier, ctx.io);
-    const files = args.files.length > 0 ? args.files : [STDIN_ARG];
+    // No file: standard input, unless it is a terminal (then a usage error, not a wait).
+    const files: (string | undefined)[] = args.files.length > 0 ? args.files : [undefined];
     if (files.filter((f) => isStdin(f)).length > 1)
       throw new UsageError('standard input (-) can be read only once');
     const schema = args.schema !== undefined ? await loadSchema(ctx.io, args.schema) : undefined;
@@ -70,7 +71,10 @@ export const lintCommand = defineCommand<LintArgs>({
         continue;
       }
       entries.push(
-        ...(await lintFile(label, isStdin(file) ? '' : file, bytes, { verifier: args.verifier, schema })),
+        ...(await lintFile(label, file === undefined || isStdin(file) ? '' : file, bytes, {
+          verifier: args.verifier,
+          schema,
+        })),
       );
     }
     const render = {

@@ -8,8 +8,8 @@ import type { Io } from '../io.ts';
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
 
 /**
- * yargs turns a lone "-" positional into "" (or drops it from arrays), so cli.ts swaps it for this
- * token before parsing; a NUL can never be part of a real path.
+ * yargs turns a lone "-" positional into "" (or drops it from arrays), so cli/main.ts swaps it for
+ * this token before parsing; a NUL can never be part of a real path.
  */
 export const STDIN_ARG = '\u0000stdin';
 
@@ -28,7 +28,7 @@ export function inputLabel(path: string | undefined): string {
 
 export async function readInput(io: Io, path: string | undefined): Promise<Uint8Array> {
   if (path === undefined || isStdin(path)) {
-    const bytes = await io.readStdin();
+    const bytes = await io.readStdin(path !== undefined);
     if (bytes.length > MAX_INPUT_BYTES)
       throw new CivError(
         'E_INPUT_TOO_LARGE',
@@ -70,9 +70,13 @@ function fileError(path: string, err: unknown): CivError {
   return new CivError('E_FILE_UNREADABLE', `cannot read '${path}': ${(err as Error).message}`);
 }
 
-export async function readAllStdin(stream: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<Uint8Array> {
-  // Waiting for someone to type a policy is never what was meant.
-  if (stream.isTTY) throw new UsageError('no input: give a file, or pipe a policy into standard input (-)');
+export async function readAllStdin(
+  stream: NodeJS.ReadableStream & { isTTY?: boolean },
+  explicit = false,
+): Promise<Uint8Array> {
+  // Waiting for someone to type a policy is never what was meant, unless they asked with "-".
+  if (stream.isTTY && !explicit)
+    throw new UsageError('no input: give a file, or pipe a policy into standard input (-)');
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream) {

@@ -454,7 +454,9 @@ describe('socket problems', () => {
     writeFileSync(path, '');
     const r = await run(['-s', path, 'status']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /nothing is listening on the Bottlerocket API socket .*file\.sock/);
+    assert.match(r.stderr, /the Bottlerocket API socket .*file\.sock is a regular file, not a socket/);
+    const dir = await run(['-s', tmp.path, 'status']);
+    assert.match(dir.stderr, /is a directory, not a socket/);
   });
   test('the API layer: typed errors, always Content-Type: application/json', async () => {
     const seen: (string | undefined)[] = [];

@@ -153,3 +153,29 @@ describe('the compile cache', () => {
     assert.equal(existsSync(off), false);
   });
 });
+
+describe('the compile cache stays small and safe', () => {
+  test('m-36: a run that writes a cache removes the caches of other builds and Node versions', () => {
+    const dir = join(tmp.path, 'prune-cache');
+    const stale = join(dir, '0123456789abcdef-v20.0.0');
+    mkdirSync(stale, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+    writeFileSync(join(stale, 'program-encode.v8cache'), 'old');
+    const unrelated = join(dir, 'notes');
+    mkdirSync(unrelated);
+    assert.equal(runBuilt(['encode', 'digestion', DIGESTION], { env: { CIVCTL_CACHE_DIR: dir } }).code, 0);
+    const left = readdirSync(dir).sort();
+    assert.equal(left.includes('0123456789abcdef-v20.0.0'), false);
+    assert.ok(left.includes('notes'));
+    assert.ok(left.some((d) => d.endsWith(`-${process.version}`)));
+  });
+  test('m-31: a cache folder under /proc is skipped, not looped on', () => {
+    for (const env of [{ HOME: '/proc' }, { XDG_CACHE_HOME: '/proc/self' }, { CIVCTL_CACHE_DIR: '/proc' }]) {
+      const r = spawnSync(process.execPath, [BIN, '--version'], {
+        env: { PATH: process.env['PATH'] ?? '', ...env },
+        timeout: 10_000,
+      });
+      assert.equal(r.status, 0, JSON.stringify(env));
+    }
+  });
+});
