@@ -41,11 +41,12 @@ export function isRustWhitespaceOnly(bytes: Uint8Array): boolean {
   return true;
 }
 
-/**
- * True when a strict serde parse of the whole document succeeded with no nesting the API's
- * serde_json::Value would refuse: the API then accepts the policy without a separate check.
- */
+/** What a verifier's own parse proved about the document, so lint need not check it again. */
 interface ParseEvidence {
+  /**
+   * True when a strict serde parse of the whole document succeeded with no nesting the API's
+   * serde_json::Value would refuse: the API then accepts the policy without a separate check.
+   */
   apiAcceptsJson?: boolean;
 }
 

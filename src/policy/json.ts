@@ -106,6 +106,7 @@ type Frame =
   | { kind: 'object'; start: number; members: JsonMember[]; key: string; keyStart: number; keyEnd: number }
   | { kind: 'array'; start: number; items: JsonNode[] };
 
+/** A parse failure at an offset: control flow inside one parse, so no Error (no stack capture). */
 class Fail {
   constructor(
     readonly message: string,
@@ -230,6 +231,8 @@ function parseOrThrow(bytes: Uint8Array, options: ParseOptions): ParseResult {
       while (bytes[i]! >= 0x30 && bytes[i]! <= 0x39) i++;
     }
     const raw = latin1View(bytes.subarray(start, i)); // any length: no spread into call arguments
+    // Without an exponent, a number needs more than 309 digits to overflow an f64 (1.8e308), so
+    // only longer numbers, or ones with an exponent, can be infinite for serde ("out of range").
     if (raw.length > 300 || /[eE]/.test(raw)) facts.hugeNumber ||= !Number.isFinite(Number(raw));
     return { kind: 'number', start, end: i, raw };
   };

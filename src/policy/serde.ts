@@ -1,8 +1,15 @@
 /**
- * A faithful emulation of serde_json 1.x deserialising into the small Rust structs that the
- * Bottlerocket image verifiers use. Error texts and "at line L column C" positions follow
- * serde_json's reader: a position is the line and byte column of the last consumed byte, and
- * "peek" errors include the byte that was looked at.
+ * A faithful emulation of serde_json (1.0.14x, as pinned by Bottlerocket's image-verifiers crate;
+ * the texts need serde >= 1.0.196, which prints `floating point \`1.0\``) deserialising into the
+ * small Rust structs of `image-verifiers/src/policy.rs` and `src/bin/digestion.rs`, and into
+ * serde_json::Value for the API's ValidBase64Json. Error texts and "at line L column C" positions
+ * follow serde_json's reader: a position is the line and byte column of the last consumed byte,
+ * and "peek" errors include the byte that was looked at.
+ */
+
+/**
+ * A deserialisation error. Like `Fail` in json.ts it does not extend Error on purpose: it is
+ * control flow inside one parse, thrown often on hostile input, and a stack trace would only cost.
  */
 export class SerdeError {
   constructor(
@@ -649,6 +656,13 @@ export class SerdeDeserializer {
     this.parseNumber(true);
   }
 
+  /**
+   * serde_json's `ignore_value` (what IgnoredAny and unknown struct fields use). Like serde_json it
+   * keeps its own stack instead of recursing, so it has no nesting limit: `frames` holds the
+   * closing byte (']' or '}') of every open container, `enclosing` the innermost one. After each
+   * value it expects either the enclosing container's close or a comma and, in an object, the
+   * next `"key":`, with serde_json's exact errors for each way that can fail.
+   */
   private ignoreValue(): undefined {
     const frames: number[] = [];
     let enclosing: number | undefined;

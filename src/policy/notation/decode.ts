@@ -39,7 +39,11 @@ export interface NotationDocument {
 
 class TypeMismatch extends Error {}
 
-/** Go's case folding for field-name matching (bytes.EqualFold semantics). */
+/**
+ * Go's field-name matching (encoding/json's foldName, Go 1.21+): ASCII letters fold by case, and
+ * of all non-ASCII letters only ſ (U+017F, folds to S) and K (U+212A Kelvin, folds to K) fold to
+ * an ASCII letter, so they are the only ones that can match notation's ASCII field names.
+ */
 function foldName(name: string): string {
   let out = '';
   for (const ch of name) {
@@ -84,6 +88,8 @@ function decodeSlice<T>(
   zero: () => T,
   decodeElem: (n: JsonNode, existing: T) => T,
 ): GoSlice<T> | null {
+  // null sets the slice to nil; an empty array makes a new empty slice (Go drops the old backing
+  // array then), while a non-empty array decodes into the existing one, element by element.
   if (node.kind === 'null') return null;
   if (node.kind !== 'array') throw new TypeMismatch();
   if (node.items.length === 0) return { backing: [], nodes: [], len: 0 };
