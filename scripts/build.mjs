@@ -24,6 +24,17 @@ const CHUNKS = {
 Dispatcher.prototype.request = require('undici/lib/api/api-request.js');
 module.exports = { Client: require('undici/lib/dispatcher/client.js'), Dispatcher };`,
   },
+  // Registry requests reach several origins, perhaps through a proxy: Agent and EnvHttpProxyAgent,
+  // in a chunk of their own so that API commands never compile them.
+  './undici-agents.ts': {
+    chunk: 'undici-agents',
+    source: `const Dispatcher = require('undici/lib/dispatcher/dispatcher.js');
+Dispatcher.prototype.request = require('undici/lib/api/api-request.js');
+module.exports = {
+  Agent: require('undici/lib/dispatcher/agent.js'),
+  EnvHttpProxyAgent: require('undici/lib/dispatcher/env-http-proxy-agent.js'),
+};`,
+  },
   ajv: { chunk: 'ajv', source: "export { Ajv } from 'ajv'; export { Ajv2020 } from 'ajv/dist/2020.js';" },
   // The same chunk as 'ajv' (it exports both classes), reached through the 'ajv' module.
   'ajv/dist/2020.js': { alias: 'ajv' },

@@ -103,7 +103,8 @@ main(process.argv.slice(2), io)
     if (outputError && outputError.code !== 'EPIPE' && error === undefined)
       error = outputFailure(outputError);
     if (error === undefined) return;
-    process.stderr.write(formatError(error) + '\n');
+    const line = formatError(error);
+    if (line !== '') process.stderr.write(line + '\n');
     // The stack is for bug reports only.
     if (process.env['CIVCTL_DEBUG'] && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.exitCode = exitCodeOf(error);

@@ -25,7 +25,10 @@ export type ErrorCode =
   | 'E_LEGACY_MODEL'
   | 'E_SIMULATOR'
   | 'E_INTERRUPTED'
-  | 'E_OUTPUT';
+  | 'E_OUTPUT'
+  | 'E_REGISTRY'
+  | 'E_LOCKED'
+  | 'E_CREDENTIALS';
 
 export class CivError extends Error {
   override readonly name: string = 'CivError';
@@ -66,11 +69,20 @@ export class InterruptedError extends CivError {
 }
 
 /**
+ * A failure whose lines were already written to stderr (one per failed item): bin.ts only sets
+ * the exit code.
+ */
+export class ReportedError extends CivError {
+  override readonly name = 'ReportedError';
+}
+
+/**
  * One line for stderr: never a stack trace for known errors, and names or server texts in the
  * message cannot move the cursor or recolour the terminal.
  */
 export function formatError(error: unknown): string {
   const oneLine = (text: string) => terminalSafe(text.replace(/\s*\n\s*/g, ' '));
+  if (error instanceof ReportedError) return '';
   if (error instanceof CivError) return `civctl: ${oneLine(error.message)}`;
   const message = error instanceof Error ? error.message : String(error);
   return `civctl: internal error: ${oneLine(message)} (please report this)`;

@@ -19,6 +19,8 @@ export interface Io {
    * can clean up before the process ends. Outside it, a signal ends the process at once.
    */
   interruptible?: <T>(fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+  /** Tests only: how registry connections look host names up (never /etc/hosts edits). */
+  connectLookup?: import('node:net').LookupFunction;
 }
 
 /** Runs fn interruptibly where the process supports it (tests run it with a signal that never fires). */

@@ -29,6 +29,8 @@ export async function run(
     cwd?: string;
     /** Stands for SIGINT/SIGTERM: aborting it interrupts the command's interruptible sections. */
     interrupts?: AbortController;
+    /** How registry connections look host names up (maps a test host to 127.0.0.1). */
+    lookup?: import('node:net').LookupFunction;
   } = {},
 ): Promise<RunResult> {
   const out: Buffer[] = [];
@@ -40,12 +42,14 @@ export async function run(
     env: { ...options.env },
     cwd: options.cwd ?? ROOT,
     ...(options.interrupts ? { interruptible: (fn) => fn(options.interrupts!.signal) } : {}),
+    ...(options.lookup ? { connectLookup: options.lookup } : {}),
   };
   let code = 0;
   try {
     await main(args, io);
   } catch (error) {
-    err.push(Buffer.from(formatError(error) + '\n'));
+    const line = formatError(error);
+    if (line !== '') err.push(Buffer.from(line + '\n'));
     code = exitCodeOf(error);
   }
   const stdoutBytes = Buffer.concat(out);

@@ -4,6 +4,7 @@ import { disableCommand, enableCommand } from './enable-disable.ts';
 import { encodeCommand } from './encode.ts';
 import { getCommand } from './get.ts';
 import { lintCommand } from './lint.ts';
+import { resolveCommand } from './resolve.ts';
 import { setCommand } from './set.ts';
 import { simCommand } from './sim.ts';
 import type { CommandSpec } from './spec.ts';
@@ -18,5 +19,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   enableCommand,
   disableCommand,
   statusCommand,
+  resolveCommand,
   simCommand,
 ];
