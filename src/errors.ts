@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'E_FILE_NOT_FOUND'
   | 'E_FILE_IS_DIRECTORY'
   | 'E_FILE_UNREADABLE'
+  | 'E_FILE_UNWRITABLE'
   | 'E_INPUT_TOO_LARGE'
   | 'E_INPUT_EMPTY'
   | 'E_INVALID_UTF8'

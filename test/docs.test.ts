@@ -4,11 +4,16 @@
  * UPDATE_DOCS=1 rewrites the console outputs from what civctl prints.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { RULES } from '../src/policy/rules.ts';
 import { ROOT, run, tempDir, withSim } from './helpers.ts';
+import { type Rig, rigUnavailable, startRig } from './registry-rig.ts';
+
+const unavailable = rigUnavailable();
+if (unavailable && process.env['CIVCTL_REQUIRE_REGISTRY'] === '1')
+  throw new Error(`CIVCTL_REQUIRE_REGISTRY=1 but ${unavailable}`);
 
 const DOCS = join(ROOT, 'docs');
 const update = process.env['UPDATE_DOCS'] === '1';
@@ -27,16 +32,35 @@ function splitArgs(command: string): string[] {
   return args;
 }
 
-async function runExample(command: string, socket: string, stdin?: string): Promise<string> {
-  const args = splitArgs(command.replace(/^civctl\s+/, ''));
+/** Where a doc's examples run: a fresh folder that sees the repository's examples/ and docs/. */
+function workFolder(): string {
+  const dir = mkdtempSync(join(tmp.path, 'doc-'));
+  for (const name of ['examples', 'docs']) symlinkSync(join(ROOT, name), join(dir, name));
+  return dir;
+}
+
+/** Docs show the loopback registry as localhost:5000; the tests' rig listens elsewhere. */
+const DOC_REGISTRY = 'localhost:5000';
+let rig: Promise<Rig> | undefined;
+after(async () => (rig ? (await rig).stop() : undefined));
+
+async function runExample(
+  command: string,
+  context: { socket: string; cwd: string; registry?: Rig },
+  stdin?: string,
+): Promise<string> {
+  const registry = context.registry?.open;
+  const swap = (text: string, from: string | undefined, to: string | undefined) =>
+    from && to ? text.split(from).join(to) : text;
+  const args = splitArgs(swap(command.replace(/^civctl\s+/, ''), DOC_REGISTRY, registry));
   const r = await run(args, {
-    cwd: ROOT,
-    env: { CIVCTL_SOCKET_PATH: socket },
+    cwd: context.cwd,
+    env: { CIVCTL_SOCKET_PATH: context.socket },
     ...(stdin !== undefined ? { stdin } : {}),
   });
   // Output without a final newline (exact policy bytes) is shown as if it had one.
   const stdout = r.stdout === '' || r.stdout.endsWith('\n') ? r.stdout : r.stdout + '\n';
-  return stdout + r.stderr + (r.code !== 0 ? `[exit ${r.code}]\n` : '');
+  return swap(stdout + r.stderr + (r.code !== 0 ? `[exit ${r.code}]\n` : ''), registry, DOC_REGISTRY);
 }
 
 const consoleBlock = /```console\n([\s\S]*?)```/g;
@@ -57,19 +81,28 @@ const docFiles = readdirSync(DOCS)
 
 describe('documentation examples run and match', () => {
   for (const path of docFiles) {
-    test(path.slice(ROOT.length + 1), async () => {
-      const text = readFileSync(path, 'utf8');
+    const text = readFileSync(path, 'utf8');
+    const needsRegistry = text.includes(DOC_REGISTRY);
+    const skip = needsRegistry && unavailable ? `needs the registry rig: ${unavailable}` : false;
+    test(path.slice(ROOT.length + 1), { skip }, async () => {
       let rewritten = text;
+      const cwd = workFolder();
+      if (needsRegistry) rig ??= startRig();
+      const registry = rig && needsRegistry ? await rig : undefined;
       await withSim(async (socket) => {
         for (const m of text.matchAll(consoleBlock)) {
           let newBlock = '';
           for (const ex of examplesOf(m[1]!)) {
             // Only civctl commands run; `cmd | civctl …` feeds the first command's file.
             const piped = /^cat (\S+) \| (civctl .*)$/.exec(ex.command);
-            const stdin = piped ? readFileSync(join(ROOT, piped[1]!), 'utf8') : undefined;
+            const stdin = piped ? readFileSync(join(cwd, piped[1]!), 'utf8') : undefined;
             const command = piped ? piped[2]! : ex.command;
             if (!command.startsWith('civctl ')) continue;
-            const actual = await runExample(command, socket, stdin);
+            const actual = await runExample(
+              command,
+              { socket, cwd, ...(registry ? { registry } : {}) },
+              stdin,
+            );
             newBlock += `$ ${ex.command}\n${actual}`;
             if (!update) assert.equal(actual, ex.expected, `${path}: $ ${ex.command}`);
           }
@@ -134,4 +167,18 @@ describe('docs/lint.md documents every rule with an example that triggers it', (
         );
     });
   }
+});
+
+describe('docs/exit-codes.md', () => {
+  test('documents every error code civctl has', () => {
+    const codes = [...readFileSync(join(ROOT, 'src', 'errors.ts'), 'utf8').matchAll(/\| '(E_[A-Z_]+)'/g)].map(
+      (m) => m[1]!,
+    );
+    assert.ok(codes.length > 20);
+    const doc = readFileSync(join(DOCS, 'exit-codes.md'), 'utf8');
+    assert.deepEqual(
+      codes.filter((c) => !doc.includes(`\`${c}\``)),
+      [],
+    );
+  });
 });

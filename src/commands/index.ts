@@ -1,5 +1,6 @@
 /** Every civctl command, in the order --help lists them. */
 import { decodeCommand } from './decode.ts';
+import { digestsCommand } from './digests.ts';
 import { disableCommand, enableCommand } from './enable-disable.ts';
 import { encodeCommand } from './encode.ts';
 import { getCommand } from './get.ts';
@@ -20,5 +21,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   disableCommand,
   statusCommand,
   resolveCommand,
+  digestsCommand,
   simCommand,
 ];

@@ -1,5 +1,5 @@
 /** Reading policy files and stdin, with every failure turned into one clear CivError. */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CivError, UsageError } from '../errors.ts';
 import type { Io } from '../io.ts';
@@ -87,4 +87,27 @@ export async function readAllStdin(
     if (total > MAX_INPUT_BYTES) break;
   }
   return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** Writes a file atomically (a temporary file beside it, then rename), keeping the old mode. */
+export async function writeFileAtomic(io: Io, path: string, bytes: Uint8Array): Promise<void> {
+  const full = resolve(io.cwd, path);
+  let mode = 0o644;
+  try {
+    mode = (await stat(full)).mode & 0o777;
+  } catch {
+    // a new file
+  }
+  const tmp = `${full}.civctl-${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, bytes, { mode });
+    await rename(tmp, full);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CivError(
+      'E_FILE_UNWRITABLE',
+      `cannot write '${path}' (${code ?? (err as Error).message}); check the folder's permissions and free space`,
+    );
+  }
 }

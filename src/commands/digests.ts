@@ -1,0 +1,304 @@
+/**
+ * digests list | add | remove: keep a digestion allowlist by image, in a local file or on the node,
+ * without losing concurrent updates (a lock every civctl process on this machine shares, and on
+ * the node a re-read after the commit that re-applies what another writer undid).
+ */
+import { withApi } from '../api/connect.ts';
+import { getImageVerifierModel, pluginsOf } from '../api/settings.ts';
+import { applySettings, readLive } from '../api/write.ts';
+import { CivError, ReportedError, UsageError } from '../errors.ts';
+import { readInput, writeFileAtomic } from '../inputs/files.ts';
+import { apiLockPath, fileLockPath, withLock } from '../inputs/lock.ts';
+import { forceGate } from '../inputs/policy.ts';
+import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
+import { type Io, interruptibly } from '../io.ts';
+import { reportText } from '../output/lint-report.ts';
+import { dryRun, note, say } from '../output/messages.ts';
+import { textStyleFor } from '../output/style.ts';
+import { decodeBase64, encodeBase64 } from '../policy/base64.ts';
+import { allowlistProblem, EMPTY_ALLOWLIST, editAllowlist, listedDigests } from '../policy/digest-list.ts';
+import { hasErrors, lintPolicy } from '../policy/lint.ts';
+import { toLintEntry } from '../policy/lint-file.ts';
+import { API_BODY_LIMIT, bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
+import { USER_DATA_LIMIT } from '../policy/lint-file.ts';
+import { digestError, parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
+import { defineCommand, type GlobalArgs } from './spec.ts';
+
+interface DigestsArgs extends GlobalArgs, RegistryArgs {
+  action: string;
+  items: string[];
+  file?: string;
+  dryRun: boolean;
+  force: boolean;
+}
+
+const ACTIONS = ['list', 'add', 'remove'] as const;
+
+/** An argument: a digest as given, or an image to resolve (an image@digest needs no registry). */
+type Item =
+  | { input: string; digest: string }
+  | { input: string; image: ReturnType<typeof parseImageReference> };
+
+function parseItems(items: string[]): Item[] {
+  return items.map((input) => {
+    if (
+      /^[a-z0-9]+([+._-][a-z0-9]+)*:[^/]*$/.test(input) &&
+      !input.includes('/') &&
+      /^(sha256|sha384|sha512):/.test(input)
+    ) {
+      const problem = digestError(input);
+      if (problem) throw new UsageError(`'${input}' is not a digest containerd can present: ${problem}`);
+      return { input, digest: input };
+    }
+    try {
+      const image = parseImageReference(input);
+      return image.digest !== undefined ? { input, digest: image.digest } : { input, image };
+    } catch (err) {
+      if (err instanceof InvalidReferenceError)
+        throw new UsageError(`'${input}' is neither a digest nor an image reference: ${err.message}`);
+      throw err;
+    }
+  });
+}
+
+/** Every item's digest, resolving images as containerd would; one line per image on stderr. */
+async function digestsOf(io: Io, args: DigestsArgs, items: Item[]): Promise<string[]> {
+  const images = items.filter((i): i is Extract<Item, { image: unknown }> => 'image' in i);
+  const resolved = new Map<string, string>();
+  if (images.length > 0) {
+    const client = await registryClient(io, args);
+    const { resolveImage } = await import('../registry/resolve.ts');
+    const failures: string[] = [];
+    try {
+      for (const item of images) {
+        try {
+          resolved.set(item.input, (await resolveImage(client, item.image)).descriptor.digest);
+        } catch (err) {
+          if (!(err instanceof CivError)) throw err;
+          failures.push(`${item.input}: ${err.message}`);
+        }
+      }
+    } finally {
+      await client.close();
+    }
+    if (failures.length > 0) {
+      for (const line of failures) say(io, line);
+      throw new ReportedError('E_REGISTRY', 'images could not be resolved; nothing was changed');
+    }
+  }
+  return items.map((item) => {
+    const digest = 'digest' in item ? item.digest : resolved.get(item.input)!;
+    if ('image' in item) say(io, `${item.input} → ${digest}`);
+    return digest;
+  });
+}
+
+/** Lints the edited list (warnings shown, errors refused unless --force) and gates an emptied list. */
+async function admit(
+  io: Io,
+  label: string,
+  before: string[],
+  after: Uint8Array,
+  force: boolean,
+): Promise<void> {
+  const lint = lintPolicy({ bytes: after, verifier: 'digestion' });
+  const shown = lint.diagnostics.filter((d) => d.severity === 'error' || d.rule !== 'digestion/empty-list');
+  if (shown.length > 0)
+    io.stderr.write(
+      reportText([toLintEntry(label, { ...lint, diagnostics: shown })], await textStyleFor(io, io.stderr)),
+    );
+  if (hasErrors(lint))
+    forceGate(
+      io,
+      force,
+      `the edited allowlist fails lint (on the node: ${lint.effect})`,
+      'fix it, or pass --force',
+    );
+  if (before.length > 0 && listedDigests(after).length === 0)
+    forceGate(
+      io,
+      force,
+      'removing the last digest empties the allowlist, which allows every image',
+      'pass --force to allow every image',
+    );
+}
+
+/** How close the list is to the limits that matter: EC2 user data and the API's request size. */
+async function reportBudget(io: Io, bytes: Uint8Array): Promise<void> {
+  const { renderToml } = await import('../output/settings.ts');
+  const plugins = (b: Uint8Array) => ({ plugins: new Map([['digestion', encodeBase64(b)]]), enabled: true });
+  const count = listedDigests(bytes).length;
+  const userData = renderToml(plugins(bytes)).length;
+  const request = patchBody(plugins(bytes)).length;
+  // What one more sha256 digest costs in user data, measured rather than assumed.
+  const perDigest = Math.ceil((4 / 3) * (JSON.stringify(`sha256:${'0'.repeat(64)}`).length + 2));
+  const room = Math.max(0, Math.floor((USER_DATA_LIMIT - userData) / perDigest));
+  say(
+    io,
+    `the allowlist holds ${count} ${count === 1 ? 'digest' : 'digests'}: ${userData} of EC2's ${USER_DATA_LIMIT} user-data bytes (${((100 * userData) / USER_DATA_LIMIT).toFixed(0)}%${userData <= USER_DATA_LIMIT ? `, room for about ${room} more` : ', too large for user data'}), ${request} of the API's ${API_BODY_LIMIT} request bytes (${((100 * request) / API_BODY_LIMIT).toFixed(1)}%)`,
+  );
+}
+
+function what(added: string[], removed: string[]): string {
+  const parts = [];
+  if (added.length > 0) parts.push(`added ${added.length} ${added.length === 1 ? 'digest' : 'digests'}`);
+  if (removed.length > 0)
+    parts.push(`removed ${removed.length} ${removed.length === 1 ? 'digest' : 'digests'}`);
+  return parts.join(', ');
+}
+
+async function editFile(
+  io: Io,
+  args: DigestsArgs,
+  path: string,
+  add: string[],
+  remove: string[],
+): Promise<void> {
+  await withLock(fileLockPath(io.cwd, path), `'${path}'`, async () => {
+    let current: Uint8Array;
+    try {
+      current = await readInput(io, path);
+    } catch (err) {
+      if (!(err instanceof CivError && err.code === 'E_FILE_NOT_FOUND') || args.action !== 'add') throw err;
+      current = Buffer.from(EMPTY_ALLOWLIST);
+    }
+    const problem = allowlistProblem(current);
+    if (problem)
+      throw new CivError('E_INVALID_JSON', `'${path}' cannot be edited as a digest allowlist: ${problem}`);
+    const edit = editAllowlist(current, add, remove);
+    for (const d of edit.present) say(io, `${d} is already listed`);
+    for (const d of edit.absent) say(io, `${d} is not listed`);
+    if (edit.added.length === 0 && edit.removed.length === 0) {
+      say(io, `'${path}' already holds this allowlist; nothing written`);
+      return;
+    }
+    await admit(io, path, listedDigests(current), edit.bytes, args.force);
+    if (args.dryRun) {
+      io.stdout.write(edit.bytes);
+      dryRun(io);
+      return;
+    }
+    await writeFileAtomic(io, path, edit.bytes);
+    say(io, `${what(edit.added, edit.removed)} in '${path}'`);
+    await reportBudget(io, edit.bytes);
+  });
+}
+
+/** The node's digestion policy bytes (the empty allowlist when none is set). */
+function livePolicy(plugins: Record<string, unknown>): Uint8Array {
+  const stored = trustPolicyOf(plugins, 'digestion');
+  return stored === undefined ? Buffer.from(EMPTY_ALLOWLIST) : decodeBase64(stored);
+}
+
+async function editNode(io: Io, args: DigestsArgs, add: string[], remove: string[]): Promise<void> {
+  await withApi(args, (client) =>
+    withLock(apiLockPath(args.socketPath), `the node's digestion policy (${args.socketPath})`, async () => {
+      const live = await readLive(client, ['digestion']);
+      const current = livePolicy(live.plugins);
+      const problem = allowlistProblem(current);
+      if (problem)
+        throw new CivError(
+          'E_INVALID_JSON',
+          `the node's digestion policy cannot be edited as an allowlist: ${problem}; replace it with civctl set`,
+        );
+      const edit = editAllowlist(current, add, remove);
+      for (const d of edit.present) say(io, `${d} is already listed`);
+      for (const d of edit.absent) say(io, `${d} is not listed`);
+      if (edit.added.length === 0 && edit.removed.length === 0) {
+        say(io, 'the node already holds this allowlist; nothing sent');
+        return;
+      }
+      await admit(io, 'digestion', listedDigests(current), edit.bytes, args.force);
+      const body = bodyWithinLimit({ plugins: new Map([['digestion', encodeBase64(edit.bytes)]]) });
+      if (args.dryRun) {
+        io.stdout.write(body + '\n');
+        dryRun(io);
+        return;
+      }
+      await interruptibly(io, (signal) => applySettings(client, body, live, signal));
+      say(io, `${what(edit.added, edit.removed)} on the node`);
+      // The API has no compare-and-swap: read back, and re-apply what another writer undid.
+      let final = edit.bytes;
+      for (let round = 0; round < 5; round++) {
+        const now = livePolicy(pluginsOf(await getImageVerifierModel(client)));
+        const listed = new Set(listedDigests(now));
+        const lost = edit.added.filter((d) => !listed.has(d));
+        const back = edit.removed.filter((d) => listed.has(d));
+        final = now;
+        if ((lost.length === 0 && back.length === 0) || allowlistProblem(now)) break;
+        note(
+          io,
+          `another writer changed the allowlist at the same time; re-applying ${lost.length + back.length} of this run's changes`,
+        );
+        const again = editAllowlist(now, lost, back);
+        final = again.bytes;
+        const retry = bodyWithinLimit({ plugins: new Map([['digestion', encodeBase64(again.bytes)]]) });
+        await interruptibly(io, (signal) => applySettings(client, retry, live, signal));
+      }
+      if (live.plugins['enabled'] !== true)
+        note(io, 'image verification is not enabled; run civctl enable to enforce policies');
+      await reportBudget(io, final);
+    }),
+  );
+}
+
+export const digestsCommand = defineCommand<DigestsArgs>({
+  name: 'digests',
+  describe: 'List, add or remove digestion allowlist entries by image or digest, in a file or on the node',
+  positionals: [
+    { name: 'action', required: true, describe: 'list, add or remove' },
+    { name: 'items', variadic: true, describe: 'images (resolved as containerd does) or digests' },
+  ],
+  options: {
+    file: { type: 'string', describe: 'edit this policy file (created when missing) instead of the node' },
+    'dry-run': {
+      type: 'boolean',
+      default: false,
+      describe: 'print the new policy or request; change nothing',
+    },
+    force: {
+      type: 'boolean',
+      default: false,
+      describe: 'go on when the result fails lint or allows every image',
+    },
+    ...REGISTRY_OPTIONS,
+  },
+  examples: [
+    ['$0 digests add redis:7.4.8-alpine3.21', 'Allow an image on this node (its index digest)'],
+    ['$0 digests add --file digests.json nginx:1.27 sha256:…', 'Keep an allowlist file for user-data'],
+    ['$0 digests remove --file digests.json nginx:1.27', 'Stop allowing an image'],
+    ['$0 digests list', "The node's allowlist, one digest a line"],
+  ],
+  run: async (args, ctx) => {
+    const io = ctx.io;
+    if (!(ACTIONS as readonly string[]).includes(args.action))
+      throw new UsageError(
+        `unknown action '${args.action}': use digests list, digests add or digests remove`,
+      );
+    if (args.action === 'list') {
+      if (args.items.length > 0) throw new UsageError('digests list takes no images or digests');
+      const bytes =
+        args.file !== undefined
+          ? await readInput(io, args.file)
+          : livePolicy((await withApi(args, (client) => readLive(client, null))).plugins);
+      const problem = allowlistProblem(bytes);
+      if (problem)
+        throw new CivError(
+          'E_INVALID_JSON',
+          `${args.file !== undefined ? `'${args.file}'` : "the node's digestion policy"} is not a digest allowlist: ${problem}`,
+        );
+      io.stdout.write(
+        listedDigests(bytes)
+          .map((d) => `${d}\n`)
+          .join(''),
+      );
+      return;
+    }
+    if (args.items.length === 0)
+      throw new UsageError(`digests ${args.action} needs at least one image or digest`);
+    const digests = await digestsOf(io, args, parseItems(args.items));
+    const [add, remove] = args.action === 'add' ? [digests, []] : [[], digests];
+    if (args.file !== undefined) await editFile(io, args, args.file, add, remove);
+    else await editNode(io, args, add, remove);
+  },
+});

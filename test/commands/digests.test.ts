@@ -1,0 +1,225 @@
+/** digests list | add | remove, on a local file and on the node (the simulator), in-process. */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { run, scratch, withServer, withSim } from '../helpers.ts';
+
+const d = (c: string) => `sha256:${c.repeat(64)}`;
+
+describe('digests on a file', () => {
+  test('a missing file is created as the empty allowlist, then added to', async () => {
+    const dir = scratch();
+    try {
+      const r = await run(['digests', 'add', '--file', 'd.json', d('a')], { cwd: dir.path });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(
+        readFileSync(join(dir.path, 'd.json'), 'utf8'),
+        `{"version":"1.0","trustedDigests":["${d('a')}"]}`,
+      );
+      assert.match(r.stderr, /added 1 digest in 'd\.json'/);
+      assert.match(
+        r.stderr,
+        /the allowlist holds 1 digest: \d+ of EC2's 16384 user-data bytes .*room for about 1\d\d more/,
+      );
+      assert.equal(existsSync(join(dir.path, 'd.json.civctl-lock')), false);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('other keys, the order and spelling of existing entries are kept; no duplicates', async () => {
+    const dir = scratch();
+    try {
+      const original = `{\n  "x-owner": "team-a",\n  "version": "1.0",\n  "trustedDigests": [\n    "${d('c')}",\n    "${d('b')}"\n  ],\n  "z": [1, 2]\n}\n`;
+      const file = dir.file('p.json', original);
+      const r = await run(['digests', 'add', '--file', file, d('a'), d('b'), d('a')]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`${d('b')} is already listed`));
+      assert.equal(
+        readFileSync(file, 'utf8'),
+        `{\n  "x-owner": "team-a",\n  "version": "1.0",\n  "trustedDigests": [\n    "${d('c')}",\n    "${d('b')}",\n    "${d('a')}"\n  ],\n  "z": [1, 2]\n}\n`,
+      );
+      const removed = await run(['digests', 'remove', '--file', file, d('c'), d('e')]);
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.match(removed.stderr, new RegExp(`${d('e')} is not listed`));
+      assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).trustedDigests, [d('b'), d('a')]);
+      const list = await run(['digests', 'list', '--file', file]);
+      assert.equal(list.stdout, `${d('b')}\n${d('a')}\n`);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('the file is replaced atomically and keeps its mode; --dry-run writes nothing', async () => {
+    const dir = scratch();
+    try {
+      const file = dir.file('p.json', `{"version":"1.0","trustedDigests":[]}`);
+      const { chmodSync, statSync } = await import('node:fs');
+      chmodSync(file, 0o600);
+      const dry = await run(['digests', 'add', '--dry-run', '--file', file, d('a')]);
+      assert.equal(dry.stdout, `{"version":"1.0","trustedDigests":["${d('a')}"]}`);
+      assert.equal(readFileSync(file, 'utf8'), `{"version":"1.0","trustedDigests":[]}`);
+      assert.equal((await run(['digests', 'add', '--file', file, d('a')])).code, 0);
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('removing the last digest (allow every image) needs --force; nothing changed means nothing written', async () => {
+    const dir = scratch();
+    try {
+      const file = dir.file('p.json', `{"version":"1.0","trustedDigests":["${d('a')}"]}`);
+      const refused = await run(['digests', 'remove', '--file', file, d('a')]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /empties the allowlist, which allows every image/);
+      assert.equal((await run(['digests', 'remove', '--force', '--file', file, d('a')])).code, 0);
+      assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).trustedDigests, []);
+      const same = await run(['digests', 'remove', '--file', file, d('a')]);
+      assert.match(same.stderr, /already holds this allowlist; nothing written/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('bad input: usage errors (exit 2) and files that are not allowlists (exit 1)', async () => {
+    const dir = scratch();
+    try {
+      for (const args of [
+        ['digests', 'frob'],
+        ['digests', 'add'],
+        ['digests', 'list', 'x'],
+        ['digests', 'add', 'sha256:abc'],
+        ['digests', 'add', 'Not/An:Image'],
+      ])
+        assert.equal((await run(args)).code, 2, args.join(' '));
+      const notes = dir.file('n.json', '{"trustPolicies": []}');
+      const r = await run(['digests', 'add', '--file', notes, d('a')]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /cannot be edited as a digest allowlist/);
+      assert.equal(readFileSync(notes, 'utf8'), '{"trustPolicies": []}');
+      const missing = await run(['digests', 'list', '--file', join(dir.path, 'none.json')]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /does not exist/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('an image@digest needs no registry', async () => {
+    const dir = scratch();
+    try {
+      const r = await run(['digests', 'add', '--file', 'p.json', `redis:7@${d('f')}`], { cwd: dir.path });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(readFileSync(join(dir.path, 'p.json'), 'utf8')).trustedDigests, [d('f')]);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
+describe('digests on the node', () => {
+  test('add, list, remove: lint, a private transaction, nothing sent when unchanged, --dry-run', () =>
+    withSim(async (socket, sim) => {
+      const s = ['-s', socket];
+      const added = await run([...s, 'digests', 'add', d('a'), d('b')]);
+      assert.equal(added.code, 0, added.stderr);
+      assert.match(added.stderr, /added 2 digests on the node/);
+      assert.match(added.stderr, /note: image verification is not enabled/);
+      assert.equal((await run([...s, 'digests', 'list'])).stdout, `${d('a')}\n${d('b')}\n`);
+      const commits = () => [...sim.datastore.live.keys()].length;
+      const before = commits();
+      const again = await run([...s, 'digests', 'add', d('a')]);
+      assert.match(again.stderr, /the node already holds this allowlist; nothing sent/);
+      assert.equal(commits(), before);
+      const dry = await run([...s, 'digests', 'remove', '--dry-run', d('a')]);
+      assert.equal(dry.code, 0);
+      const body = JSON.parse(dry.stdout);
+      assert.deepEqual(
+        JSON.parse(Buffer.from(body['image-verifier-plugins'].digestion.trustpolicy, 'base64').toString())
+          .trustedDigests,
+        [d('b')],
+      );
+      assert.equal((await run([...s, 'digests', 'list'])).stdout, `${d('a')}\n${d('b')}\n`);
+      assert.equal((await run([...s, 'digests', 'remove', d('a')])).code, 0);
+      assert.equal((await run([...s, 'digests', 'list'])).stdout, `${d('b')}\n`);
+      assert.deepEqual([...sim.datastore.pending.keys()], []);
+    }));
+
+  test('a node with no digestion policy lists nothing and starts from the empty allowlist', () =>
+    withSim(async (socket) => {
+      const r = await run(['-s', socket, 'digests', 'list']);
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout, '');
+    }));
+
+  test('another writer undoing the change between commit and re-read: civctl re-applies it', async () => {
+    let stored: string | undefined;
+    let commits = 0;
+    const pending = new Map<string, string>();
+    const handler = (req: IncomingMessage, res: ServerResponse, body: string) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const tx = url.searchParams.get('tx') ?? '';
+      const json = (v: unknown) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(v));
+      };
+      if (url.pathname === '/os') return json({ variant_id: 'aws-k8s-1.34', version_id: '1.63.0' });
+      if (req.method === 'GET' && url.pathname === '/')
+        return json(
+          stored
+            ? {
+                settings: { 'image-verifier-plugins': { enabled: true, digestion: { trustpolicy: stored } } },
+              }
+            : {},
+        );
+      if (req.method === 'PATCH') {
+        pending.set(tx, JSON.parse(body)['image-verifier-plugins'].digestion.trustpolicy);
+        res.writeHead(204);
+        return res.end();
+      }
+      if (req.method === 'POST') {
+        commits++;
+        stored = pending.get(tx);
+        pending.delete(tx);
+        // Right after the first commit, "another machine" writes a list without it.
+        if (commits === 1)
+          stored = Buffer.from(`{"version":"1.0","trustedDigests":["${d('9')}"]}`).toString('base64');
+        return json(['settings.image-verifier-plugins.digestion.trustpolicy']);
+      }
+      if (req.method === 'DELETE') return json([]);
+      res.writeHead(404);
+      res.end();
+    };
+    await withServer(handler, async (socket) => {
+      const r = await run(['-s', socket, 'digests', 'add', d('a')]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /another writer changed the allowlist at the same time; re-applying 1/);
+      assert.equal(commits, 2);
+      assert.deepEqual(JSON.parse(Buffer.from(stored!, 'base64').toString()).trustedDigests, [
+        d('9'),
+        d('a'),
+      ]);
+    });
+  });
+});
+
+describe('the lock', () => {
+  test('a lock left by a process that died is taken over', async () => {
+    const dir = scratch();
+    try {
+      const { spawnSync } = await import('node:child_process');
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+      const file = dir.file('p.json', '{"version":"1.0","trustedDigests":[]}');
+      dir.file('p.json.civctl-lock', `${dead}\n`);
+      const r = await run(['digests', 'add', '--file', file, d('a')]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(existsSync(`${file}.civctl-lock`), false);
+      assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).trustedDigests, [d('a')]);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

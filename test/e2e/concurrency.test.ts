@@ -1,0 +1,66 @@
+/**
+ * No lost updates: many civctl processes adding different digests at the same time, to one file
+ * and to one node, all land — every round, several rounds.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { BIN, scratch, withSim } from '../helpers.ts';
+
+const PROCESSES = 12;
+const ROUNDS = 3;
+const env = { PATH: process.env['PATH'] ?? '', CIVCTL_COMPILE_CACHE: '0' };
+
+function civctl(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout.resume();
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+const digest = (round: number, i: number) => `sha256:${(round * 100 + i).toString(16).padStart(64, '0')}`;
+
+describe(`${PROCESSES} concurrent digests add, ${ROUNDS} rounds`, () => {
+  test('to one file: every digest lands', async () => {
+    const dir = scratch();
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        const runs = Array.from({ length: PROCESSES }, (_, i) =>
+          civctl(['digests', 'add', '--file', 'p.json', digest(round, i)], dir.path),
+        );
+        for (const r of await Promise.all(runs)) assert.equal(r.code, 0, r.stderr);
+        const listed = JSON.parse(readFileSync(join(dir.path, 'p.json'), 'utf8')).trustedDigests as string[];
+        assert.equal(listed.length, (round + 1) * PROCESSES);
+        for (let i = 0; i < PROCESSES; i++) assert.ok(listed.includes(digest(round, i)));
+      }
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('to one node: every digest lands, nothing is left pending', () =>
+    withSim(async (socket, sim) => {
+      const dir = scratch();
+      try {
+        for (let round = 0; round < ROUNDS; round++) {
+          const runs = Array.from({ length: PROCESSES }, (_, i) =>
+            civctl(['-s', socket, 'digests', 'add', digest(round, i)], dir.path),
+          );
+          for (const r of await Promise.all(runs)) assert.equal(r.code, 0, r.stderr);
+          const stored = sim.datastore.live.get(
+            'settings.image-verifier-plugins.digestion.trustpolicy',
+          ) as string;
+          const listed = JSON.parse(Buffer.from(stored, 'base64').toString()).trustedDigests as string[];
+          assert.equal(listed.length, (round + 1) * PROCESSES);
+          assert.deepEqual([...sim.datastore.pending.keys()], []);
+        }
+      } finally {
+        dir.cleanup();
+      }
+    }));
+});
