@@ -1,6 +1,6 @@
 /** digests list | add | remove, on a local file and on the node (the simulator), in-process. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
