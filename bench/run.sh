@@ -8,17 +8,17 @@ cd "$(dirname "$0")/.."
 runs=${1:-10}
 rounds=${2:-5}
 command -v hyperfine >/dev/null || { echo "bench: hyperfine is not installed (apt-get install hyperfine)" >&2; exit 1; }
-[ -f dist/civctl.mjs ] || npm run --silent build
+[ -f dist/civctl.cjs ] || npm run --silent build
 fixtures=bench/.fixtures
 node bench/fixtures.mjs "$fixtures"
 work=$(mktemp -d)
 socket="$work/api.sock"
-node dist/civctl.mjs sim --socket "$socket" 2>"$work/sim.log" &
+node dist/civctl.cjs sim --socket "$socket" 2>"$work/sim.log" &
 sim=$!
 trap 'kill -TERM $sim 2>/dev/null || true; wait $sim 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do grep -q 'listening on' "$work/sim.log" 2>/dev/null && break; sleep 0.1; done
-node dist/civctl.mjs -s "$socket" set digestion examples/digestion-redis.json --enable 2>/dev/null
-C="node dist/civctl.mjs"
+node dist/civctl.cjs -s "$socket" set digestion examples/digestion-redis.json --enable 2>/dev/null
+C="node dist/civctl.cjs"
 for round in $(seq 1 "$rounds"); do
   hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/round-$round.json" \
     'node -e 0' \

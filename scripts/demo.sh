@@ -2,7 +2,7 @@
 # The main job on a fresh machine: civctl against the built-in Bottlerocket API simulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CIVCTL=(node dist/civctl.mjs)
+CIVCTL=(node dist/civctl.cjs)
 work=$(mktemp -d)
 socket="$work/api.sock"
 sim_pid=""

@@ -1,4 +1,5 @@
 /** The process boundary: argv in, exit code out, errors printed once. */
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { main } from './cli/main.ts';
 import { CivError, exitCodeOf, formatError } from './errors.ts';
 import { readAllStdin } from './inputs/files.ts';
@@ -7,73 +8,101 @@ import type { Io, OutStream } from './io.ts';
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 /**
- * Standard output, with its first failure remembered: Node reports a full disk or a closed pipe
- * as an 'error' event (or a throw), which must become exit 1, never a silent success.
+ * An output file descriptor written with writeSync: no stream object is created at start-up
+ * (process.stdout costs milliseconds), a failure (a full disk, a closed pipe) is known at once and
+ * remembered, and nothing is left buffered at exit. A descriptor that is non-blocking (EAGAIN) is
+ * waited for by writing to it through a blocking duplicate of itself.
  */
-let outputError: NodeJS.ErrnoException | undefined;
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  outputError ??= err;
-});
-const stdout: OutStream = {
-  get isTTY() {
-    return process.stdout.isTTY;
-  },
-  write(chunk) {
-    if (outputError) return false;
-    try {
-      return process.stdout.write(chunk);
-    } catch (err) {
-      outputError ??= err as NodeJS.ErrnoException;
-      return false;
-    }
-  },
-};
-
-/** Waits until everything written has reached the file or pipe (or failed to). */
-function flushStdout(): Promise<void> {
-  if (outputError) return Promise.resolve();
-  return new Promise((resolve) =>
-    process.stdout.write('', (err) => {
-      if (err) outputError ??= err as NodeJS.ErrnoException;
-      resolve();
-    }),
-  );
+function fdStream(fd: 1 | 2): OutStream & { error?: NodeJS.ErrnoException } {
+  let tty: boolean | undefined;
+  const stream: OutStream & { error?: NodeJS.ErrnoException } = {
+    get isTTY() {
+      tty ??= process.getBuiltinModule('node:tty').isatty(fd);
+      return tty;
+    },
+    write(chunk) {
+      if (stream.error) return false;
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      let offset = 0;
+      while (offset < bytes.length) {
+        try {
+          offset += writeSync(fd, bytes, offset, bytes.length - offset);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+            offset += writeBlocking(fd, bytes.subarray(offset));
+            continue;
+          }
+          stream.error = err as NodeJS.ErrnoException;
+          return false;
+        }
+      }
+      return true;
+    },
+  };
+  return stream;
 }
 
-/** Sections that must clean up before exiting when SIGINT or SIGTERM arrives (see Io.interruptible). */
+/** Writes through /dev/fd/N opened anew: that descriptor is blocking even when fd N is not. */
+function writeBlocking(fd: number, bytes: Uint8Array): number {
+  const copy = openSync(`/dev/fd/${fd}`, 'w');
+  try {
+    let offset = 0;
+    while (offset < bytes.length) offset += writeSync(copy, bytes, offset, bytes.length - offset);
+    return offset;
+  } finally {
+    closeSync(copy);
+  }
+}
+
+const stdout = fdStream(1);
+const stderr = fdStream(2);
+
+/**
+ * Sections that must clean up before exiting when SIGINT or SIGTERM arrives (Io.interruptible).
+ * The handlers are installed only while such a section runs; otherwise a signal ends the process
+ * as it normally would.
+ */
 let interruptibleSections = 0;
-let interrupts = new AbortController();
+// Created with the first section: AbortController itself is a module Node loads on first use.
+let interrupts: AbortController | undefined;
 function onSignal(name: string): void {
-  if (interruptibleSections > 0 && !interrupts.signal.aborted) {
+  if (interruptibleSections > 0 && interrupts && !interrupts.signal.aborted) {
     interrupts.abort(name);
     return;
   }
-  // Nothing to clean up (or a second signal while cleaning up): end as the signal would.
+  // A second signal while cleaning up: end as the signal would.
   process.exitCode = SIGNAL_EXIT[name] ?? 1;
   process.exit();
 }
-for (const name of Object.keys(SIGNAL_EXIT)) process.on(name, () => onSignal(name));
+const handlers = Object.keys(SIGNAL_EXIT).map((name) => [name, () => onSignal(name)] as const);
+function enterSection(): void {
+  if (interruptibleSections++ === 0) {
+    if (!interrupts || interrupts.signal.aborted) interrupts = new AbortController();
+    for (const [name, handler] of handlers) process.on(name, handler);
+  }
+}
+function leaveSection(): void {
+  if (--interruptibleSections === 0) for (const [name, handler] of handlers) process.off(name, handler);
+}
 
 const io: Io = {
   stdout,
-  stderr: process.stderr,
+  stderr,
   readStdin: (explicit) => readAllStdin(process.stdin, explicit),
   env: process.env,
   cwd: process.cwd(),
   waitForSignal: () =>
     new Promise((resolve) => {
-      interruptibleSections++;
-      interrupts.signal.addEventListener('abort', () => resolve(String(interrupts.signal.reason)), {
-        once: true,
-      });
+      enterSection();
+      const signal = interrupts!.signal;
+      signal.addEventListener('abort', () => resolve(String(signal.reason)), { once: true });
     }),
   interruptible: async (fn) => {
-    if (interruptibleSections === 0 && interrupts.signal.aborted) interrupts = new AbortController();
-    interruptibleSections++;
+    enterSection();
     try {
-      return await fn(interrupts.signal);
+      return await fn(interrupts!.signal);
     } finally {
-      interruptibleSections--;
+      leaveSection();
     }
   },
 };
@@ -91,21 +120,20 @@ function outputFailure(err: NodeJS.ErrnoException): CivError {
 }
 
 // No top-level await: the bundle runs this file as a CommonJS program (see scripts/build.mjs).
-main(process.argv.slice(2), io)
-  .then(
-    () => undefined,
-    (error: unknown) => error,
-  )
-  .then(async (error) => {
-    await flushStdout();
-    // A reader that went away (`civctl lint … | head`) is not worth a message; the status stays
-    // the command's own, so a pipeline still sees a failed lint.
-    if (outputError && outputError.code !== 'EPIPE' && error === undefined)
-      error = outputFailure(outputError);
-    if (error === undefined) return;
-    const line = formatError(error);
-    if (line !== '') process.stderr.write(line + '\n');
-    // The stack is for bug reports only.
-    if (process.env['CIVCTL_DEBUG'] && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    process.exitCode = exitCodeOf(error);
-  });
+main(process.argv.slice(2), io).then(
+  () => finish(undefined),
+  (error: unknown) => finish(error),
+);
+
+function finish(error: unknown): void {
+  // A reader that went away (`civctl lint … | head`) is not worth a message; the status stays
+  // the command's own, so a pipeline still sees a failed lint.
+  const failed = stdout.error;
+  if (failed && failed.code !== 'EPIPE' && error === undefined) error = outputFailure(failed);
+  if (error === undefined) return;
+  const line = formatError(error);
+  if (line !== '') stderr.write(line + '\n');
+  // The stack is for bug reports only.
+  if (process.env['CIVCTL_DEBUG'] && error instanceof Error) stderr.write(`${error.stack}\n`);
+  process.exitCode = exitCodeOf(error);
+}

@@ -11,7 +11,9 @@ import { startSimulator } from '../src/sim/server.ts';
 export const ROOT = resolve(import.meta.dirname, '..');
 /** Test vectors kept in the repository: nothing a test reads lies outside it. */
 export const CORPUS = join(ROOT, 'test', 'fixtures', 'corpus');
-export const BIN = join(ROOT, 'dist', 'civctl.mjs');
+export const BIN = join(ROOT, 'dist', 'civctl.cjs');
+/** The same program as an ES module, for those who run dist/civctl.mjs. */
+export const BIN_ESM = join(ROOT, 'dist', 'civctl.mjs');
 
 export interface RunResult {
   code: number;

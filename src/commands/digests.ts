@@ -125,7 +125,7 @@ async function admit(
 
 /** How close the list is to the limits that matter: EC2 user data and the API's request size. */
 async function reportBudget(io: Io, bytes: Uint8Array): Promise<void> {
-  const { renderToml } = await import('../output/settings.ts');
+  const { renderToml } = await import('../output/toml.ts');
   const plugins = (b: Uint8Array) => ({ plugins: new Map([['digestion', encodeBase64(b)]]), enabled: true });
   const count = listedDigests(bytes).length;
   const userData = renderToml(plugins(bytes)).length;
@@ -178,7 +178,7 @@ async function editFile(
       dryRun(io);
       return;
     }
-    await writeFileAtomic(io, path, edit.bytes);
+    writeFileAtomic(io, path, edit.bytes);
     say(io, `${what(edit.added, edit.removed)} in '${path}'`);
     await reportBudget(io, edit.bytes);
   });

@@ -109,14 +109,14 @@ export const encodeCommand = defineCommand<EncodeArgs>({
       ctx.io.stdout.write(`${plugins.values().next().value}\n`);
       return;
     }
-    // smol-toml is loaded only for the formats that render settings.
-    const { renderToml, renderSettingsJson, renderApiclient } = await import('../output/settings.ts');
+    const { renderSettingsJson, renderApiclient } = await import('../output/settings.ts');
     const renderers = {
-      toml: () => renderToml(render),
+      // smol-toml is loaded only for TOML.
+      toml: async () => (await import('../output/toml.ts')).renderToml(render),
       json: () => renderSettingsJson(render) + '\n',
       apiclient: () => renderApiclient(render) + '\n',
-    } satisfies Record<Exclude<EncodeFormat, 'base64'>, () => string>;
-    const text = renderers[args.format]();
+    } satisfies Record<Exclude<EncodeFormat, 'base64'>, () => string | Promise<string>>;
+    const text = await renderers[args.format]();
     ctx.io.stdout.write(text);
   },
 });

@@ -1,5 +1,5 @@
 /** Reading policy files and stdin, with every failure turned into one clear CivError. */
-import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readFileSync, renameSync, type Stats, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CivError, UsageError } from '../errors.ts';
 import type { Io } from '../io.ts';
@@ -37,9 +37,10 @@ export async function readInput(io: Io, path: string | undefined): Promise<Uint8
     return bytes;
   }
   const full = resolve(io.cwd, path);
-  let info: Awaited<ReturnType<typeof stat>>;
+  // Synchronous reads: one file at a time, and fs/promises alone costs milliseconds of start-up.
+  let info: Stats;
   try {
-    info = await stat(full);
+    info = statSync(full);
   } catch (err) {
     throw fileError(path, err);
   }
@@ -51,7 +52,7 @@ export async function readInput(io: Io, path: string | undefined): Promise<Uint8
       `'${path}' is ${info.size} bytes, larger than the ${MAX_INPUT_BYTES}-byte input limit; a trust policy must fit in the API's 2 MiB request limit`,
     );
   try {
-    return await readFile(full); // a Buffer is a Uint8Array: no copy
+    return readFileSync(full); // a Buffer is a Uint8Array: no copy
   } catch (err) {
     throw fileError(path, err);
   }
@@ -90,20 +91,24 @@ export async function readAllStdin(
 }
 
 /** Writes a file atomically (a temporary file beside it, then rename), keeping the old mode. */
-export async function writeFileAtomic(io: Io, path: string, bytes: Uint8Array): Promise<void> {
+export function writeFileAtomic(io: Io, path: string, bytes: Uint8Array): void {
   const full = resolve(io.cwd, path);
   let mode = 0o644;
   try {
-    mode = (await stat(full)).mode & 0o777;
+    mode = statSync(full).mode & 0o777;
   } catch {
     // a new file
   }
   const tmp = `${full}.civctl-${process.pid}.tmp`;
   try {
-    await writeFile(tmp, bytes, { mode });
-    await rename(tmp, full);
+    writeFileSync(tmp, bytes, { mode });
+    renameSync(tmp, full);
   } catch (err) {
-    await unlink(tmp).catch(() => undefined);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never written
+    }
     const code = (err as NodeJS.ErrnoException).code;
     throw new CivError(
       'E_FILE_UNWRITABLE',

@@ -3,7 +3,6 @@
  * civctl process on this machine: a lock file created with O_EXCL that holds the owner's PID. A
  * lock whose owner is gone (a crash, kill -9) is taken over; a live one is waited for, bounded.
  */
-import { createHash } from 'node:crypto';
 import {
   chmodSync,
   mkdirSync,
@@ -14,7 +13,6 @@ import {
   unlinkSync,
   realpathSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CivError } from '../errors.ts';
 
@@ -97,12 +95,23 @@ export function apiLockPath(socketPath: string): string {
   } catch {
     // a socket that does not exist yet: its path names it
   }
-  const dir = join(tmpdir(), 'civctl-locks');
+  const dir = join(process.env['TMPDIR'] || '/tmp', 'civctl-locks');
   try {
     mkdirSync(dir, { recursive: true, mode: 0o1777 });
     chmodSync(dir, 0o1777);
   } catch {
     // created by another user: it already has the right mode
   }
-  return join(dir, `api-${createHash('sha256').update(target).digest('hex').slice(0, 16)}.lock`);
+  return join(dir, `api-${fnv1a(target)}.lock`);
+}
+
+/** A short, stable name for a path (FNV-1a, 32 bits twice): node:crypto costs start-up for one hash. */
+function fnv1a(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    a = Math.imul(a ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    b = Math.imul(b ^ text.charCodeAt(i), 0x811c9dc5) >>> 0;
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }

@@ -2,16 +2,9 @@
  * Settings documents for people and tools: user-data TOML, settings JSON, an apiclient command
  * (encode), and the API's settings with keys sorted as apiclient prints them (get).
  */
-import { stringify as stringifyToml } from 'smol-toml';
 import { prettyJson } from '../policy/json.ts';
 import { type PluginPolicies, type ShownPolicy, settingsTree } from '../policy/settings.ts';
 import { escapeJsonText, safeJson } from './escape.ts';
-
-/** A user-data TOML document. */
-export function renderToml(input: PluginPolicies): string {
-  const out = stringifyToml(settingsTree(input));
-  return out.endsWith('\n') ? out : out + '\n';
-}
 
 /** `{"settings":{"image-verifier-plugins":{…}}}`, which apiclient apply and set --json accept. */
 export function renderSettingsJson(input: PluginPolicies): string {

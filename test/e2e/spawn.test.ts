@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { BIN, isOneCleanLine, ROOT, runBuilt, runBuiltAsync, tempDir } from '../helpers.ts';
+import { BIN, BIN_ESM, isOneCleanLine, ROOT, runBuilt, runBuiltAsync, tempDir } from '../helpers.ts';
 
 const tmp = tempDir();
 after(() => tmp.cleanup());
@@ -25,16 +25,31 @@ describe('the built bundle', () => {
     assert.equal(r.code, 0);
     assert.equal(r.stdout, `${pkg.version}\n`);
   });
-  test('runs from an empty directory without node_modules', () => {
-    const lonely = join(tmp.path, 'civctl.mjs');
-    copyFileSync(BIN, lonely);
-    const r = runBuilt(['encode', 'digestion', DIGESTION], { cwd: tmp.path });
-    assert.equal(r.code, 0, r.stderr);
-    const moved = spawnSyncNode(
-      [lonely, 'lint', '--verifier', 'x', '--schema', '/dev/null', DIGESTION],
-      tmp.path,
-    );
-    assert.match(moved.stderr, /schema '\/dev\/null' is not valid JSON/);
+  test('each file runs alone from an empty directory, every chunk included', async () => {
+    const schema = join(tmp.path, 'schema.json');
+    writeFileSync(schema, '{"type":"object"}');
+    for (const [built, name] of [
+      [BIN, 'civctl.cjs'],
+      [BIN_ESM, 'civctl.mjs'],
+    ] as const) {
+      const dir = join(tmp.path, `alone-${name}`);
+      mkdirSync(dir);
+      const lonely = join(dir, name);
+      copyFileSync(built, lonely);
+      const env = { CIVCTL_TRACE_CHUNKS: '1', CIVCTL_COMPILE_CACHE: '0' };
+      const chunks = new Set<string>();
+      const runAlone = (args: string[]) => {
+        const r = spawnSyncNode([lonely, ...args], dir, env);
+        for (const m of r.stderr.matchAll(/civctl chunks: (.*)/g))
+          for (const c of m[1]!.split(' ')) chunks.add(c);
+        return r;
+      };
+      assert.equal(runAlone(['encode', 'digestion', DIGESTION, '--format', 'toml']).status, 0);
+      assert.match(runAlone(['--help']).stdout.toString(), /Commands:/);
+      assert.equal(runAlone(['lint', '--verifier', 'x', '--schema', schema, DIGESTION]).status, 0);
+      await withSimProcess(dir, lonely, (socket) => assert.equal(runAlone(['-s', socket, 'get']).status, 0));
+      assert.deepEqual([...chunks].sort(), ['ajv', 'program', 'smol-toml', 'undici', 'yargs'], name);
+    }
   });
   test('every command has --help with examples', () => {
     for (const command of ['encode', 'decode', 'lint', 'get', 'set', 'enable', 'disable', 'status', 'sim']) {
@@ -89,9 +104,32 @@ describe('the built bundle', () => {
   });
 });
 
-function spawnSyncNode(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+function spawnSyncNode(args: string[], cwd: string, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A simulator run from the given bundle, as a process, for the duration of fn. */
+async function withSimProcess(cwd: string, bundle: string, fn: (socket: string) => void): Promise<void> {
+  const socket = join(cwd, 'api.sock');
+  const sim = spawn(process.execPath, [bundle, 'sim', '--socket', socket], {
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    sim.stderr!.on('data', (c: Buffer) => (c.toString().includes('listening on') ? resolve() : undefined));
+    sim.on('exit', () => reject(new Error('the simulator exited')));
+  });
+  try {
+    fn(socket);
+  } finally {
+    sim.kill('SIGTERM');
+    await new Promise((r) => sim.once('exit', r));
+  }
 }
 
 describe('civctl sim as a process', () => {

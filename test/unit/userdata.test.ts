@@ -5,7 +5,8 @@ import { describe, test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
 import { loadNotationDocument } from '../../src/policy/notation/decode.ts';
 import { validateNotationDocument } from '../../src/policy/notation/validate.ts';
-import { renderApiclient, renderSettingsJson, renderToml, shellQuote } from '../../src/output/settings.ts';
+import { renderApiclient, renderSettingsJson, shellQuote } from '../../src/output/settings.ts';
+import { renderToml } from '../../src/output/toml.ts';
 import { parseSettingsFile } from '../../src/policy/userdata.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);

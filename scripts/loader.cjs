@@ -1,23 +1,30 @@
 #!/usr/bin/env node
-// civctl: a loader around the program below. scripts/build.mjs fills SOURCES and BUILD; this file
-// is what V8 parses on every run, so everything in it stays small.
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const SOURCES = /* SOURCES */ {};
+// civctl: a loader around the program, which follows this code in a comment. scripts/build.mjs
+// fills CHUNKS and BUILD. This file is what V8 parses on every run, so everything in it stays
+// small; V8 skips a comment far faster than it scans the same bytes as a string literal.
+'use strict';
+const CHUNKS = /* CHUNKS */ {};
 const BUILD = /* BUILD */ 'dev';
 const vm = require('node:vm');
 const fs = require('node:fs');
 const env = process.env;
 
+// Each command runs different code, and a code cache holds only what its run compiled: one cache
+// per command word for the program itself.
+const word = process.argv.slice(2).find((a) => /^[a-z]+$/.test(a)) || 'none';
+
 // undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it twice, a quick baseline
 // (Liftoff) and an optimised version in the background that the process waits for at exit: for a
 // CLI making a few requests the second compile only costs time. The flag is set before anything
-// is compiled, so every run has the same V8 flags and the code cache is never rejected for them.
-if (env.CIVCTL_WASM_TIERUP !== '1') require('node:v8').setFlagsFromString('--liftoff-only');
+// is compiled, and only for the commands that speak HTTP, so each command's code cache always
+// meets the same V8 flags and is never rejected for them.
+const HTTP_COMMANDS = ['get', 'set', 'enable', 'disable', 'status', 'resolve', 'digests', 'check', 'apply'];
+if (HTTP_COMMANDS.includes(word) && env.CIVCTL_WASM_TIERUP !== '1')
+  require('node:v8').setFlagsFromString('--liftoff-only');
 
 const loaded = new Map();
 let cacheDir;
+let cacheBase;
 
 // Virtual file systems where Node 20's recursive mkdirSync can loop forever.
 const VIRTUAL = /^\/(proc|sys|dev)(\/|$)/;
@@ -39,7 +46,6 @@ function safeDir(dir) {
   }
 }
 
-let cacheBase;
 function cacheFile(name) {
   if (cacheDir === undefined) {
     const uid = process.getuid ? process.getuid() : 'user';
@@ -51,7 +57,28 @@ function cacheFile(name) {
   return cacheDir ? `${cacheDir}/${name}.v8cache` : undefined;
 }
 
+/** A chunk's source: its bytes, counted from the end of this file (the loader's length varies). */
+function source(name) {
+  const [fromEnd, length, escaped, compressed] = CHUNKS[name];
+  const fd = fs.openSync(__filename, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(length);
+    fs.readSync(fd, buffer, 0, length, fs.fstatSync(fd).size - fromEnd);
+    // Cold chunks are brotli-compressed and base64-encoded; the program is stored as it is, with
+    // every "*/" written as "*\0/" inside the comment (esbuild's ASCII output has no NUL).
+    if (compressed)
+      return require('node:zlib')
+        .brotliDecompressSync(Buffer.from(buffer.latin1Slice(0, length), 'base64'))
+        .latin1Slice();
+    const text = buffer.latin1Slice(0, length);
+    return escaped ? text.replaceAll('*\0/', '*/') : text;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 const pending = [];
+const url = require('node:url').pathToFileURL(__filename).href;
 function __civctlLoad(name, cacheName = name) {
   if (loaded.has(name)) return loaded.get(name);
   const file = cacheFile(cacheName);
@@ -61,13 +88,13 @@ function __civctlLoad(name, cacheName = name) {
       cachedData = fs.readFileSync(file);
     } catch {}
   const script = new vm.Script(
-    `(function (module, exports, require, __civctlLoad, __civctl_url) {${SOURCES[name]}\n})`,
+    `(function (module, exports, require, __civctlLoad, __civctl_url) {${source(name)}\n})`,
     { filename: `civctl:${name}`, cachedData },
   );
   if (file && (!cachedData || script.cachedDataRejected)) pending.push({ file, script });
   const module = { exports: {} };
   loaded.set(name, module.exports);
-  script.runInThisContext()(module, module.exports, require, __civctlLoad, import.meta.url);
+  script.runInThisContext()(module, module.exports, require, __civctlLoad, url);
   loaded.set(name, module.exports);
   return module.exports;
 }
@@ -76,6 +103,9 @@ function __civctlLoad(name, cacheName = name) {
 // that cannot be written is simply not used. A run that wrote a new cache also removes the
 // caches of other builds and Node versions, so the folder never grows.
 process.once('exit', () => {
+  // For benchmarks and tests: which chunks this run compiled, and whether from the cache.
+  if (env.CIVCTL_TRACE_CHUNKS === '1')
+    process.stderr.write(`civctl chunks: ${[...loaded.keys()].join(' ')}\n`);
   if (pending.length === 0) return;
   for (const { file, script } of pending) {
     try {
@@ -92,7 +122,4 @@ process.once('exit', () => {
   } catch {}
 });
 
-// Each command runs different code, and a code cache holds only what its run compiled: keep one
-// cache per command word for the program itself.
-const word = process.argv.slice(2).find((a) => /^[a-z]+$/.test(a)) || 'none';
 __civctlLoad('program', `program-${word}`);
