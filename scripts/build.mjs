@@ -40,14 +40,27 @@ module.exports = {
   'smol-toml': { chunk: 'smol-toml', source: "export * from 'smol-toml';" },
 };
 
-// civctl speaks HTTP/1.1 to the API and never enables HTTP/2, yet undici loads node:http2 up
-// front (about 14 ms). Its own fallback for a Node built without http2 is this object.
-const noHttp2 = {
-  name: 'no-http2',
+// Built-ins undici requires at load but never uses on civctl's paths, each replaced by what it
+// reads of them. node:http2 (about 14 ms to load): civctl speaks HTTP/1.1 and never enables
+// HTTP/2, and undici's own fallback for a Node built without http2 is this object. node:http
+// (about 5 ms with its _http_* modules): undici reads only http.maxHeaderSize and compares a
+// request body's constructor with IncomingMessage. node:assert (with its error formatting): undici
+// calls only assert(value).
+const STUBS = {
+  http2: 'module.exports = { constants: {} };',
+  http: 'module.exports = { maxHeaderSize: 16384, IncomingMessage: class IncomingMessage {} };',
+  assert:
+    "function assert(value, message) { if (!value) throw new Error(message || 'assertion failed'); }\nmodule.exports = assert;\nassert.ok = assert;",
+};
+const stubBuiltins = {
+  name: 'stub-builtins',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?http2$/ }, () => ({ path: 'http2', namespace: 'civctl-no-http2' }));
-    b.onLoad({ filter: /.*/, namespace: 'civctl-no-http2' }, () => ({
-      contents: 'module.exports = { constants: {} };',
+    b.onResolve({ filter: /^(node:)?(http2|http|assert)$/ }, (args) => ({
+      path: args.path.replace(/^node:/, ''),
+      namespace: 'civctl-stub',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'civctl-stub' }, (args) => ({
+      contents: STUBS[args.path],
       loader: 'js',
     }));
   },
@@ -74,7 +87,8 @@ for (const spec of Object.values(CHUNKS)) {
   const result = await build({
     ...common,
     stdin: { contents: spec.source, resolveDir: process.cwd(), loader: 'js' },
-    plugins: [noHttp2],
+    // Only undici gets the stubs: yargs, for one, uses node:assert in earnest.
+    plugins: spec.chunk === 'undici' ? [stubBuiltins] : [],
   });
   chunkCode[spec.chunk] = result.outputFiles[0].text;
 }
@@ -123,10 +137,11 @@ for (const name of Object.keys(sources).reverse()) {
     throw new Error(`chunk ${name} holds a NUL byte; the comment escape needs none`);
   if (/[^\x00-\x7f]/.test(sources[name]))
     throw new Error(`chunk ${name} is not ASCII; build with charset ascii`);
-  // Chunks only some commands load are stored brotli-compressed (as base64, which has no "*/"):
-  // every run reads and scans this file, and a smaller one starts faster; decompressing one
-  // chunk costs about a millisecond, and only the commands that need it pay.
-  const compressed = name !== 'program';
+  // Chunks few runs load (yargs for help and usage errors, ajv, smol-toml) are stored
+  // brotli-compressed (as base64, which has no "*/"): every run reads and scans this file, and a
+  // smaller one starts faster. The program and undici (every API command) are stored as they are:
+  // decompressing undici would cost an API command about 2 ms.
+  const compressed = name !== 'program' && name !== 'undici';
   const escaped = !compressed && sources[name].includes('*/');
   const text = compressed
     ? brotliCompressSync(Buffer.from(sources[name]), {

@@ -9,8 +9,7 @@ const vm = require('node:vm');
 const fs = require('node:fs');
 const env = process.env;
 
-// Each command runs different code, and a code cache holds only what its run compiled: one cache
-// per command word for the program itself.
+// The command word names the code caches and decides the V8 flags below.
 const word = process.argv.slice(2).find((a) => /^[a-z]+$/.test(a)) || 'none';
 
 // undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it twice, a quick baseline
@@ -79,7 +78,9 @@ function source(name) {
 
 const pending = [];
 const url = require('node:url').pathToFileURL(__filename).href;
-function __civctlLoad(name, cacheName = name) {
+// A code cache holds only the functions its run compiled, and each command takes a different path
+// through a chunk (the API's Client, a registry's Agent): one cache per chunk and command word.
+function __civctlLoad(name, cacheName = `${name}-${word}`) {
   if (loaded.has(name)) return loaded.get(name);
   const file = cacheFile(cacheName);
   let cachedData;
@@ -122,4 +123,4 @@ process.once('exit', () => {
   } catch {}
 });
 
-__civctlLoad('program', `program-${word}`);
+__civctlLoad('program');
