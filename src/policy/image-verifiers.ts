@@ -2,8 +2,9 @@
  * The Bottlerocket image-verifier wrappers' own policy loading (Rust, serde_json):
  * the notation wrapper's strict pre-check and the digestion verifier's loader.
  */
-import { isUtf8 } from 'node:buffer';
-import type { JsonNode, ParseFacts } from './json.ts';
+import { isAscii, isUtf8 } from 'node:buffer';
+import { scanCanonicalAllowlist } from './digest-scan.ts';
+import { type JsonNode, latin1View, type ParseFacts } from './json.ts';
 import { type SerdeType, serdeFromStr, VALUE_DEPTH_LIMIT } from './serde.ts';
 
 const STRUCT_NAME = 'TrustPolicy';
@@ -145,13 +146,41 @@ export type DigestionOutcome = ParseEvidence &
   (
     | { kind: 'skip'; reason: 'empty-file' | 'empty-list' }
     | { kind: 'reject'; message: string }
-    | { kind: 'load'; digests: string[] }
+    /** Known already: every digest is canonical (lower-case sha256/sha512), none is listed twice. */
+    | { kind: 'load'; digests: string[]; canonical?: boolean; unique?: boolean }
   );
 
 /** The digestion verifier's load. */
 export function loadDigestionPolicy(bytes: Uint8Array): DigestionOutcome {
+  // The common shape is read byte by byte; anything else takes the exact (serde) path.
+  const scanned = scanCanonicalAllowlist(latin1View(bytes), () => plainJson(bytes));
+  if (scanned)
+    return {
+      kind: 'load',
+      digests: scanned.digests,
+      canonical: true,
+      unique: scanned.unique,
+      apiAcceptsJson: true,
+    };
+  return loadDigestionPolicyExactly(bytes);
+}
+
+/** The digestion verifier's load through the serde emulation alone (what the fast path must match). */
+export function loadDigestionPolicyExactly(bytes: Uint8Array): DigestionOutcome {
   const loaded = loadPolicyFile(bytes, DIGESTION, 'trustedDigests');
   if (loaded.kind !== 'list') return loaded;
   const { list, ...rest } = loaded;
   return { ...rest, kind: 'load', digests: list as string[] };
+}
+
+/** JSON.parse of ASCII bytes without a backslash, or undefined (see PositionIndex.plain). */
+function plainJson(bytes: Uint8Array): { value: unknown } | undefined {
+  if (!isAscii(bytes)) return undefined;
+  const text = latin1View(bytes);
+  if (text.includes('\\')) return undefined;
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return undefined;
+  }
 }

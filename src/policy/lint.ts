@@ -3,6 +3,7 @@
  * what the node will do, and diagnostics with rule ids and positions. Pure: no I/O.
  */
 import { apiAcceptanceProblem } from './acceptance.ts';
+import { scanCanonicalAllowlist } from './digest-scan.ts';
 import {
   type DigestionOutcome,
   loadDigestionPolicy,
@@ -14,6 +15,7 @@ import type { JsonNode } from './json.ts';
 import type { VerifierKind } from './names.ts';
 import { notationWarnings } from './notation/advice.ts';
 import { loadNotationDocument } from './notation/decode.ts';
+import { cleanNotationStatements } from './notation/fast.ts';
 import { validateNotationDocument } from './notation/validate.ts';
 import { nodeAtPointer, PositionIndex } from './positions.ts';
 import { notationRuleFor } from './rules.ts';
@@ -212,24 +214,26 @@ function lintDigestion(diags: DiagnosticList, outcome: DigestionOutcome): LintRe
     return list?.kind === 'array' ? list.items[i] : undefined;
   };
   const seen = new Set<string>();
-  outcome.digests.forEach((digest, i) => {
-    const where = () => pos.atNode(itemNode(i));
-    if (!CANONICAL_DIGEST.test(digest))
-      diags.add(
-        'digestion/non-canonical',
-        'warning',
-        `${JSON.stringify(digest)} can never match: containerd passes canonical digests (sha256: + 64 lowercase hex, or sha512: + 128)`,
-        where(),
-      );
-    if (seen.has(digest))
-      diags.add(
-        'digestion/duplicate',
-        'warning',
-        `${JSON.stringify(digest)} is listed more than once`,
-        where(),
-      );
-    seen.add(digest);
-  });
+  // A list already known to be canonical and free of repeats has nothing to warn about.
+  if (!(outcome.canonical && outcome.unique))
+    outcome.digests.forEach((digest, i) => {
+      const where = () => pos.atNode(itemNode(i));
+      if (!outcome.canonical && !CANONICAL_DIGEST.test(digest))
+        diags.add(
+          'digestion/non-canonical',
+          'warning',
+          `${JSON.stringify(digest)} can never match: containerd passes canonical digests (sha256: + 64 lowercase hex, or sha512: + 128)`,
+          where(),
+        );
+      if (seen.has(digest))
+        diags.add(
+          'digestion/duplicate',
+          'warning',
+          `${JSON.stringify(digest)} is listed more than once`,
+          where(),
+        );
+      seen.add(digest);
+    });
   return {
     verifier: 'digestion',
     valid: true,
@@ -290,6 +294,17 @@ function lintPolicyContent(input: LintInput): LintResult {
   const { bytes, verifier } = input;
   const diags = new DiagnosticList(input.positions ?? new PositionIndex(bytes));
   if (verifier === 'notation') {
+    // A clean policy (the common large input) is answered without a positioned parse.
+    const statements = cleanNotationStatements(diags.positions.latin1, () => diags.positions.plain);
+    if (statements !== undefined)
+      return {
+        verifier,
+        valid: true,
+        upstreamMessage: null,
+        effect: 'enforced',
+        diagnostics: [],
+        size: { statements },
+      };
     // The generic parse is needed for notation anyway; it can vouch for the wrapper's strict parse.
     const wrapper = notationWrapperCheck(bytes, diags.positions.parsedDocument);
     lintApiAcceptance(bytes, diags, wrapper.apiAcceptsJson);
@@ -313,15 +328,33 @@ export interface Detected {
 /** Guesses the verifier from a policy's content: trustPolicies → notation, trustedDigests → digestion. */
 export function detectVerifier(input: Uint8Array | PositionIndex): Detected {
   const positions = input instanceof PositionIndex ? input : new PositionIndex(input);
+  // The common large input, a canonical allowlist, is recognised without a parse.
+  const scanned = scanCanonicalAllowlist(positions.latin1, () => positions.plain);
+  if (scanned)
+    return {
+      verifier: 'digestion',
+      digestion: {
+        kind: 'load',
+        digests: scanned.digests,
+        canonical: true,
+        unique: scanned.unique,
+        apiAcceptsJson: true,
+      },
+    };
   // A top-level trustedDigests is what the digestion loader requires; when it loads, that is
   // the answer without a full parse (large allowlists are the common large input).
   if (!/"trustpolicies"/i.test(positions.latin1) && positions.latin1.includes('"trustedDigests"')) {
     const digestion = loadDigestionPolicy(positions.bytes);
     if (digestion.kind !== 'reject') return { verifier: 'digestion', digestion };
   }
-  const root = positions.root;
+  // The top-level keys, from the native parse when there is one (a positioned parse costs more).
+  const plain = positions.plain?.value;
+  const root = plain === undefined ? positions.root : undefined;
   let keys: string[];
-  if (root?.kind === 'object') keys = root.members.map((m) => m.key.toLowerCase());
+  if (plain !== undefined) {
+    if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) return { verifier: 'custom' };
+    keys = Object.keys(plain).map((k) => k.toLowerCase());
+  } else if (root?.kind === 'object') keys = root.members.map((m) => m.key.toLowerCase());
   else if (root) return { verifier: 'custom' };
   else {
     // Not parseable (a BOM, a comment, a syntax error): the verifier still shows in the keys.

@@ -4,6 +4,7 @@
  */
 import { offsetOfSerdePosition } from './acceptance.ts';
 import type { ParsedDocument } from './image-verifiers.ts';
+import { isAscii } from 'node:buffer';
 import { type JsonNode, latin1View, parseJson } from './json.ts';
 
 /** Go's encoding/json nesting limit (scanner maxNestingDepth): the deepest document notation reads. */
@@ -79,11 +80,30 @@ export class PositionIndex {
   private lineMap?: LineMap;
   private parsedRoot?: { node: JsonNode | undefined; doc?: ParsedDocument };
   private parents?: Map<JsonNode, { parent: JsonNode; token: string }>;
+  private plainValue: { value: unknown } | null | undefined;
   constructor(readonly bytes: Uint8Array) {}
   /** The bytes as Latin-1 text, for cheap searches before (or instead of) a parse. */
   get latin1(): string {
     if (this.latin1Text === undefined) this.latin1Text = latin1View(this.bytes);
     return this.latin1Text;
+  }
+  /**
+   * JSON.parse of a document that is ASCII with no backslash — where JavaScript's parse and the
+   * verifiers' can only differ in what the fast paths check for (repeated keys, limits) — or
+   * undefined. Parsed once and shared: native parsing is what makes large clean policies cheap.
+   */
+  get plain(): { value: unknown } | undefined {
+    if (this.plainValue === undefined) {
+      this.plainValue = null;
+      const text = this.latin1;
+      if (isAscii(this.bytes) && !text.includes('\\'))
+        try {
+          this.plainValue = { value: JSON.parse(text) };
+        } catch {
+          // not JSON: the exact paths report it
+        }
+    }
+    return this.plainValue ?? undefined;
   }
   /** Built on first use: a valid policy with nothing to report never pays for positions. */
   get lines(): LineMap {

@@ -183,17 +183,25 @@ function validateIdentities(st: NotationStatement, q: () => string, identities: 
 const SCOPE_HINT =
   'make sure it is a fully qualified repository without the scheme, protocol or tag. For example domain.com/my/repository or a local scope like local/myOCILayout';
 
-export function registryScopeFormatError(scope: string): string | undefined {
+export function registryScopeFormatError(scope: string, domains?: Map<string, boolean>): string | undefined {
   if (scope.length > 1 && scope.includes('*'))
     return `registry scope ${goQuote(scope)} with wild card(s) is not valid, ${SCOPE_HINT}`;
   const slash = scope.indexOf('/');
-  if (slash < 0 || !DOMAIN.test(scope.slice(0, slash)) || !REPOSITORY.test(scope.slice(slash + 1)))
+  const domain = slash < 0 ? '' : scope.slice(0, slash);
+  // Policies name few registries for many repositories: each domain is checked once.
+  let domainOk = domains?.get(domain);
+  if (domainOk === undefined) {
+    domainOk = slash >= 0 && DOMAIN.test(domain);
+    domains?.set(domain, domainOk);
+  }
+  if (!domainOk || !REPOSITORY.test(scope.slice(slash + 1)))
     return `registry scope ${goQuote(scope)} is not valid, ${SCOPE_HINT}`;
   return undefined;
 }
 
 function validateScopes(statements: NotationStatement[]): void {
   const seen = new Map<string, { count: number; node: JsonNode | undefined }>();
+  const domains = new Map<string, boolean>();
   for (const st of statements) {
     const q = () => goQuote(st.name); // quoted only for a message
     const scopes = live(st.registryScopes);
@@ -210,7 +218,7 @@ function validateScopes(statements: NotationStatement[]): void {
       );
     scopes.forEach((scope, i) => {
       if (scope !== '*') {
-        const error = registryScopeFormatError(scope);
+        const error = registryScopeFormatError(scope, domains);
         if (error) throw new Invalid(error, nodes[i]);
       }
       const entry = seen.get(scope);

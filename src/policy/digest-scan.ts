@@ -1,0 +1,54 @@
+/**
+ * A fast reader for the common shape of a digest allowlist — `{"version": "1.0", "trustedDigests":
+ * ["sha256:<64 hex>", …]}`, keys in either order — built from native operations (JSON.parse,
+ * join, one character-class scan), because per-character JavaScript is slow in a process that
+ * lives for 30 ms. Whatever it cannot vouch for (escapes, non-ASCII bytes, other keys, a repeated
+ * key, another version, an empty list, any non-canonical entry, bad syntax) it leaves to the
+ * exact serde path, which gives the same verdict, message and position for everything:
+ * test/unit/digest-scan.test.ts checks both agree on every corpus file and on generated lists.
+ */
+
+const SHA256_ENTRY = 'sha256:'.length + 64;
+
+export interface ScannedAllowlist {
+  digests: string[];
+  /** No digest is listed twice. */
+  unique: boolean;
+}
+
+/**
+ * The digests of a canonical sha256 allowlist, or undefined for anything else. `parsed` is
+ * JSON.parse of `text` when the text is ASCII without a backslash (PositionIndex.plain): no
+ * escapes, surrogates or multi-byte characters where JSON.parse and serde_json could differ, so
+ * their syntax and white space are the same.
+ */
+export function scanCanonicalAllowlist(
+  text: string,
+  parsed: () => { value: unknown } | undefined,
+): ScannedAllowlist | undefined {
+  if (!text.includes('"trustedDigests"')) return undefined;
+  const value = parsed()?.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.length !== 2 || record['version'] !== '1.0') return undefined;
+  const list = record['trustedDigests'];
+  if (!Array.isArray(list) || list.length === 0) return undefined;
+  // JSON.parse keeps the last of two equal keys where serde reports "duplicate field"; a repeated
+  // key text is the only way to get one (no escapes, and no digest can spell these names).
+  // Brackets once each too: no array or object inside the list, whose join would pass for a string.
+  for (const key of ['"version"', '"trustedDigests"', '[', '{'])
+    if (text.indexOf(key) !== text.lastIndexOf(key)) return undefined;
+  // Every entry a string of exactly "sha256:" + 64 lower-case hex. The loop checks the frame;
+  // the hex is checked in one pass over the joined entries without their prefixes (an entry with a
+  // second "sha256:" inside would shorten it, any other letter fails the class).
+  const n = list.length;
+  for (let i = 0; i < n; i++) {
+    const entry = list[i];
+    if (typeof entry !== 'string' || entry.length !== SHA256_ENTRY || !entry.startsWith('sha256:'))
+      return undefined;
+  }
+  const hex = list.join('').replaceAll('sha256:', '');
+  if (hex.length !== 64 * n || /[^0-9a-f]/.test(hex)) return undefined;
+  return { digests: list as string[], unique: new Set(list).size === n };
+}
