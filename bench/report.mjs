@@ -1,49 +1,63 @@
-// Prints hyperfine results as ratios against `node -e 0`: each ratio is taken within one round,
-// and the median over rounds is reported, with the scaling from half to full size.
+// Prints the benchmark tables: each command's median time, its ratio to `node -e 0` (medians of
+// the same hyperfine run) and its milliseconds above it; the scaling of lint with input size; the
+// per-phase breakdown; and resolve against skopeo.
 import { readFileSync } from 'node:fs';
 
-const rounds = process.argv.slice(2).map((f) => JSON.parse(readFileSync(f, 'utf8')).results);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const commands = rounds[0].map((r) => r.command);
-const stats = commands.map((command) => {
-  const per = rounds.map((results) => {
-    const base = results.find((r) => r.command === 'node -e 0');
-    const r = results.find((x) => x.command === command);
-    return { mean: r.mean, ratio: r.mean / base.mean, over: r.mean - base.mean };
-  });
-  return {
-    command,
-    mean: median(per.map((p) => p.mean)),
-    ratio: median(per.map((p) => p.ratio)),
-    lo: Math.min(...per.map((p) => p.ratio)),
-    hi: Math.max(...per.map((p) => p.ratio)),
-    over: median(per.map((p) => p.over)),
-  };
-});
+const [mainFile, scalingFile, phasesFile, resolveFile] = process.argv.slice(2);
+const results = (file) => JSON.parse(readFileSync(file, 'utf8')).results;
+const ms = (s) => (s * 1000).toFixed(1);
 const label = (c) =>
   c
-    .replace(/\S*dist\/civctl\.mjs/, 'civctl')
+    .replace(/node \S*dist\/civctl\.cjs/, 'civctl')
     .replace(/-s \S+ /, '-s SOCK ')
-    .replace(/\S*\.fixtures\//g, '');
-console.log(
-  `${rounds.length} rounds; ratio = mean time / mean time of node -e 0 in the same round (median, range)`,
-);
-console.log(`${'command'.padEnd(56)} ${'mean'.padStart(7)}  ${'ratio'.padStart(6)}  range`);
-for (const s of stats)
+    .replace(/\S*\.fixtures\//g, '')
+    .replace(/docker:\/\/\S+\//, 'docker://REGISTRY/')
+    .replace(/resolve [^/\s]+\//, 'resolve REGISTRY/');
+
+function table(file, title) {
+  const rows = results(file);
+  const base = rows.find((r) => r.command === 'node -e 0').median;
+  console.log(`\n${title} (median of ${rows[0].times.length} runs each, one hyperfine run)`);
   console.log(
-    `${label(s.command).slice(0, 56).padEnd(56)} ${(s.mean * 1000).toFixed(0).padStart(5)}ms  ${s.ratio.toFixed(2).padStart(5)}×  ${s.lo.toFixed(2)}–${s.hi.toFixed(2)}`,
+    `${'command'.padEnd(60)} ${'median'.padStart(8)} ${'ratio'.padStart(6)} ${'above node'.padStart(11)}`,
   );
-for (const [half, full] of [
-  ['digestion-10000.json', 'digestion-20000.json'],
-  ['notation-1000.json', 'notation-2000.json'],
-]) {
-  const h = stats.find((s) => s.command.endsWith(half));
-  const f = stats.find((s) => s.command.endsWith(full));
-  if (h && f)
+  for (const r of rows)
     console.log(
-      `scaling ${half} → ${full}: time above node -e 0 grew ${(f.over / h.over).toFixed(2)}× for 2× the input`,
+      `${label(r.command).slice(0, 60).padEnd(60)} ${ms(r.median).padStart(6)}ms ${(r.median / base).toFixed(2).padStart(5)}× ${ms(r.median - base).padStart(8)}ms`,
     );
+  return { rows, base };
+}
+
+table(mainFile, 'Start-up and large-policy lint');
+const scaling = table(scalingFile, 'Scaling: lint time above node -e 0');
+for (const kind of ['digestion', 'notation']) {
+  const points = scaling.rows
+    .filter((r) => r.command.includes(`${kind}-`))
+    .map((r) => [Number(/-(\d+)\.json/.exec(r.command)[1]), (r.median - scaling.base) * 1000]);
+  const [small, , large] = points;
+  if (small && large)
+    console.log(
+      `${kind}: ${points.map(([n, t]) => `${n} → ${t.toFixed(1)} ms`).join(', ')}; per item ${(small[1] / small[0]).toFixed(4)} ms at ${small[0]}, ${(large[1] / large[0]).toFixed(4)} ms at ${large[0]} (no quadratic path when the second is not larger)`,
+    );
+}
+console.log(
+  '\nPhases (median ms; bootstrap is Node itself up to the first line of civctl; GC from --trace-gc)',
+);
+for (const line of readFileSync(phasesFile, 'utf8').trim().split('\n')) {
+  const { command, phases } = JSON.parse(line);
+  console.log(
+    `${label(`node ${command}`).padEnd(44)} ${Object.entries(phases)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ')}`,
+  );
+}
+if (resolveFile) {
+  const rows = results(resolveFile);
+  const base = rows.find((r) => r.command === 'node -e 0').median;
+  const skopeo = rows.find((r) => r.command.startsWith('skopeo')).median;
+  const civctl = rows.find((r) => r.command.includes('resolve')).median;
+  table(resolveFile, 'resolve against skopeo, one loopback registry');
+  console.log(
+    `goal: civctl resolve within 1.5 × skopeo + node -e 0 = ${ms(1.5 * skopeo + base)} ms; measured ${ms(civctl)} ms (${civctl <= 1.5 * skopeo + base ? 'met' : 'not met'})`,
+  );
 }

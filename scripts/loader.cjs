@@ -9,6 +9,10 @@ const vm = require('node:vm');
 const fs = require('node:fs');
 const env = process.env;
 
+// CIVCTL_TRACE_PHASES=1 (bench/): named moments of this run, printed at exit.
+const marks = env.CIVCTL_TRACE_PHASES === '1' ? [['loader', performance.now()]] : null;
+globalThis.__civctlMarks = marks;
+
 // The command word names the code caches and decides the V8 flags below.
 const word = process.argv.slice(2).find((a) => /^[a-z]+$/.test(a)) || 'none';
 
@@ -82,6 +86,7 @@ const url = require('node:url').pathToFileURL(__filename).href;
 // through a chunk (the API's Client, a registry's Agent): one cache per chunk and command word.
 function __civctlLoad(name, cacheName = `${name}-${word}`) {
   if (loaded.has(name)) return loaded.get(name);
+  marks?.push([`${name}:start`, performance.now()]);
   const file = cacheFile(cacheName);
   let cachedData;
   if (file)
@@ -95,8 +100,10 @@ function __civctlLoad(name, cacheName = `${name}-${word}`) {
   if (file && (!cachedData || script.cachedDataRejected)) pending.push({ file, script });
   const module = { exports: {} };
   loaded.set(name, module.exports);
+  marks?.push([`${name}:compiled`, performance.now()]);
   script.runInThisContext()(module, module.exports, require, __civctlLoad, url);
   loaded.set(name, module.exports);
+  marks?.push([`${name}:loaded`, performance.now()]);
   return module.exports;
 }
 
@@ -107,6 +114,10 @@ process.once('exit', () => {
   // For benchmarks and tests: which chunks this run compiled, and whether from the cache.
   if (env.CIVCTL_TRACE_CHUNKS === '1')
     process.stderr.write(`civctl chunks: ${[...loaded.keys()].join(' ')}\n`);
+  if (marks) {
+    marks.push(['exit', performance.now()]);
+    process.stderr.write(`civctl phases: ${JSON.stringify(marks)}\n`);
+  }
   if (pending.length === 0) return;
   for (const { file, script } of pending) {
     try {

@@ -4,6 +4,7 @@ import { main } from './cli/main.ts';
 import { CivError, exitCodeOf, formatError } from './errors.ts';
 import { readAllStdin } from './inputs/files.ts';
 import type { Io, OutStream } from './io.ts';
+import { mark } from './trace.ts';
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -126,6 +127,7 @@ main(process.argv.slice(2), io).then(
 );
 
 function finish(error: unknown): void {
+  mark('done');
   // A reader that went away (`civctl lint … | head`) is not worth a message; the status stays
   // the command's own, so a pipeline still sees a failed lint.
   const failed = stdout.error;

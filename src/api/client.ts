@@ -5,6 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { CivError } from '../errors.ts';
+import { mark } from '../trace.ts';
 import { ApiResponseError, connectionError } from './errors.ts';
 
 export interface ApiClientOptions {
@@ -80,6 +81,7 @@ export class ApiClient {
     signal?: AbortSignal,
   ): Promise<ApiResponse> {
     const dispatcher = await this.getDispatcher();
+    mark(`request ${method} ${path}`);
     const deadline = AbortSignal.timeout(Math.max(1, Math.round(this.timeoutSeconds * 1000)));
     const abort = signal ? AbortSignal.any([signal, deadline]) : deadline;
     let statusCode: number;
@@ -115,6 +117,7 @@ export class ApiClient {
         );
       }
     }
+    mark(`answered ${method} ${path}`);
     let text: string;
     try {
       text = utf8.decode(raw);

@@ -4,6 +4,7 @@
  * spec with yargs-parser, so that ordinary invocations need not load all of yargs.
  */
 import { UsageError } from '../errors.ts';
+import { mark } from '../trace.ts';
 import type { Io } from '../io.ts';
 
 /** What every command handler gets besides its arguments. */
@@ -149,6 +150,7 @@ export const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) 
 
 /** Runs a command with parsed arguments, after the checks every parse path shares. */
 export function runCommand(spec: CommandSpec, args: Record<string, unknown>, ctx: Context): Promise<void> {
+  mark('command');
   const options = { ...globalOptions(ctx.io.env), ...spec.options };
   return spec.run(checkArgs(spec, args, options), ctx);
 }

@@ -65,15 +65,15 @@ export async function registryClient(
   if (caCertificates && !caCertificates[0]!.includes('-----BEGIN CERTIFICATE-----'))
     throw new UsageError(`--ca-file '${args.caFile}' holds no PEM certificate`);
   // The registry layer (node:tls, node:crypto, node:child_process) loads only for registry commands.
-  const [{ RegistryClient }, { dockerConfigCredentials }] = await Promise.all([
-    import('../registry/client.ts'),
-    import('../registry/credentials.ts'),
-  ]);
+  const { RegistryClient } = await import('../registry/client.ts');
+  // The Docker config is read only when a registry asks for credentials.
+  const fromDockerConfig = async (domain: string) =>
+    (await import('../registry/credentials.ts')).dockerConfigCredentials(domain, io.env);
   return new RegistryClient({
     timeoutSeconds: args.timeout,
     plainHttp: args.plainHttp,
     ...(caCertificates ? { caCertificates } : {}),
-    credentials: explicit ? async () => explicit : (domain) => dockerConfigCredentials(domain, io.env),
+    credentials: explicit ? async () => explicit : fromDockerConfig,
     env: io.env,
     ...(io.connectLookup ? { lookup: io.connectLookup } : {}),
   });

@@ -8,6 +8,7 @@ import { decodeBase64 } from './base64.ts';
 import { type Diagnostic, detectVerifier, type LintResult, lintPolicy } from './lint.ts';
 import { verifierKind } from './names.ts';
 import { PositionIndex } from './positions.ts';
+import { mark } from '../trace.ts';
 import type { SettingsFile } from './userdata.ts';
 
 /** EC2 limits user data to 16 KiB before base64 (fleet tools leave even less). */
@@ -75,11 +76,15 @@ export async function lintFile(
   options: LintFileOptions = {},
 ): Promise<LintEntry[]> {
   // One parse serves classification, verifier detection and lint.
+  mark('lint');
   const positions = new PositionIndex(bytes);
   if (classify(path, bytes, positions) === 'settings') return lintSettingsFile(label, path, bytes, options);
   const detected =
     options.verifier !== undefined ? { verifier: verifierKind(options.verifier) } : detectVerifier(positions);
-  return [toLintEntry(label, lintPolicy({ bytes, ...detected, schema: options.schema, positions }))];
+  mark('parsed');
+  const entry = toLintEntry(label, lintPolicy({ bytes, ...detected, schema: options.schema, positions }));
+  mark('validated');
+  return [entry];
 }
 
 const fileDiagnostic = (d: Diagnostic): LintEntryDiagnostic => ({ ...d, location: 'file' });

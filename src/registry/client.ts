@@ -6,7 +6,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { LookupFunction } from 'node:net';
-import { rootCertificates } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import {
   basicAuthorization,
@@ -66,26 +65,34 @@ function systemCertificates(): string[] {
 }
 
 export class RegistryClient {
-  private dispatcher: Dispatcher | undefined;
-  private readonly ownsDispatcher: boolean;
+  /** One dispatcher for plain HTTP and one for https: certificates are read only for https. */
+  private dispatchers: { http?: Dispatcher; https?: Dispatcher } = {};
+  private readonly injected: Dispatcher | undefined;
   /** Authorization per host and repository, reused for the whole process (containerd caches tokens too). */
   private readonly authorizations = new Map<string, string>();
   private readonly credentialCache = new Map<string, Promise<Credentials | undefined>>();
 
   constructor(private readonly options: RegistryOptions) {
-    this.dispatcher = options.dispatcher;
-    this.ownsDispatcher = options.dispatcher === undefined;
+    this.injected = options.dispatcher;
   }
 
-  private async getDispatcher(): Promise<Dispatcher> {
-    if (this.dispatcher) return this.dispatcher;
+  private async getDispatcher(https: boolean): Promise<Dispatcher> {
+    if (this.injected) return this.injected;
+    const existing = https ? this.dispatchers.https : this.dispatchers.http;
+    if (existing) return existing;
     const { Agent, EnvHttpProxyAgent } = await import('./undici-agents.ts');
     const env = this.options.env ?? {};
     const connect = {
-      // Set only when asked: Node's own roots stay in force otherwise, and the system bundle
-      // (parsing it costs tens of milliseconds) is read only for https.
-      ...(this.options.caCertificates?.length || !this.options.plainHttp
-        ? { ca: [...rootCertificates, ...systemCertificates(), ...(this.options.caCertificates ?? [])] }
+      // The system's CAs (whose bundle costs milliseconds to read and parse), Node's own roots
+      // and the user's: only for https.
+      ...(https
+        ? {
+            ca: [
+              ...process.getBuiltinModule('node:tls').rootCertificates,
+              ...systemCertificates(),
+              ...(this.options.caCertificates ?? []),
+            ],
+          }
         : {}),
       ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
       timeout: this.timeoutMs(),
@@ -93,7 +100,7 @@ export class RegistryClient {
     const httpProxy = env['HTTP_PROXY'] ?? env['http_proxy'];
     const httpsProxy = env['HTTPS_PROXY'] ?? env['https_proxy'];
     const noProxy = env['NO_PROXY'] ?? env['no_proxy'];
-    this.dispatcher =
+    const dispatcher =
       httpProxy || httpsProxy
         ? new EnvHttpProxyAgent({
             ...(httpProxy ? { httpProxy } : {}),
@@ -102,7 +109,8 @@ export class RegistryClient {
             connect,
           })
         : new Agent({ connect });
-    return this.dispatcher;
+    this.dispatchers[https ? 'https' : 'http'] = dispatcher;
+    return dispatcher;
   }
 
   private timeoutMs(): number {
@@ -131,7 +139,7 @@ export class RegistryClient {
     headers: Record<string, string>,
     body?: string,
   ): Promise<RegistryResponse> {
-    const dispatcher = await this.getDispatcher();
+    const dispatcher = await this.getDispatcher(url.protocol === 'https:');
     const host = url.host;
     try {
       const res = await dispatcher.request({
@@ -308,11 +316,9 @@ export class RegistryClient {
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher && this.dispatcher) {
-      const d = this.dispatcher;
-      this.dispatcher = undefined;
-      await d.destroy().catch(() => undefined);
-    }
+    const owned = Object.values(this.dispatchers);
+    this.dispatchers = {};
+    await Promise.all(owned.map((d) => d.destroy().catch(() => undefined)));
   }
 }
 

@@ -5,8 +5,7 @@
  * `https://index.docker.io/v1/`, and helpers run as `docker-credential-<name> get`. Secrets are
  * never put in argv, messages or files.
  */
-import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CivError } from '../errors.ts';
 import type { Credentials } from './auth.ts';
@@ -36,7 +35,7 @@ export function configKey(domain: string): string {
 async function readConfig(path: string): Promise<DockerConfig | undefined> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
@@ -71,6 +70,8 @@ function runHelper(
 ): Promise<Credentials | undefined> {
   return new Promise((resolve, reject) => {
     const program = `docker-credential-${helper}`;
+    // node:child_process loads only when a helper has to run.
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(program, ['get'], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));

@@ -3,7 +3,6 @@
  * media type and size of the descriptor containerd hands to image verifiers. For a multi-arch
  * image that is the index / manifest list, never a platform manifest.
  */
-import { createHash } from 'node:crypto';
 import type { RegistryClient, RegistryResponse } from './client.ts';
 import { RegistryError } from './errors.ts';
 import { digestError, type ImageReference } from './reference.ts';
@@ -141,7 +140,8 @@ export async function resolveImage(client: RegistryClient, ref: ImageReference):
     if (mediaType === SCHEMA1) throw schema1Refused(ref);
     if (res.body.length > MAX_MANIFEST_SIZE) throw tooLarge(ref, res.body.length);
     size = res.body.length;
-    digest = `sha256:${createHash('sha256').update(res.body).digest('hex')}`;
+    // node:crypto loads only when a registry leaves the digest to be computed.
+    digest = `sha256:${process.getBuiltinModule('node:crypto').createHash('sha256').update(res.body).digest('hex')}`;
   }
   if (mediaType === SCHEMA1) throw schema1Refused(ref);
   if (size > MAX_MANIFEST_SIZE) throw tooLarge(ref, size);

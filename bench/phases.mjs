@@ -1,0 +1,58 @@
+// Where a command's time goes: runs it N times with CIVCTL_TRACE_PHASES=1 (the loader and the
+// program mark named moments) and once more under --trace-gc, and prints the median of each phase.
+// Usage: node bench/phases.mjs RUNS -- node dist/civctl.cjs ARGS...
+import { spawnSync } from 'node:child_process';
+
+const runs = Number(process.argv[2]);
+const command = process.argv.slice(process.argv.indexOf('--') + 1);
+const env = { ...process.env, CIVCTL_TRACE_PHASES: '1' };
+delete env.NODE_EXTRA_CA_CERTS;
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** One run's phases, in ms, from its marks: each phase ends at the first mark named for its end. */
+function phases(marks) {
+  const at = (pred) => marks.find(([name]) => pred(name))?.[1];
+  const loader = at((n) => n === 'loader');
+  const program = at((n) => n === 'program:loaded');
+  const undiciStart = at((n) => n === 'undici:start');
+  const undici = at((n) => n === 'undici:loaded');
+  const requests = marks.filter(([n]) => n.startsWith('request ') || n.startsWith('answered '));
+  const lint = at((n) => n === 'lint');
+  const parsed = at((n) => n === 'parsed');
+  const validated = at((n) => n === 'validated');
+  const done = at((n) => n === 'done');
+  const exit = at((n) => n === 'exit');
+  const out = { bootstrap: loader, 'load/compile': program - loader };
+  if (undici !== undefined) out.undici = undici - undiciStart;
+  let request = 0;
+  for (let i = 0; i + 1 < requests.length; i += 2) request += requests[i + 1][1] - requests[i][1];
+  if (requests.length > 0) out['connect+requests'] = request;
+  if (parsed !== undefined) out.parse = parsed - lint;
+  if (validated !== undefined) out.validate = validated - parsed;
+  out.exit = exit - done;
+  out.total = exit;
+  return out;
+}
+
+const all = [];
+for (let i = 0; i < runs + 2; i++) {
+  const r = spawnSync(command[0], command.slice(1), { env, encoding: 'utf8' });
+  const line = r.stderr.split('\n').find((l) => l.startsWith('civctl phases: '));
+  if (!line) throw new Error(`no phases from ${command.join(' ')}: ${r.stderr}`);
+  if (i >= 2) all.push(phases(JSON.parse(line.slice('civctl phases: '.length))));
+}
+// GC: the pause times V8 reports with --trace-gc (a run of its own: the flag changes timings).
+const gcEnv = { ...env };
+delete gcEnv.CIVCTL_TRACE_PHASES;
+const gcRuns = [];
+for (let i = 0; i < 5; i++) {
+  const r = spawnSync(command[0], ['--trace-gc', ...command.slice(1)], { env: gcEnv, encoding: 'utf8' });
+  gcRuns.push([...r.stdout.matchAll(/, ([\d.]+) \/ [\d.]+ ms/g)].reduce((s, m) => s + Number(m[1]), 0));
+}
+const result = {};
+for (const key of Object.keys(all[0])) result[key] = median(all.map((p) => p[key] ?? 0));
+result.gc = median(gcRuns);
+console.log(JSON.stringify({ command: command.slice(1).join(' '), phases: result }));
