@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'E_INTERRUPTED'
   | 'E_OUTPUT'
   | 'E_REGISTRY'
+  | 'E_BLOCKED'
   | 'E_LOCKED'
   | 'E_CREDENTIALS';
 

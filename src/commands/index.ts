@@ -1,4 +1,5 @@
 /** Every civctl command, in the order --help lists them. */
+import { checkCommand } from './check.ts';
 import { decodeCommand } from './decode.ts';
 import { digestsCommand } from './digests.ts';
 import { disableCommand, enableCommand } from './enable-disable.ts';
@@ -22,5 +23,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   statusCommand,
   resolveCommand,
   digestsCommand,
+  checkCommand,
   simCommand,
 ];

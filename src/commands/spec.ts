@@ -140,6 +140,7 @@ export function checkArgs(
       });
       value = option.array ? numbers : numbers[0];
     }
+    if (option.array && !Array.isArray(value)) value = [value];
     out[name] = value;
     out[camel(name)] = value;
   }

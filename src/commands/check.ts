@@ -1,0 +1,288 @@
+/**
+ * check: what the node will decide for each image — allowed, blocked or signature-required — with
+ * containerd's exact texts, from the node's live policies or offline ones, and with the verifier
+ * binaries of a directory run exactly as containerd's bindir plugin runs them.
+ */
+import { withApi } from '../api/connect.ts';
+import { readLive } from '../api/write.ts';
+import { CivError, ReportedError, UsageError } from '../errors.ts';
+import { readInput } from '../inputs/files.ts';
+import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
+import { readSettingsFile } from '../inputs/settings-file.ts';
+import { requireVerifierName } from '../inputs/verifier-name.ts';
+import type { Io } from '../io.ts';
+import { type CheckResult, checkJson, checkText } from '../output/check.ts';
+import { note, say, warn } from '../output/messages.ts';
+import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
+import { trustPolicyOf } from '../policy/settings.ts';
+import type { RegistryClient } from '../registry/client.ts';
+import { digestError, type ImageReference } from '../registry/reference.ts';
+import type { Descriptor } from '../verifiers/bindir.ts';
+import type { NodePolicies } from '../verifiers/containerd.ts';
+import { parseImages } from './resolve.ts';
+import { defineCommand, type GlobalArgs } from './spec.ts';
+
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+
+interface CheckArgs extends GlobalArgs, RegistryArgs {
+  images: string[];
+  policy?: string[];
+  userData?: string;
+  offline: boolean;
+  mediaType: string;
+  name?: string;
+  digest?: string;
+  binDir?: string;
+  verifierTimeout: number;
+  maxVerifiers: number;
+  signatures: boolean;
+  format: 'text' | 'json';
+  verbose: boolean;
+}
+
+/** The policies to decide with: offline ones when given, else the node's. */
+async function nodePolicies(io: Io, args: CheckArgs): Promise<NodePolicies> {
+  const policies = new Map<string, Uint8Array>();
+  if (args.policy === undefined && args.userData === undefined) {
+    let live: Awaited<ReturnType<typeof readLive>>;
+    try {
+      live = await withApi(args, (client) => readLive(client, null));
+    } catch (err) {
+      // The binaries read their own policies: only `enabled` is missing, and on a node it is true.
+      if (args.binDir === undefined || !(err instanceof CivError) || err.code !== 'E_API_UNREACHABLE')
+        throw err;
+      warn(io, `the node's settings cannot be read (${err.message}); deciding as if verification is enabled`);
+      return { enabled: true, policies };
+    }
+    for (const name of Object.keys(live.plugins)) {
+      const stored = trustPolicyOf(live.plugins, name);
+      if (stored === undefined) continue;
+      if (checkStrictBase64(stored)) {
+        warn(
+          io,
+          `the node's ${name} trust policy is not valid base64; the node cannot write it, so it is left out`,
+        );
+        continue;
+      }
+      policies.set(name, decodeBase64(stored));
+    }
+    return { enabled: live.plugins['enabled'] === true, policies };
+  }
+  let enabled = true;
+  if (args.userData !== undefined) {
+    const file = await readSettingsFile(io, args.userData);
+    enabled = file.enabled === true;
+    if (!enabled)
+      note(io, `'${args.userData}' does not set enabled = true: on such a node no image is verified`);
+    for (const plugin of file.plugins)
+      if (plugin.trustpolicy !== undefined && plugin.base64Valid)
+        policies.set(plugin.name, decodeBase64(plugin.trustpolicy));
+  }
+  for (const pair of args.policy ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--policy takes VERIFIER=FILE, not '${pair}'`);
+    const name = pair.slice(0, eq);
+    requireVerifierName(name, io);
+    policies.set(name, await readInput(io, pair.slice(eq + 1) || '-'));
+  }
+  return { enabled, policies };
+}
+
+interface Target {
+  image?: string;
+  name: string;
+  descriptor?: Descriptor;
+  ref?: ImageReference;
+}
+
+/** The images to decide for, checked for usage before anything is contacted. */
+function plannedTargets(io: Io, args: CheckArgs): Target[] {
+  if (args.name !== undefined || args.digest !== undefined) {
+    if (args.name === undefined || args.digest === undefined)
+      throw new UsageError('--name and --digest go together: containerd passes both');
+    if (args.images.length > 0) throw new UsageError('give images, or --name and --digest, not both');
+    const problem = digestError(args.digest);
+    if (problem)
+      throw new UsageError(`--digest '${args.digest}' is not a digest containerd can present: ${problem}`);
+    warn(
+      io,
+      `--name/--digest: the descriptor given to verifiers has media type ${args.mediaType} and size 0`,
+    );
+    return [{ name: args.name, descriptor: { mediaType: args.mediaType, digest: args.digest, size: 0 } }];
+  }
+  if (args.images.length === 0) throw new UsageError('give at least one image, or --name and --digest');
+  const refs = parseImages(args.images);
+  if (!args.offline) return refs.map((ref, i) => ({ image: args.images[i]!, name: ref.name, ref }));
+  const undigested = args.images.filter((_, i) => refs[i]!.digest === undefined);
+  if (undigested.length > 0)
+    throw new UsageError(
+      `--offline needs every image with its digest (IMAGE@sha256:…); not: ${undigested.join(', ')}`,
+    );
+  warn(
+    io,
+    `--offline: the registry is not asked; the descriptor given to verifiers has media type ${args.mediaType} and size 0`,
+  );
+  return refs.map((ref, i) => ({
+    image: args.images[i]!,
+    name: ref.name,
+    ref,
+    descriptor: { mediaType: args.mediaType, digest: ref.digest!, size: 0 },
+  }));
+}
+
+/** The descriptor containerd resolves, for every target that has none yet. */
+async function resolveTargets(
+  io: Io,
+  planned: Target[],
+  client: () => Promise<RegistryClient>,
+): Promise<Required<Pick<Target, 'descriptor'>>[] & Target[]> {
+  const pending = planned.filter((t) => t.descriptor === undefined);
+  if (pending.length === 0) return planned as never;
+  const { resolveImage } = await import('../registry/resolve.ts');
+  const registry = await client();
+  const failures: string[] = [];
+  for (const target of pending) {
+    try {
+      target.descriptor = (await resolveImage(registry, target.ref!)).descriptor;
+    } catch (err) {
+      if (!(err instanceof CivError)) throw err;
+      failures.push(`${target.image}: ${err.message}`);
+    }
+  }
+  if (failures.length > 0) {
+    for (const line of failures) say(io, line);
+    throw new ReportedError('E_REGISTRY', 'images could not be resolved; nothing was decided');
+  }
+  return planned as never;
+}
+
+export const checkCommand = defineCommand<CheckArgs>({
+  name: 'check',
+  describe:
+    'Say what the node will decide for each image (allowed, blocked or signature-required), with containerd’s texts',
+  positionals: [{ name: 'images', variadic: true, describe: 'images, as a pod spec or ctr names them' }],
+  options: {
+    policy: {
+      type: 'string',
+      array: true,
+      describe: 'decide with this policy instead of the node’s (VERIFIER=FILE, repeatable)',
+    },
+    'user-data': {
+      type: 'string',
+      describe: 'decide with the policies and enabled of this user-data TOML or settings JSON',
+    },
+    offline: {
+      type: 'boolean',
+      default: false,
+      describe: 'never contact a registry (every IMAGE needs its @digest)',
+    },
+    'media-type': {
+      type: 'string',
+      default: OCI_INDEX,
+      describe: 'the descriptor media type when the registry is not asked',
+    },
+    name: { type: 'string', describe: 'containerd’s -name, exactly as given (with --digest)' },
+    digest: { type: 'string', describe: 'containerd’s -digest, exactly as given (with --name)' },
+    'bin-dir': { type: 'string', describe: 'run the verifier binaries in this directory as containerd does' },
+    'verifier-timeout': {
+      type: 'number',
+      default: 10,
+      range: 'positive',
+      valueName: 'a number of seconds above 0',
+      describe: 'per-verifier timeout, as containerd’s per_verifier_timeout (Bottlerocket: 10)',
+    },
+    'max-verifiers': { type: 'number', default: -1, describe: 'containerd’s max_verifiers (-1: no limit)' },
+    signatures: {
+      type: 'boolean',
+      default: false,
+      describe: 'look the image’s notation signatures up in the registry',
+    },
+    format: { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'Output format' },
+    verbose: { type: 'boolean', default: false, describe: 'each verifier’s result, output and stderr' },
+    ...REGISTRY_OPTIONS,
+  },
+  examples: [
+    ['$0 check redis:7.4.8-alpine3.21', 'What this node decides for an image'],
+    ['$0 check --policy digestion=digests.json --offline nginx@sha256:…', 'Offline, with a policy file'],
+    ['$0 check --user-data user-data.toml --format json app:v2', 'For CI: the JSON decisions'],
+    [
+      '$0 check --bin-dir /.bottlerocket/rootfs/opt/civ/bin redis:7',
+      "On a node (admin container): run the node's own verifiers",
+    ],
+    [
+      '$0 check --name docker.io/library/redis:7 --digest sha256:… --policy notation=p.json',
+      'Replay a pull from a kubelet event',
+    ],
+  ],
+  run: async (args, ctx) => {
+    const io = ctx.io;
+    let registry: RegistryClient | undefined;
+    const client = async () => {
+      registry ??= await registryClient(
+        io,
+        args,
+        args.policy?.some((p) => p.endsWith('=') || p.endsWith('=-')) ?? false,
+      );
+      return registry;
+    };
+    try {
+      const planned = plannedTargets(io, args);
+      if (!Number.isInteger(args.maxVerifiers))
+        throw new UsageError(`--max-verifiers must be a whole number, not '${args.maxVerifiers}'`);
+      const node = await nodePolicies(io, args);
+      const images = await resolveTargets(io, planned, client);
+      const custom = [...node.policies.keys()].filter((n) => n !== 'notation' && n !== 'digestion');
+      if (args.binDir === undefined && custom.length > 0)
+        note(
+          io,
+          `custom verifiers (${custom.join(', ')}) are not run without --bin-dir: give the directory that holds their binaries`,
+        );
+      const { decideImage } = await import('../verifiers/containerd.ts');
+      const signatureLookup = args.signatures ? await signatureFinder(io, client) : undefined;
+      const results: CheckResult[] = [];
+      for (const target of images) {
+        const decided = await decideImage(target.name, target.descriptor!, node, {
+          ...(args.binDir !== undefined ? { binDir: args.binDir } : {}),
+          timeoutMs: args.verifierTimeout * 1000,
+          maxVerifiers: args.maxVerifiers,
+          env: io.env as NodeJS.ProcessEnv,
+          ...(signatureLookup ? { signatureLookup } : {}),
+        });
+        if (decided.note) warn(io, decided.note);
+        const { note: _note, ...decision } = decided;
+        results.push({ ...decision, ...(target.image !== undefined ? { image: target.image } : {}) });
+      }
+      io.stdout.write(args.format === 'json' ? checkJson(results) : checkText(results, args.verbose));
+      const blocked = results.filter((r) => r.decision === 'blocked').length;
+      if (blocked > 0)
+        throw new ReportedError('E_BLOCKED', `${blocked} of ${results.length} images would be blocked`);
+    } finally {
+      await registry?.close();
+    }
+  },
+});
+
+/** notation's signature lookup, as the CLI does it (OCI referrers API, then the referrers tag schema). */
+async function signatureFinder(io: Io, client: () => Promise<RegistryClient>) {
+  const { findSignatures } = await import('../registry/signatures.ts');
+  const { noSignatureText } = await import('../verifiers/notation.ts');
+  return async (artifactReference: string): Promise<string | undefined> => {
+    const at = artifactReference.lastIndexOf('@');
+    const path = artifactReference.slice(0, at);
+    const slash = path.indexOf('/');
+    const ref: ImageReference = {
+      domain: path.slice(0, slash),
+      path: path.slice(slash + 1),
+      digest: artifactReference.slice(at + 1),
+      name: artifactReference,
+    };
+    const signatures = await findSignatures(await client(), ref);
+    if (signatures.length === 0) return noSignatureText(artifactReference);
+    for (const s of signatures)
+      say(
+        io,
+        `${artifactReference}: ${s.envelope} signature ${s.digest}: subject ${s.subject ?? 'unknown'}, issuer ${s.issuer ?? 'unknown'} (civctl does not verify the cryptography)`,
+      );
+    return undefined;
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * What a node decides for one image: containerd's bindir plugin running the verifiers in name
+ * order — the built-in ones as models of Bottlerocket's verifiers, the binaries of a directory for
+ * real — stopping at the first rejection, with containerd's exact texts for the judgement and for
+ * the errors that block a pull. Spawns verifier binaries; never prints.
+ */
+import { type Actions, decideNotation, NOTATION_VERIFIER } from './notation.ts';
+import { DIGESTION_VERIFIER, decideDigestion } from './digestion.ts';
+import { type Descriptor, goDuration, listVerifiers, runVerifierBinary } from './bindir.ts';
+
+export type Decision = 'allowed' | 'blocked' | 'signature-required';
+
+export interface VerifierOutcome {
+  verifier: string;
+  /** 'error': containerd could not run or wait for it, which blocks the pull. */
+  decision: Decision | 'error';
+  exitCode: number;
+  /** containerd's reason: the verifier's stdout, trimmed. */
+  output: string;
+  stderr: string;
+  /** A built-in verifier modelled by civctl, or a binary run for real. */
+  source: 'model' | 'binary';
+  error?: string;
+  statement?: string;
+  level?: string;
+  actions?: Actions;
+  trustStores?: string[];
+  trustedIdentities?: string[];
+  artifactReference?: string;
+}
+
+export interface ImageDecision {
+  name: string;
+  digest: string;
+  decision: Decision;
+  /** containerd's reason for an allowed pull: `bin => output, …`. */
+  reason?: string;
+  /** containerd's whole text for a blocked pull. */
+  error?: string;
+  verifiers: VerifierOutcome[];
+}
+
+export interface NodePolicies {
+  /** settings.image-verifier-plugins.enabled: false means containerd runs no verifier at all. */
+  enabled: boolean;
+  /** Decoded trust policies by plugin name. */
+  policies: Map<string, Uint8Array>;
+}
+
+export interface CheckOptions {
+  /** Run the binaries of this directory as containerd's bindir plugin would. */
+  binDir?: string;
+  timeoutMs: number;
+  /** containerd's max_verifiers (-1: no limit). */
+  maxVerifiers: number;
+  env: NodeJS.ProcessEnv;
+  /**
+   * notation's answer once it has looked for signatures (--signatures): undefined when there
+   * are some (whose cryptography civctl does not check), or the text when there are none.
+   */
+  signatureLookup?: (artifactReference: string) => Promise<string | undefined>;
+}
+
+const BUILT_IN = [DIGESTION_VERIFIER, NOTATION_VERIFIER];
+
+function modelOutcome(
+  verifier: string,
+  node: NodePolicies,
+  name: string,
+  digest: string,
+): VerifierOutcome & { verify?: boolean } {
+  if (verifier === DIGESTION_VERIFIER) {
+    const run = decideDigestion(node.policies.get('digestion'), digest);
+    return {
+      verifier,
+      decision: run.exitCode === 0 ? 'allowed' : 'blocked',
+      exitCode: run.exitCode,
+      output: run.stdout.trim(),
+      stderr: run.stderr,
+      source: 'model',
+    };
+  }
+  const d = decideNotation(node.policies.get('notation'), name, digest);
+  return {
+    verifier,
+    decision: d.outcome === 'verify' ? 'signature-required' : d.exitCode === 0 ? 'allowed' : 'blocked',
+    exitCode: d.exitCode,
+    output: d.stdout.trim(),
+    stderr: d.stderr,
+    source: 'model',
+    verify: d.outcome === 'verify',
+    ...(d.statement !== undefined ? { statement: d.statement } : {}),
+    ...(d.level !== undefined ? { level: d.level } : {}),
+    ...(d.actions ? { actions: d.actions } : {}),
+    ...(d.trustStores ? { trustStores: d.trustStores } : {}),
+    ...(d.trustedIdentities ? { trustedIdentities: d.trustedIdentities } : {}),
+    ...(d.artifactReference ? { artifactReference: d.artifactReference } : {}),
+  };
+}
+
+/** containerd's judgement texts. */
+export function blockedText(
+  name: string,
+  digest: string,
+  bin: string,
+  exitCode: number,
+  output: string,
+): string {
+  return `image verifier bindir blocked pull of ${name} with digest ${digest} for reason: verifier ${bin} rejected image (exit code ${exitCode}): ${output}`;
+}
+export function errorText(name: string, digest: string, cause: string): string {
+  return `blocking pull of ${name} with digest ${digest}: image verifier bindir returned error: ${cause}`;
+}
+
+/** Which verifiers run, in containerd's order: the directory's entries, or the built-ins. */
+function plan(
+  options: CheckOptions,
+): { verifiers: string[]; note?: string } | { reason: string } | { error: string } {
+  if (options.binDir === undefined) return { verifiers: BUILT_IN };
+  const listed = listVerifiers(options.binDir);
+  if ('missing' in listed) return { reason: `image verifier directory ${options.binDir} does not exist` };
+  if ('error' in listed) return { error: listed.error };
+  if (listed.entries.length === 0) return { reason: `no image verifier binaries found in ${options.binDir}` };
+  const verifiers =
+    options.maxVerifiers >= 0 ? listed.entries.slice(0, options.maxVerifiers) : listed.entries;
+  return {
+    verifiers,
+    ...(verifiers.length < listed.entries.length
+      ? {
+          note: `image verifiers are being skipped since directory ${options.binDir} has ${listed.entries.length} entries, more than configured max of ${options.maxVerifiers} verifiers`,
+        }
+      : {}),
+  };
+}
+
+/** What the node decides for `-name NAME -digest D` (descriptor `descriptor`). */
+export async function decideImage(
+  name: string,
+  descriptor: Descriptor,
+  node: NodePolicies,
+  options: CheckOptions,
+): Promise<ImageDecision & { note?: string }> {
+  const digest = descriptor.digest;
+  const base = { name, digest, verifiers: [] as VerifierOutcome[] };
+  if (!node.enabled)
+    return {
+      ...base,
+      decision: 'allowed',
+      reason: 'image verification is disabled (enabled is not true): containerd runs no verifier',
+    };
+  const order = plan(options);
+  if ('reason' in order) return { ...base, decision: 'allowed', reason: order.reason };
+  if ('error' in order) return { ...base, decision: 'blocked', error: errorText(name, digest, order.error) };
+  const outcomes: VerifierOutcome[] = [];
+  let signatureRequired = false;
+  for (const bin of order.verifiers) {
+    // Inside a directory given with --bin-dir every entry runs for real, built-ins included.
+    const outcome: VerifierOutcome & { verify?: boolean } =
+      options.binDir === undefined
+        ? modelOutcome(bin, node, name, digest)
+        : await runBinary(options, bin, name, descriptor);
+    if (outcome.verify && options.signatureLookup && outcome.artifactReference) {
+      const none = await options.signatureLookup(outcome.artifactReference);
+      if (none !== undefined) {
+        outcome.decision = 'blocked';
+        outcome.output = `image verification failed: Error: signature verification failed: ${none}`;
+      }
+    }
+    delete outcome.verify;
+    outcomes.push(outcome);
+    if (outcome.decision === 'error')
+      return {
+        ...base,
+        verifiers: outcomes,
+        decision: 'blocked',
+        error: errorText(name, digest, outcome.error!),
+      };
+    if (outcome.decision === 'blocked')
+      return {
+        ...base,
+        verifiers: outcomes,
+        decision: 'blocked',
+        error: blockedText(name, digest, outcome.verifier, outcome.exitCode, outcome.output),
+      };
+    if (outcome.decision === 'signature-required') signatureRequired = true;
+  }
+  const note = 'note' in order ? order.note : undefined;
+  if (signatureRequired)
+    return { ...base, verifiers: outcomes, decision: 'signature-required', ...(note ? { note } : {}) };
+  return {
+    ...base,
+    verifiers: outcomes,
+    decision: 'allowed',
+    reason: outcomes.map((o) => `${o.verifier} => ${o.output}`).join(', '),
+    ...(note ? { note } : {}),
+  };
+}
+
+async function runBinary(
+  options: CheckOptions,
+  bin: string,
+  name: string,
+  descriptor: Descriptor,
+): Promise<VerifierOutcome> {
+  const run = await runVerifierBinary(options.binDir!, bin, name, descriptor, options.timeoutMs, options.env);
+  if (run.error !== undefined)
+    return {
+      verifier: bin,
+      decision: 'error',
+      exitCode: run.exitCode,
+      output: '',
+      stderr: run.stderr,
+      source: 'binary',
+      error: `failed to call verifier ${bin} (runtime ${goDuration(run.runtimeNs)}): ${run.error}`,
+    };
+  return {
+    verifier: bin,
+    decision: run.exitCode === 0 ? 'allowed' : 'blocked',
+    exitCode: run.exitCode,
+    output: run.reason,
+    stderr: run.stderr,
+    source: 'binary',
+  };
+}
