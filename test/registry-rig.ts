@@ -48,7 +48,9 @@ export interface Rig {
   nohead: string;
   caFile: string;
   lookup: LookupFunction;
-  images: Record<'single' | 'multi' | 'private' | 'docker', Image>;
+  images: Record<'single' | 'multi' | 'private' | 'docker' | 'signed', Image>;
+  /** demo/signed:v1 carries one JWS notation signature (tag schema) whose certificate has this subject. */
+  signerSubject: string;
   stop(): Promise<void>;
 }
 
@@ -189,6 +191,62 @@ async function imageManifest(base: string, repo: string, arch: string, docker: b
       },
     ],
   });
+}
+
+/**
+ * Attaches a notation-shaped JWS signature to an image the way notation does on a registry
+ * without the referrers API: the signature manifest (subject = the image), and an index tagged
+ * `sha256-<hex>` listing it. The envelope carries a real certificate; its signature is not real.
+ */
+async function pushSignature(
+  base: string,
+  repo: string,
+  image: Image,
+  certificateDer: Buffer,
+): Promise<void> {
+  const b64url = (b: Buffer) => b.toString('base64url');
+  const envelope = json({
+    payload: b64url(
+      json({ targetArtifact: { mediaType: image.mediaType, digest: image.digest, size: image.size } }),
+    ),
+    protected: b64url(json({ alg: 'PS256', cty: 'application/vnd.cncf.notary.payload.v1+json' })),
+    header: { x5c: [certificateDer.toString('base64')], 'io.cncf.notary.signingAgent': 'civctl test rig' },
+    signature: b64url(Buffer.from('not a real signature')),
+  });
+  const empty = Buffer.from('{}');
+  const signature = json({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    artifactType: 'application/vnd.cncf.notary.signature',
+    config: {
+      mediaType: 'application/vnd.oci.empty.v1+json',
+      digest: await pushBlob(base, repo, empty),
+      size: 2,
+    },
+    layers: [
+      {
+        mediaType: 'application/jose+json',
+        digest: await pushBlob(base, repo, envelope),
+        size: envelope.length,
+      },
+    ],
+    subject: { mediaType: image.mediaType, digest: image.digest, size: image.size },
+  });
+  const signatureDigest = sha256(signature);
+  await pushManifest(base, repo, signatureDigest, OCI_MANIFEST, signature);
+  const referrers = json({
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    manifests: [
+      {
+        mediaType: OCI_MANIFEST,
+        digest: signatureDigest,
+        size: signature.length,
+        artifactType: 'application/vnd.cncf.notary.signature',
+      },
+    ],
+  });
+  await pushManifest(base, repo, image.digest.replace(':', '-'), OCI_INDEX, referrers);
 }
 
 async function pushIndex(base: string, repo: string, tag: string, docker: boolean): Promise<Image> {
@@ -438,6 +496,28 @@ export async function startRig(): Promise<Rig> {
     const multi = await pushIndex(open, 'demo/multi', 'v1', false);
     const priv = { ...(await pushIndex(open, 'private/app', 'v1', false)), name: 'private/app' };
     const docker = await pushIndex(open, 'demo/multi-docker', 'v1', true);
+    const signed = { ...(await pushIndex(open, 'demo/signed', 'v1', false)), name: 'demo/signed' };
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'signer.key',
+        '-outform',
+        'DER',
+        '-out',
+        'signer.der',
+        '-days',
+        '2',
+        '-subj',
+        '/C=US/ST=WA/O=civctl test/CN=civctl signer',
+      ],
+      dir.path,
+    );
+    await pushSignature(open, 'demo/signed', signed, readFileSync(join(dir.path, 'signer.der')));
     const nodigest = proxy(open, 'nodigest');
     const nohead = proxy(open, 'nohead');
     servers.push(nodigest, nohead);
@@ -458,7 +538,8 @@ export async function startRig(): Promise<Rig> {
       nohead: await listen(nohead),
       caFile: join(dir.path, 'ca.crt'),
       lookup,
-      images: { single, multi, private: priv, docker },
+      images: { single, multi, private: priv, docker, signed },
+      signerSubject: 'CN=civctl signer, O=civctl test, ST=WA, C=US',
       stop,
     };
   } catch (err) {

@@ -18,7 +18,7 @@ import { trustPolicyOf } from '../policy/settings.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { digestError, type ImageReference } from '../registry/reference.ts';
 import type { Descriptor } from '../verifiers/bindir.ts';
-import type { NodePolicies } from '../verifiers/containerd.ts';
+import type { NodePolicies, SignatureLookup } from '../verifiers/containerd.ts';
 import { parseImages } from './resolve.ts';
 import { defineCommand, type GlobalArgs } from './spec.ts';
 
@@ -238,7 +238,7 @@ export const checkCommand = defineCommand<CheckArgs>({
           `custom verifiers (${custom.join(', ')}) are not run without --bin-dir: give the directory that holds their binaries`,
         );
       const { decideImage } = await import('../verifiers/containerd.ts');
-      const signatureLookup = args.signatures ? await signatureFinder(io, client) : undefined;
+      const signatureLookup = args.signatures ? await signatureFinder(client) : undefined;
       const results: CheckResult[] = [];
       for (const target of images) {
         const decided = await decideImage(target.name, target.descriptor!, node, {
@@ -262,11 +262,11 @@ export const checkCommand = defineCommand<CheckArgs>({
   },
 });
 
-/** notation's signature lookup, as the CLI does it (OCI referrers API, then the referrers tag schema). */
-async function signatureFinder(io: Io, client: () => Promise<RegistryClient>) {
+/** notation's signature discovery, as the CLI does it (OCI referrers API, then the referrers tag schema). */
+async function signatureFinder(client: () => Promise<RegistryClient>) {
   const { findSignatures } = await import('../registry/signatures.ts');
-  const { noSignatureText } = await import('../verifiers/notation.ts');
-  return async (artifactReference: string): Promise<string | undefined> => {
+  const { matchesTrustedIdentity, noSignatureText } = await import('../verifiers/notation.ts');
+  return async (artifactReference: string, trustedIdentities: string[]): Promise<SignatureLookup> => {
     const at = artifactReference.lastIndexOf('@');
     const path = artifactReference.slice(0, at);
     const slash = path.indexOf('/');
@@ -276,13 +276,18 @@ async function signatureFinder(io: Io, client: () => Promise<RegistryClient>) {
       digest: artifactReference.slice(at + 1),
       name: artifactReference,
     };
-    const signatures = await findSignatures(await client(), ref);
-    if (signatures.length === 0) return noSignatureText(artifactReference);
-    for (const s of signatures)
-      say(
-        io,
-        `${artifactReference}: ${s.envelope} signature ${s.digest}: subject ${s.subject ?? 'unknown'}, issuer ${s.issuer ?? 'unknown'} (civctl does not verify the cryptography)`,
-      );
-    return undefined;
+    const found = await findSignatures(await client(), ref);
+    if (found.length === 0) return { none: noSignatureText(artifactReference), signatures: [] };
+    return {
+      signatures: found.map((s) => ({
+        digest: s.digest,
+        envelope: s.envelope,
+        ...(s.subject !== undefined ? { subject: s.subject } : {}),
+        ...(s.issuer !== undefined ? { issuer: s.issuer } : {}),
+        trustedIdentity: s.subjectAttributes
+          ? matchesTrustedIdentity(trustedIdentities, s.subjectAttributes)
+          : null,
+      })),
+    };
   };
 }

@@ -1,5 +1,5 @@
 /** check's results: one line per image for people (details with --verbose), or JSON for CI. */
-import type { ImageDecision } from '../verifiers/containerd.ts';
+import type { ImageDecision, VerifierOutcome } from '../verifiers/containerd.ts';
 import { safeJson, terminalSafe } from './escape.ts';
 
 export interface CheckResult extends ImageDecision {
@@ -28,6 +28,7 @@ export function checkJson(results: CheckResult[]): string {
             ...(v.actions ? { actions: v.actions } : {}),
             ...(v.trustStores ? { trustStores: v.trustStores } : {}),
             ...(v.trustedIdentities ? { trustedIdentities: v.trustedIdentities } : {}),
+            ...(v.signatures ? { signatures: v.signatures } : {}),
             ...(v.error !== undefined ? { error: v.error } : {}),
             source: v.source,
           })),
@@ -48,7 +49,23 @@ function signatureSummary(r: CheckResult): string {
   if (!v) return 'signatures are required';
   const stores = v.trustStores?.length ? v.trustStores.join(', ') : 'none';
   const identities = v.trustedIdentities?.length ? v.trustedIdentities.join(', ') : 'none';
-  return `${v.verifier}: statement ${JSON.stringify(v.statement)} (level ${v.level}) requires a signature; trust stores ${stores}; trusted identities ${identities}`;
+  const found = v.signatures
+    ? `; ${v.signatures.length} signature${v.signatures.length === 1 ? '' : 's'} found, ${v.signatures.filter((s) => s.trustedIdentity).length} from a trusted identity (not verified by civctl)`
+    : '';
+  return `${v.verifier}: statement ${JSON.stringify(v.statement)} (level ${v.level}) requires a signature; trust stores ${stores}; trusted identities ${identities}${found}`;
+}
+
+function signatureLines(v: VerifierOutcome): string[] {
+  return (v.signatures ?? []).map(
+    (s) =>
+      `    ${s.envelope} signature ${s.digest}: subject ${s.subject ?? 'unknown'}; issuer ${s.issuer ?? 'unknown'}; ${
+        s.trustedIdentity === null
+          ? 'trusted identity unknown'
+          : s.trustedIdentity
+            ? 'matches a trusted identity'
+            : 'matches no trusted identity'
+      }`,
+  );
 }
 
 export function checkText(results: CheckResult[], verbose: boolean): string {
@@ -74,6 +91,7 @@ export function checkText(results: CheckResult[], verbose: boolean): string {
           terminalSafe(`    statement ${JSON.stringify(v.statement)}, level ${v.level}: ${actions}`),
         );
       }
+      for (const line of signatureLines(v)) lines.push(terminalSafe(line));
       for (const line of v.stderr.split('\n').filter(Boolean))
         lines.push(terminalSafe(`    stderr: ${line}`));
     }

@@ -17,8 +17,27 @@ const MAX_SIGNATURES = 100;
 export interface SignatureInfo {
   digest: string;
   envelope: 'jws' | 'cose' | 'unknown';
+  /** The signing certificate's subject and issuer as Go prints a pkix.Name (most specific first). */
   subject?: string;
   issuer?: string;
+  /** The subject's attributes (S normalised to ST), for matching trusted identities. */
+  subjectAttributes?: Map<string, string>;
+}
+
+/** Node prints a name one attribute per line, most general first; Go prints it reversed, comma-joined. */
+function goName(lines: string): string {
+  return lines.split('\n').filter(Boolean).reverse().join(', ');
+}
+
+function attributes(lines: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of lines.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const type = line.slice(0, eq);
+    map.set(type === 'S' ? 'ST' : type, line.slice(eq + 1));
+  }
+  return map;
 }
 
 interface ManifestDescriptor {
@@ -104,8 +123,9 @@ export async function findSignatures(client: RegistryClient, ref: ImageReference
     try {
       const { X509Certificate } = process.getBuiltinModule('node:crypto');
       const cert = new X509Certificate(certificate);
-      info.subject = cert.subject.split('\n').join(', ');
-      info.issuer = cert.issuer.split('\n').join(', ');
+      info.subject = goName(cert.subject);
+      info.issuer = goName(cert.issuer);
+      info.subjectAttributes = attributes(cert.subject);
     } catch {
       // not a certificate: subject and issuer stay unknown
     }

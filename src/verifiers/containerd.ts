@@ -27,6 +27,23 @@ export interface VerifierOutcome {
   trustStores?: string[];
   trustedIdentities?: string[];
   artifactReference?: string;
+  /** With --signatures: what the registry holds for the artifact (nothing is verified). */
+  signatures?: SignatureReport[];
+}
+
+export interface SignatureReport {
+  digest: string;
+  envelope: string;
+  subject?: string;
+  issuer?: string;
+  /** Whether the subject satisfies the statement's trusted identities; null when unknown. */
+  trustedIdentity: boolean | null;
+}
+
+/** notation's signature discovery: the signatures found, and notation's text when there are none. */
+export interface SignatureLookup {
+  none?: string;
+  signatures: SignatureReport[];
 }
 
 export interface ImageDecision {
@@ -55,10 +72,10 @@ export interface CheckOptions {
   maxVerifiers: number;
   env: NodeJS.ProcessEnv;
   /**
-   * notation's answer once it has looked for signatures (--signatures): undefined when there
-   * are some (whose cryptography civctl does not check), or the text when there are none.
+   * notation's signature discovery (--signatures), given the artifact and the governing
+   * statement's trusted identities; signatures found are reported, not verified.
    */
-  signatureLookup?: (artifactReference: string) => Promise<string | undefined>;
+  signatureLookup?: (artifactReference: string, trustedIdentities: string[]) => Promise<SignatureLookup>;
 }
 
 const BUILT_IN = [DIGESTION_VERIFIER, NOTATION_VERIFIER];
@@ -160,11 +177,11 @@ export async function decideImage(
         ? modelOutcome(bin, node, name, digest)
         : await runBinary(options, bin, name, descriptor);
     if (outcome.verify && options.signatureLookup && outcome.artifactReference) {
-      const none = await options.signatureLookup(outcome.artifactReference);
-      if (none !== undefined) {
+      const found = await options.signatureLookup(outcome.artifactReference, outcome.trustedIdentities ?? []);
+      if (found.none !== undefined) {
         outcome.decision = 'blocked';
-        outcome.output = `image verification failed: Error: signature verification failed: ${none}`;
-      }
+        outcome.output = `image verification failed: Error: signature verification failed: ${found.none}`;
+      } else outcome.signatures = found.signatures;
     }
     delete outcome.verify;
     outcomes.push(outcome);

@@ -9,6 +9,7 @@
 import { notationWrapperCheck } from '../policy/image-verifiers.ts';
 import { loadNotationDocument, type NotationStatement, live } from '../policy/notation/decode.ts';
 import { registryScopeFormatError, validateNotationDocument } from '../policy/notation/validate.ts';
+import { isSubsetDN, parseDistinguishedName } from '../policy/notation/dn.ts';
 import { goQuote } from '../policy/notation/goquote.ts';
 import { digestError } from '../registry/reference.ts';
 
@@ -277,4 +278,23 @@ export function decideNotation(
 /** notation-go's text for an image without signatures. */
 export function noSignatureText(artifactReference: string): string {
   return `no signature is associated with ${goQuote(artifactReference)}, make sure the artifact was signed successfully`;
+}
+
+/**
+ * Whether a signing certificate's subject satisfies a statement's trusted identities as notation-go
+ * judges it: `*` trusts any, else some `x509.subject:` DN's attributes are all present and equal in
+ * the subject (pkix.IsSubsetDN). Identities that do not parse match nothing.
+ */
+export function matchesTrustedIdentity(identities: string[], subject: Map<string, string>): boolean {
+  for (const identity of identities) {
+    if (identity === '*') return true;
+    const colon = identity.indexOf(':');
+    if (colon < 0 || identity.slice(0, colon) !== 'x509.subject') continue;
+    try {
+      if (isSubsetDN(parseDistinguishedName(identity.slice(colon + 1).trim()), subject)) return true;
+    } catch {
+      // Validate() already rejects such a policy; an unparsable identity trusts no one.
+    }
+  }
+  return false;
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { decideNotation } from '../../src/verifiers/notation.ts';
+import { decideNotation, matchesTrustedIdentity } from '../../src/verifiers/notation.ts';
 import { CORPUS } from '../helpers.ts';
 
 const dir = join(CORPUS, 'notation-scope');
@@ -48,4 +48,28 @@ describe(`notation decisions (${rows.length} cases computed with the real code)`
       assert.equal(d.stdout, row['verifier_stdout']);
     });
   }
+});
+
+test('trusted identities match a signing subject as notation compares them', () => {
+  const subject = new Map([
+    ['C', 'US'],
+    ['ST', 'WA'],
+    ['O', 'civctl test'],
+    ['CN', 'civctl signer'],
+  ]);
+  assert.equal(matchesTrustedIdentity(['*'], subject), true);
+  assert.equal(matchesTrustedIdentity(['x509.subject: C=US, ST=WA, O=civctl test'], subject), true);
+  assert.equal(
+    matchesTrustedIdentity(['x509.subject: C=US, S=WA, O=civctl test, CN=civctl signer'], subject),
+    true,
+  );
+  // Values compare exactly: case matters, and every attribute of the identity must be present.
+  assert.equal(matchesTrustedIdentity(['x509.subject: C=US, ST=WA, O=Civctl Test'], subject), false);
+  assert.equal(
+    matchesTrustedIdentity(['x509.subject: C=US, ST=WA, O=civctl test, L=Seattle'], subject),
+    false,
+  );
+  // Other identity kinds (AWS Signer ARNs) and unparsable DNs match nothing here.
+  assert.equal(matchesTrustedIdentity(['arn:aws:signer:us-west-2:1:/signing-profiles/p'], subject), false);
+  assert.equal(matchesTrustedIdentity(['x509.subject: not a dn'], subject), false);
 });
