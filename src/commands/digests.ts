@@ -13,7 +13,7 @@ import { forceGate } from '../inputs/policy.ts';
 import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import { type Io, interruptibly } from '../io.ts';
 import { reportText } from '../output/lint-report.ts';
-import { dryRun, note, say } from '../output/messages.ts';
+import { dryRun, note, rollbackNotes, say } from '../output/messages.ts';
 import { textStyleFor } from '../output/style.ts';
 import { decodeBase64, encodeBase64 } from '../policy/base64.ts';
 import { allowlistProblem, EMPTY_ALLOWLIST, editAllowlist, listedDigests } from '../policy/digest-list.ts';
@@ -238,6 +238,7 @@ async function editNode(io: Io, args: DigestsArgs, add: string[], remove: string
       if (live.plugins['enabled'] !== true)
         note(io, 'image verification is not enabled; run civctl enable to enforce policies');
       await reportBudget(io, final);
+      rollbackNotes(io, live.os, { ...live.plugins, digestion: { trustpolicy: encodeBase64(final) } });
     }),
   );
 }

@@ -3,7 +3,7 @@ import { withApi } from '../api/connect.ts';
 import { affectedServices, applySettings, readLive } from '../api/write.ts';
 import { forceGate } from '../inputs/policy.ts';
 import { interruptibly } from '../io.ts';
-import { dryRun, restarting, say, warn } from '../output/messages.ts';
+import { dryRun, restarting, rollbackNotes, say, warn } from '../output/messages.ts';
 import { trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls } from '../policy/status.ts';
 import { type CommandSpec, defineCommand, type GlobalArgs } from './spec.ts';
@@ -63,6 +63,7 @@ function toggleCommand(enable: boolean): CommandSpec {
         const names = Object.keys(live.plugins);
         if (enable && !names.some((n) => trustPolicyOf(live.plugins, n) !== undefined))
           warn(io, 'no trust policy is configured, so nothing is verified yet; add one with civctl set');
+        rollbackNotes(io, live.os, { ...live.plugins, enabled: enable });
       });
     },
   });

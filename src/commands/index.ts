@@ -1,4 +1,5 @@
 /** Every civctl command, in the order --help lists them. */
+import { applyCommand } from './apply.ts';
 import { checkCommand } from './check.ts';
 import { decodeCommand } from './decode.ts';
 import { digestsCommand } from './digests.ts';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   lintCommand,
   getCommand,
   setCommand,
+  applyCommand,
   enableCommand,
   disableCommand,
   statusCommand,

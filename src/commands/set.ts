@@ -6,7 +6,7 @@ import { forceGate, preparePolicy } from '../inputs/policy.ts';
 import { loadSchema } from '../inputs/schema.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
 import { interruptibly } from '../io.ts';
-import { dryRun, note, restarting, say, warn } from '../output/messages.ts';
+import { dryRun, note, restarting, rollbackNotes, say, warn } from '../output/messages.ts';
 import { encodeBase64 } from '../policy/base64.ts';
 import { bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls, verifierStatus } from '../policy/status.ts';
@@ -103,6 +103,7 @@ export const setCommand = defineCommand<SetArgs>({
       if (!willBeEnabled)
         note(io, 'image verification is not enabled; run civctl enable to enforce policies');
       say(io, `on the node this policy is: ${prepared.lint.effect}`);
+      rollbackNotes(io, live.os, enableChanged ? { ...after, enabled: true } : after);
     });
   },
 });

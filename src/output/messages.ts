@@ -3,6 +3,8 @@
  * terminalSafe: names and server texts in them may hold escape sequences.
  */
 import type { Io } from '../io.ts';
+import type { OsInfo } from '../policy/variants.ts';
+import { rollbackLosses } from '../policy/rollback.ts';
 import { terminalSafe } from './escape.ts';
 
 function line(io: Io, text: string): void {
@@ -28,4 +30,9 @@ export function dryRun(io: Io): void {
 
 export function restarting(io: Io, services: string[] | undefined): void {
   if (services && services.length > 0) line(io, `restarting: ${services.join(', ')}`);
+}
+
+/** After a write: what rolling this node back would delete of the settings as they now are. */
+export function rollbackNotes(io: Io, os: OsInfo | undefined, pluginsAfter: Record<string, unknown>): void {
+  for (const loss of rollbackLosses(os, pluginsAfter)) note(io, loss.text);
 }

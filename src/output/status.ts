@@ -31,5 +31,6 @@ export function statusText(report: StatusReport): string {
     }
   }
   for (const w of report.warnings) lines.push(`warning: ${terminalSafe(w)}`);
+  for (const r of report.rollback) lines.push(`rollback: ${terminalSafe(r.text)}`);
   return lines.join('\n') + '\n';
 }

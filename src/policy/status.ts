@@ -6,6 +6,7 @@
 import { checkStrictBase64, decodeBase64 } from './base64.ts';
 import { type Effect, lintPolicy } from './lint.ts';
 import { type VerifierKind, verifierKind } from './names.ts';
+import { type RollbackLoss, rollbackLosses } from './rollback.ts';
 import { trustPolicyOf } from './settings.ts';
 import { describeOs, type OsInfo, SUPPORTED_VARIANTS_TEXT, variantModel } from './variants.ts';
 
@@ -28,6 +29,8 @@ export interface StatusReport {
   enabled: boolean;
   verifiers: VerifierStatus[];
   warnings: string[];
+  /** What rolling this node back would delete (Bottlerocket's downgrade migrations). */
+  rollback: RollbackLoss[];
 }
 
 /** One stored verifier's effect, from its stored value. */
@@ -96,6 +99,7 @@ export function buildStatusReport(os: OsInfo | undefined, plugins: Record<string
     enabled,
     verifiers,
     warnings,
+    rollback: os ? rollbackLosses(os, plugins) : [],
   };
 }
 

@@ -28,6 +28,8 @@ export interface SettingsFile {
   enabled: boolean | undefined;
   plugins: PluginEntry[];
   diagnostics: FileDiagnostic[];
+  /** Other settings the document holds (`settings.kubernetes`, …), which civctl does not write. */
+  otherSettings: string[];
 }
 
 type Table = Record<string, unknown>;
@@ -96,8 +98,13 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
   const diagnostics: FileDiagnostic[] = [];
   const where = (needles: string[]) => locate(text, needles);
   let section: unknown;
-  if (isTable(root) && isTable(root['settings'])) section = root['settings']['image-verifier-plugins'];
-  else if (isTable(root) && 'image-verifier-plugins' in root) section = root['image-verifier-plugins'];
+  let settings: Table = {};
+  if (isTable(root) && isTable(root['settings'])) settings = root['settings'];
+  else if (isTable(root) && 'image-verifier-plugins' in root) settings = root;
+  section = settings['image-verifier-plugins'];
+  const otherSettings = Object.keys(settings)
+    .filter((k) => k !== 'image-verifier-plugins')
+    .map((k) => `settings.${k}`);
   if (section === undefined) {
     diagnostics.push({
       rule: 'userdata/no-plugins',
@@ -106,7 +113,7 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
         'no settings.image-verifier-plugins section: image verification is not configured by this file',
       ...where(['settings']),
     });
-    return { format, enabled: undefined, plugins: [], diagnostics };
+    return { format, enabled: undefined, plugins: [], diagnostics, otherSettings };
   }
   if (!isTable(section)) {
     diagnostics.push({
@@ -115,7 +122,7 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
       message: 'settings.image-verifier-plugins must be a table',
       ...where(['image-verifier-plugins']),
     });
-    return { format, enabled: undefined, plugins: [], diagnostics };
+    return { format, enabled: undefined, plugins: [], diagnostics, otherSettings };
   }
   let enabled: boolean | undefined;
   const plugins: PluginEntry[] = [];
@@ -203,5 +210,5 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
       ...where(['enabled', '[settings.image-verifier-plugins]', 'image-verifier-plugins']),
     });
   }
-  return { format, enabled, plugins, diagnostics };
+  return { format, enabled, plugins, diagnostics, otherSettings };
 }

@@ -12,7 +12,7 @@ export interface OsInfo {
 
 export const SUPPORTED_VARIANTS_TEXT = 'aws-ecs-3, aws-ecs-4, and aws-k8s-1.33 and later';
 
-function compareVersions(a: string, b: string): number {
+export function compareVersions(a: string, b: string): number {
   const pa = a.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
   const pb = b.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {

@@ -1,0 +1,189 @@
+/**
+ * apply: the image-verifier settings of one or more settings documents — what `get --raw` printed,
+ * user-data TOML, or settings JSON, as `apiclient apply` takes them — linted, then written in one
+ * private transaction with the guarantees of `set`. Restores a node after a rollback.
+ */
+import { withApi } from '../api/connect.ts';
+import { affectedServices, applySettings, readLive } from '../api/write.ts';
+import { CivError, UsageError } from '../errors.ts';
+import { inputLabel, isStdin } from '../inputs/files.ts';
+import { assertApiAccepts, forceGate } from '../inputs/policy.ts';
+import { loadSchema } from '../inputs/schema.ts';
+import { readSettingsFile } from '../inputs/settings-file.ts';
+import { interruptibly } from '../io.ts';
+import type { Io } from '../io.ts';
+import { reportText } from '../output/lint-report.ts';
+import { dryRun, note, restarting, rollbackNotes, say, warn } from '../output/messages.ts';
+import { textStyleFor } from '../output/style.ts';
+import { decodeBase64 } from '../policy/base64.ts';
+import type { SchemaValidator } from '../policy/custom.ts';
+import { type Effect, hasErrors, lintPolicy } from '../policy/lint.ts';
+import { toLintEntry } from '../policy/lint-file.ts';
+import { verifierKind } from '../policy/names.ts';
+import { bodyWithinLimit, trustPolicyOf } from '../policy/settings.ts';
+import { enablingBlocksAllPulls, verifierStatus } from '../policy/status.ts';
+import { defineCommand, type GlobalArgs } from './spec.ts';
+
+interface ApplyArgs extends GlobalArgs {
+  files: string[];
+  dryRun: boolean;
+  force: boolean;
+  schema?: string;
+}
+
+interface Wanted {
+  enabled: boolean | undefined;
+  /** Plugin name → base64 trust policy, later files winning, as apiclient apply merges them. */
+  plugins: Map<string, string>;
+  effects: Map<string, Effect>;
+}
+
+/** Reads, checks and lints every document; refuses (before any API call) what fails. */
+async function readDocuments(io: Io, files: string[], force: boolean, schema?: SchemaValidator) {
+  const wanted: Wanted = { enabled: undefined, plugins: new Map(), effects: new Map() };
+  const sources = new Map<string, string>();
+  for (const path of files) {
+    const label = inputLabel(path);
+    const doc = await readSettingsFile(io, path);
+    const errors = doc.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0) {
+      const first = errors[0]!;
+      throw new CivError(
+        'E_INVALID_USERDATA',
+        `${label}:${first.line}:${first.column}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more; civctl lint ${isStdin(path) ? '-' : path} lists them)` : ''}`,
+      );
+    }
+    if (doc.plugins.length === 0 && doc.enabled === undefined) {
+      warn(io, `${label} holds no settings.image-verifier-plugins; nothing to take from it`);
+      continue;
+    }
+    if (doc.otherSettings.length > 0)
+      note(
+        io,
+        `${label} also holds ${doc.otherSettings.join(', ')}: civctl applies only settings.image-verifier-plugins (use apiclient apply for the rest)`,
+      );
+    if (doc.enabled !== undefined) wanted.enabled = doc.enabled;
+    for (const plugin of doc.plugins) {
+      if (plugin.trustpolicy === undefined) continue;
+      const bytes = decodeBase64(plugin.trustpolicy);
+      const what = `${label}: the ${plugin.name} trust policy`;
+      assertApiAccepts(bytes, `${label} (${plugin.name})`);
+      const lint = lintPolicy({ bytes, verifier: verifierKind(plugin.name), schema });
+      const entryLabel = `${label} (${plugin.name})`;
+      if (lint.diagnostics.length > 0)
+        io.stderr.write(reportText([toLintEntry(entryLabel, lint)], await textStyleFor(io, io.stderr)));
+      if (hasErrors(lint))
+        forceGate(
+          io,
+          force,
+          `${what} fails lint for the ${plugin.name} verifier (on the node: ${lint.effect})`,
+          'fix it, or pass --force to apply it anyway',
+        );
+      if (sources.has(plugin.name) && sources.get(plugin.name) !== label)
+        note(io, `${plugin.name}: the policy in ${label} replaces the one in ${sources.get(plugin.name)}`);
+      sources.set(plugin.name, label);
+      wanted.plugins.set(plugin.name, plugin.trustpolicy);
+      wanted.effects.set(plugin.name, lint.effect);
+    }
+  }
+  if (wanted.plugins.size === 0 && wanted.enabled === undefined)
+    throw new CivError(
+      'E_INVALID_USERDATA',
+      `nothing to apply: no settings.image-verifier-plugins in ${files.map(inputLabel).join(', ')}`,
+    );
+  return wanted;
+}
+
+export const applyCommand = defineCommand<ApplyArgs>({
+  name: 'apply',
+  describe:
+    'Apply the image-verifier settings of settings documents (get --raw output, user-data TOML, settings JSON) in one transaction',
+  positionals: [
+    {
+      name: 'files',
+      required: true,
+      variadic: true,
+      describe: 'settings documents, applied in order (later ones win); - for standard input',
+    },
+  ],
+  options: {
+    'dry-run': { type: 'boolean', default: false, describe: 'print the request body; send nothing' },
+    force: {
+      type: 'boolean',
+      default: false,
+      describe: 'apply even when lint finds errors, or when enforcement stops or every pull would fail',
+    },
+    schema: { type: 'string', describe: 'JSON Schema for custom verifiers' },
+  },
+  examples: [
+    ['$0 get --raw > saved.json', 'Save the settings before an OS rollback…'],
+    ['$0 apply saved.json', '…and restore them afterwards'],
+    ['$0 apply user-data.toml', 'Apply the image-verifier part of user data to a running node'],
+  ],
+  run: async (args, ctx) => {
+    const io = ctx.io;
+    if (args.files.filter(isStdin).length > 1)
+      throw new UsageError('only one document can come from standard input');
+    const schema = args.schema !== undefined ? await loadSchema(io, args.schema) : undefined;
+    const wanted = await readDocuments(io, args.files, args.force, schema);
+    const full = bodyWithinLimit({
+      plugins: wanted.plugins,
+      ...(wanted.enabled !== undefined ? { enabled: wanted.enabled } : {}),
+    });
+    if (args.dryRun) {
+      io.stdout.write(full + '\n');
+      dryRun(io);
+      return;
+    }
+    await withApi(args, async (client) => {
+      const live = await readLive(client, [...wanted.plugins.keys()]);
+      if (live.osProblem)
+        warn(io, `could not read the OS (${live.osProblem}); the variant check was skipped`);
+      const changed = new Map(
+        [...wanted.plugins].filter(([name, b64]) => trustPolicyOf(live.plugins, name) !== b64),
+      );
+      const enableChanged =
+        wanted.enabled !== undefined && (live.plugins['enabled'] === true) !== wanted.enabled;
+      if (changed.size === 0 && !enableChanged) {
+        say(io, 'the node already holds these settings; nothing sent');
+        return;
+      }
+      const after: Record<string, unknown> = { ...live.plugins };
+      for (const [name, b64] of changed) after[name] = { trustpolicy: b64 };
+      if (wanted.enabled !== undefined) after['enabled'] = wanted.enabled;
+      for (const [name] of changed) {
+        if (
+          verifierStatus(name, live.plugins).effect === 'enforced' &&
+          wanted.effects.get(name) === 'allows-all'
+        )
+          forceGate(
+            io,
+            args.force,
+            `the live ${name} policy is enforced and the applied one allows every image`,
+            'pass --force to stop verifying with it',
+          );
+      }
+      if (after['enabled'] === true) {
+        // Only what this write turns on, or the policies it changes, can newly block every pull.
+        const scope = enableChanged
+          ? after
+          : Object.fromEntries([...changed.keys()].map((n) => [n, after[n]]));
+        const blocking = enablingBlocksAllPulls(scope);
+        if (blocking) forceGate(io, args.force, blocking, 'fix it first, or pass --force');
+      }
+      const body = bodyWithinLimit({
+        plugins: changed,
+        ...(enableChanged ? { enabled: wanted.enabled! } : {}),
+      });
+      const restarts = enableChanged
+        ? await affectedServices(client, ['settings.image-verifier-plugins.enabled'])
+        : undefined;
+      const committed = await interruptibly(io, (signal) => applySettings(client, body, live, signal));
+      say(io, `committed ${committed.length > 0 ? committed.join(', ') : 'the change'}`);
+      restarting(io, restarts);
+      if (after['enabled'] !== true)
+        note(io, 'image verification is not enabled; run civctl enable to enforce policies');
+      rollbackNotes(io, live.os, after);
+    });
+  },
+});
