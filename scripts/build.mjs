@@ -38,6 +38,8 @@ module.exports = {
   // The same chunk as 'ajv' (it exports both classes), reached through the 'ajv' module.
   'ajv/dist/2020.js': { alias: 'ajv' },
   'smol-toml': { chunk: 'smol-toml', source: "export * from 'smol-toml';" },
+  // eksctl and Karpenter files only.
+  yaml: { chunk: 'yaml', source: "export * from 'yaml';" },
 };
 
 // Built-ins undici requires at load but never uses on civctl's paths, each replaced by what it

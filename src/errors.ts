@@ -30,7 +30,9 @@ export type ErrorCode =
   | 'E_REGISTRY'
   | 'E_BLOCKED'
   | 'E_LOCKED'
-  | 'E_CREDENTIALS';
+  | 'E_CREDENTIALS'
+  | 'E_CHANNEL_LIMIT'
+  | 'E_FLEET_FILE';
 
 export class CivError extends Error {
   override readonly name: string = 'CivError';

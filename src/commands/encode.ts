@@ -1,28 +1,65 @@
 /** encode: policies as base64, user-data TOML, settings JSON or an apiclient command, byte-exact. */
-import { UsageError } from '../errors.ts';
+import { CivError, UsageError } from '../errors.ts';
 import type { Io } from '../io.ts';
 import { isStdin, readInput, STDIN_ARG } from '../inputs/files.ts';
 import { preparePolicy } from '../inputs/policy.ts';
 import { loadSchema } from '../inputs/schema.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
 import { encodeBase64 } from '../policy/base64.ts';
-import { bodyWithinLimit } from '../policy/settings.ts';
+import { bodyWithinLimit, type PluginPolicies } from '../policy/settings.ts';
+import { note, say, warn } from '../output/messages.ts';
+import { firstInvalidUtf8 } from '../policy/json.ts';
 import { defineCommand } from './spec.ts';
 
-export const ENCODE_FORMATS = ['base64', 'toml', 'json', 'apiclient'] as const;
+export const ENCODE_FORMATS = [
+  'base64',
+  'toml',
+  'json',
+  'apiclient',
+  'userdata',
+  'eksctl',
+  'karpenter',
+  'ssm',
+] as const;
 type EncodeFormat = (typeof ENCODE_FORMATS)[number];
+/** Formats for fleet channels, rendered by src/fleet (each with its size budget). */
+const FLEET_FORMATS = ['userdata', 'eksctl', 'karpenter', 'ssm'] as const;
+type FleetFormat = (typeof FLEET_FORMATS)[number];
 
 interface EncodeArgs {
-  targets: string[];
+  policies: string[];
   format: EncodeFormat;
   minify: boolean;
   enable: boolean;
   force: boolean;
   schema?: string;
+  mergeInto?: string;
+  nodegroup?: string;
+  name?: string;
+  base64: boolean;
+  targets?: string[];
+  instanceIds?: string[];
+}
+
+/** Fleet options that only some formats take: refused elsewhere rather than ignored. */
+function checkFleetOptions(args: EncodeArgs): void {
+  const only = (given: boolean, option: string, formats: readonly string[]) => {
+    if (given && !formats.includes(args.format))
+      throw new UsageError(`${option} needs --format ${formats.join(' or ')}`);
+  };
+  only(args.mergeInto !== undefined, '--merge-into', ['userdata', 'eksctl', 'karpenter']);
+  only(args.nodegroup !== undefined, '--nodegroup', ['eksctl']);
+  only(args.nodegroup !== undefined && args.mergeInto === undefined, '--nodegroup without --merge-into', []);
+  only(args.name !== undefined, '--name', ['karpenter']);
+  only(args.base64, '--base64', ['userdata']);
+  only(args.targets !== undefined, '--targets', ['ssm']);
+  only(args.instanceIds !== undefined, '--instance-ids', ['ssm']);
+  if (args.targets !== undefined && args.instanceIds !== undefined)
+    throw new UsageError('give --targets or --instance-ids, not both (send-command takes one)');
 }
 
 /** `notation a.json` or `notation=a.json digestion=b.json …` → [verifier, path] pairs. */
-export function parseTargets(targets: string[], io?: Io): [string, string | undefined][] {
+export function parsePolicyArgs(targets: string[], io?: Io): [string, string | undefined][] {
   if (targets.length === 0)
     throw new UsageError('encode needs a verifier name, e.g. civctl encode notation policy.json');
   let pairs: [string, string | undefined][];
@@ -55,7 +92,7 @@ export const encodeCommand = defineCommand<EncodeArgs>({
   describe: 'Encode trust policies as base64, user-data TOML, settings JSON or an apiclient command',
   positionals: [
     {
-      name: 'targets',
+      name: 'policies',
       required: true,
       variadic: true,
       describe: 'VERIFIER [FILE|-], or several VERIFIER=FILE pairs',
@@ -77,15 +114,34 @@ export const encodeCommand = defineCommand<EncodeArgs>({
     },
     force: { type: 'boolean', default: false, describe: 'Encode even when lint finds errors' },
     schema: { type: 'string', describe: 'JSON Schema for custom verifiers' },
+    'merge-into': {
+      type: 'string',
+      describe: 'userdata/eksctl/karpenter: print this file with only the image-verifier settings replaced',
+    },
+    nodegroup: { type: 'string', describe: 'eksctl --merge-into: only this nodegroup' },
+    name: {
+      type: 'string',
+      describe: 'karpenter: the EC2NodeClass name (default bottlerocket), or the one to merge into',
+    },
+    base64: { type: 'boolean', default: false, describe: 'userdata: base64, for a launch template UserData' },
+    targets: {
+      type: 'string',
+      array: true,
+      describe: 'ssm: Key=tag:NAME,Values=V1,V2 (repeatable), as send-command --targets',
+    },
+    'instance-ids': { type: 'string', array: true, describe: 'ssm: instance IDs (at most 50)' },
   },
   examples: [
     ['$0 encode notation policy.json', 'Print the base64 of policy.json'],
     ['$0 encode digestion digests.json --format toml --enable', 'Print a user-data snippet'],
     ['$0 encode notation=a.json digestion=b.json --format toml', 'Several verifiers in one document'],
     ['cat p.json | $0 encode my-verifier - --format apiclient', 'A ready apiclient command'],
+    ['$0 encode notation p.json --enable --format eksctl --merge-into cluster.yaml', 'An eksctl config'],
+    ['$0 encode notation p.json --enable --format ssm --targets Key=tag:env,Values=prod', 'SSM Run Command'],
   ],
   run: async (args, ctx) => {
-    const pairs = parseTargets(args.targets, ctx.io);
+    checkFleetOptions(args);
+    const pairs = parsePolicyArgs(args.policies, ctx.io);
     if (args.format === 'base64' && pairs.length > 1)
       throw new UsageError(
         '--format base64 prints one policy; use --format toml, json or apiclient for several',
@@ -109,14 +165,113 @@ export const encodeCommand = defineCommand<EncodeArgs>({
       ctx.io.stdout.write(`${plugins.values().next().value}\n`);
       return;
     }
+    if ((FLEET_FORMATS as readonly string[]).includes(args.format)) {
+      const text = await renderFleet(ctx.io, args, args.format as FleetFormat, render);
+      ctx.io.stdout.write(text);
+      return;
+    }
     const { renderSettingsJson, renderApiclient } = await import('../output/settings.ts');
     const renderers = {
       // smol-toml is loaded only for TOML.
       toml: async () => (await import('../output/toml.ts')).renderToml(render),
       json: () => renderSettingsJson(render) + '\n',
       apiclient: () => renderApiclient(render) + '\n',
-    } satisfies Record<Exclude<EncodeFormat, 'base64'>, () => string | Promise<string>>;
-    const text = await renderers[args.format]();
+    } satisfies Record<Exclude<EncodeFormat, 'base64' | FleetFormat>, () => string | Promise<string>>;
+    const text = await renderers[args.format as keyof typeof renderers]();
     ctx.io.stdout.write(text);
   },
 });
+
+/** The --merge-into file's text, or a clear error when it is not text. */
+async function mergeSource(io: Io, path: string): Promise<string> {
+  const bytes = await readInput(io, path);
+  const bad = firstInvalidUtf8(bytes);
+  if (bad >= 0)
+    throw new CivError('E_FLEET_FILE', `'${path}' is not UTF-8 text (invalid byte at offset ${bad})`);
+  return new TextDecoder().decode(bytes);
+}
+
+/** Wraps a merge failure as one line naming the file and the position. */
+async function merging<T>(path: string, merge: () => T): Promise<T> {
+  const { FleetInputError } = await import('../fleet/userdata.ts');
+  try {
+    return merge();
+  } catch (err) {
+    if (err instanceof FleetInputError)
+      throw new CivError('E_FLEET_FILE', `${path}:${err.line}:${err.column}: ${err.message}`);
+    if (err instanceof CivError && err.code === 'E_FLEET_FILE')
+      throw new CivError('E_FLEET_FILE', `'${path}' cannot be merged into: ${err.message}`);
+    throw err;
+  }
+}
+
+async function renderFleet(
+  io: Io,
+  args: EncodeArgs,
+  format: FleetFormat,
+  p: PluginPolicies,
+): Promise<string> {
+  const budget = await import('../fleet/budget.ts');
+  const path = args.mergeInto;
+  const source = path !== undefined ? await mergeSource(io, path) : undefined;
+  switch (format) {
+    case 'userdata': {
+      const fleet = await import('../fleet/userdata.ts');
+      let text = fleet.renderUserData(p);
+      if (source !== undefined && path !== undefined) {
+        const merged = await merging(path, () => fleet.mergeUserData(source, p));
+        if (!merged.preserved) warn(io, relayoutWarning(path));
+        text = merged.text;
+      }
+      say(io, budget.userDataBudget('userdata', Buffer.byteLength(text)));
+      return args.base64 ? `${encodeBase64(new TextEncoder().encode(text))}\n` : text;
+    }
+    case 'eksctl': {
+      const fleet = await import('../fleet/eksctl.ts');
+      if (source === undefined || path === undefined) {
+        say(io, budget.userDataBudget('eksctl', Buffer.byteLength(fleet.eksctlFragmentUserData(p))));
+        return fleet.renderEksctlFragment(p);
+      }
+      const merged = await merging(path, () => fleet.mergeEksctl(source, p, args.nodegroup));
+      for (const [group, toml] of merged.userData)
+        say(io, `nodegroup ${group}: ${budget.userDataBudget('eksctl', Buffer.byteLength(toml))}`);
+      return merged.text;
+    }
+    case 'karpenter': {
+      const fleet = await import('../fleet/karpenter.ts');
+      if (source === undefined || path === undefined) {
+        const { renderUserData } = await import('../fleet/userdata.ts');
+        say(io, budget.userDataBudget('karpenter', Buffer.byteLength(renderUserData(p))));
+        return fleet.renderKarpenter(p, args.name ?? 'bottlerocket');
+      }
+      const merged = await merging(path, () => fleet.mergeKarpenter(source, p, args.name));
+      for (const [nodeClass, userData] of merged.userData) {
+        if (!userData.preserved)
+          warn(io, relayoutWarning(`${path} (EC2NodeClass ${nodeClass} spec.userData)`));
+        say(
+          io,
+          `EC2NodeClass ${nodeClass}: ${budget.userDataBudget('karpenter', Buffer.byteLength(userData.text))}`,
+        );
+      }
+      return merged.text;
+    }
+    case 'ssm': {
+      const fleet = await import('../fleet/ssm.ts');
+      const targets = fleet.parseTargets(args.targets ?? []);
+      const instanceIds = fleet.checkInstanceIds(args.instanceIds ?? []);
+      if (targets.length === 0 && instanceIds.length === 0)
+        note(
+          io,
+          'no --targets or --instance-ids: add Targets or InstanceIds before sending, or pass them to aws ssm send-command',
+        );
+      const text = fleet.renderSsm(p, { targets, instanceIds });
+      say(io, budget.ssmBudget(Buffer.byteLength(text)));
+      note(io, 'run it with: aws ssm send-command --cli-input-json file://FILE');
+      return text;
+    }
+  }
+}
+
+function relayoutWarning(where: string): string {
+  return `${where} defines settings.image-verifier-plugins in a form a text edit cannot replace (dotted keys or an inline table), so the whole document was re-serialised: its comments and layout are lost, its values are kept`;
+}

@@ -95,39 +95,56 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
     }
     format = 'toml';
   }
-  const diagnostics: FileDiagnostic[] = [];
-  const where = (needles: string[]) => locate(text, needles);
-  let section: unknown;
   let settings: Table = {};
   if (isTable(root) && isTable(root['settings'])) settings = root['settings'];
   else if (isTable(root) && 'image-verifier-plugins' in root) settings = root;
-  section = settings['image-verifier-plugins'];
+  const section = settings['image-verifier-plugins'];
   const otherSettings = Object.keys(settings)
     .filter((k) => k !== 'image-verifier-plugins')
     .map((k) => `settings.${k}`);
+  const diagnostics: FileDiagnostic[] = [];
+  const byText: Locate = (_path, needles) => locate(text, needles);
   if (section === undefined) {
     diagnostics.push({
       rule: 'userdata/no-plugins',
       severity: 'warning',
       message:
         'no settings.image-verifier-plugins section: image verification is not configured by this file',
-      ...where(['settings']),
+      ...byText([], ['settings']),
     });
     return { format, enabled: undefined, plugins: [], diagnostics, otherSettings };
   }
+  return { format, ...checkPluginsSection(section, byText), otherSettings };
+}
+
+/** Where a finding points: `path` is the key path inside image-verifier-plugins; `needles` are texts to search for. */
+export type Locate = (path: string[], needles: string[]) => { pointer: ''; line: number; column: number };
+
+/**
+ * The checks the API's model makes of a settings.image-verifier-plugins section, whatever file
+ * format held it (TOML, JSON, an eksctl or Karpenter YAML file), each finding placed by `where`.
+ */
+export function checkPluginsSection(
+  section: unknown,
+  where: Locate,
+): { enabled: boolean | undefined; plugins: PluginEntry[]; diagnostics: FileDiagnostic[] } {
+  const diagnostics: FileDiagnostic[] = [];
   if (!isTable(section)) {
     diagnostics.push({
       rule: 'userdata/not-a-table',
       severity: 'error',
       message: 'settings.image-verifier-plugins must be a table',
-      ...where(['image-verifier-plugins']),
+      ...where([], ['image-verifier-plugins']),
     });
-    return { format, enabled: undefined, plugins: [], diagnostics, otherSettings };
+    return { enabled: undefined, plugins: [], diagnostics };
   }
   let enabled: boolean | undefined;
   const plugins: PluginEntry[] = [];
   for (const [key, value] of Object.entries(section)) {
-    const at = where([`[settings.image-verifier-plugins.${key}]`, `"${key}"`, `${key} =`, `${key}=`, key]);
+    const at = where(
+      [key],
+      [`[settings.image-verifier-plugins.${key}]`, `"${key}"`, `${key} =`, `${key}=`, key],
+    );
     if (key === 'enabled') {
       if (typeof value === 'boolean') enabled = value;
       else
@@ -170,7 +187,7 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
           severity: 'error',
           plugin: key,
           message: `unknown field "${field}" in plugin "${key}": only trustpolicy is accepted; the API rejects the document`,
-          ...where([`${field} =`, `"${field}"`, field]),
+          ...where([key, field], [`${field} =`, `"${field}"`, field]),
         });
         continue;
       }
@@ -180,7 +197,7 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
           severity: 'error',
           plugin: key,
           message: `${key}.trustpolicy must be a base64 string`,
-          ...where([`${field} =`, `"${field}"`]),
+          ...where([key, field], [`${field} =`, `"${field}"`]),
         });
         continue;
       }
@@ -192,7 +209,7 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
           severity: 'error',
           plugin: key,
           message: `${key}.trustpolicy is not base64 the API accepts: ${problem.message}`,
-          ...where([fieldValue.slice(0, 40), `${field} =`]),
+          ...where([key, field], [fieldValue.slice(0, 40), `${field} =`]),
         });
       else entry.base64Valid = true;
     }
@@ -207,8 +224,12 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
         enabled === false
           ? 'trust policies are configured but enabled = false: no image is verified'
           : 'trust policies are configured but enabled is absent (default false): no image is verified; add enabled = true',
-      ...where(['enabled', '[settings.image-verifier-plugins]', 'image-verifier-plugins']),
+      ...where(enabled === undefined ? [] : ['enabled'], [
+        'enabled',
+        '[settings.image-verifier-plugins]',
+        'image-verifier-plugins',
+      ]),
     });
   }
-  return { format, enabled, plugins, diagnostics, otherSettings };
+  return { enabled, plugins, diagnostics };
 }

@@ -87,7 +87,12 @@ describe('status and writes say what a rollback would lose', () => {
           const s = ['-s', socket];
           const set = await run([...s, 'set', 'digestion', DIGESTION, '--enable']);
           assert.equal(set.code, 0, set.stderr);
-          assert.match(set.stderr, new RegExp(`note: rolling this node \\(${c.variant} ${c.osVersion.replace(/\./g, '\\.')}\\) ${c.expect.source}`));
+          assert.match(
+            set.stderr,
+            new RegExp(
+              `note: rolling this node \\(${c.variant} ${c.osVersion.replace(/\./g, '\\.')}\\) ${c.expect.source}`,
+            ),
+          );
           const status = await run([...s, 'status']);
           assert.match(status.stdout, new RegExp(`^rollback: rolling this node .*${c.expect.source}`, 'm'));
           const json = JSON.parse((await run([...s, 'status', '-o', 'json'])).stdout);
