@@ -41,8 +41,14 @@ export interface EksctlNodegroup {
 export function eksctlNodegroups(docs: Document.Parsed[]): EksctlNodegroup[] {
   const out: EksctlNodegroup[] = [];
   for (const doc of docs) {
-    if (kindOf(doc) !== 'ClusterConfig') continue;
-    for (const list of NODEGROUP_LISTS) {
+    if (kindOf(doc) !== 'ClusterConfig' || !isMap(doc.contents)) continue;
+    // In the file's order, so that messages list nodegroups as the user reads them.
+    const lists = doc.contents.items
+      .map((pair) => String((pair.key as { value?: unknown } | null)?.value ?? pair.key))
+      .filter((key): key is (typeof NODEGROUP_LISTS)[number] =>
+        (NODEGROUP_LISTS as readonly string[]).includes(key),
+      );
+    for (const list of lists) {
       const seq = doc.get(list);
       if (!isSeq(seq)) continue;
       for (const item of seq.items) {

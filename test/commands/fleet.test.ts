@@ -1,0 +1,187 @@
+/**
+ * encode's fleet formats as a user runs them: each output on stdout, its size against the
+ * channel's budget on stderr, refusals with the numbers and the channel that can carry it, and
+ * the usage rules of the fleet options.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { parse as parseToml } from 'smol-toml';
+import { parse as parseYaml } from 'yaml';
+import { isOneCleanLine, ROOT, run, scratch } from '../helpers.ts';
+
+const NOTATION = join(ROOT, 'examples', 'notation-aws-signer.json');
+const DIGESTION = join(ROOT, 'examples', 'digestion-redis.json');
+
+/** A digest allowlist of `count` entries, pretty-printed as people write them. */
+function allowlist(count: number): string {
+  const digests = Array.from(
+    { length: count },
+    (_, i) => `sha256:${createHash('sha256').update(String(i)).digest('hex')}`,
+  );
+  return JSON.stringify({ version: '1.0', trustedDigests: digests }, null, 2);
+}
+
+describe('encode --format userdata|eksctl|karpenter|ssm', () => {
+  test('userdata: the TOML and its budget; --base64 for a launch template', async () => {
+    const r = await run([
+      'encode',
+      `notation=${NOTATION}`,
+      `digestion=${DIGESTION}`,
+      '--enable',
+      '--format',
+      'userdata',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const bytes = Buffer.byteLength(r.stdout);
+    assert.equal(
+      r.stderr,
+      `civctl: user data: ${bytes.toLocaleString('en-US')} of 16,384 bytes (${Math.round((bytes / 16384) * 100)}%)\n`,
+    );
+    const b = await run([
+      'encode',
+      `notation=${NOTATION}`,
+      `digestion=${DIGESTION}`,
+      '--enable',
+      '--format',
+      'userdata',
+      '--base64',
+    ]);
+    assert.equal(Buffer.from(b.stdout.trim(), 'base64').toString('utf8'), r.stdout);
+    assert.match(b.stdout, /^[A-Za-z0-9+/]+=*\n$/);
+  });
+
+  test('over the budget: refused with the numbers and the channel that can carry it; SSM carries it', async () => {
+    const dir = scratch();
+    try {
+      const big = dir.file('big.json', allowlist(200));
+      for (const [format, budget] of [
+        ['userdata', '16,384'],
+        ['eksctl', '14,184'],
+        ['karpenter', '13,384'],
+      ] as const) {
+        const r = await run(['encode', 'digestion', big, '--enable', '--format', format]);
+        assert.equal(r.code, 1, format);
+        assert.equal(r.stdout, '');
+        assert.ok(isOneCleanLine(r.stderr), r.stderr);
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `over the ${budget} bytes it has of EC2's 16,384-byte limit; deliver the policies over SSM Run Command \\(civctl encode --format ssm\\)`,
+          ),
+        );
+      }
+      // Between the budgets: fits plain user data, not Karpenter's share.
+      const middle = dir.file('middle.json', allowlist(140));
+      assert.equal((await run(['encode', 'digestion', middle, '--format', 'userdata'])).code, 0);
+      assert.equal((await run(['encode', 'digestion', middle, '--format', 'karpenter'])).code, 1);
+      const ssm = await run([
+        'encode',
+        'digestion',
+        big,
+        '--enable',
+        '--format',
+        'ssm',
+        '--instance-ids',
+        'i-0123456789abcdef0',
+      ]);
+      assert.equal(ssm.code, 0, ssm.stderr);
+      assert.deepEqual(JSON.parse(ssm.stdout).InstanceIds, ['i-0123456789abcdef0']);
+      assert.match(ssm.stderr, /SSM send-command input: [\d,]+ of 65,536 bytes/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('--merge-into: each format prints the user’s file with only the subtree replaced', async () => {
+    const dir = scratch();
+    try {
+      const toml = dir.file('user-data.toml', '# mine\n[settings.kubernetes]\nmax-pods = 110\n');
+      const u = await run([
+        'encode',
+        'notation',
+        NOTATION,
+        '--enable',
+        '--format',
+        'userdata',
+        '--merge-into',
+        toml,
+      ]);
+      assert.equal(u.code, 0, u.stderr);
+      assert.ok(u.stdout.startsWith('# mine\n[settings.kubernetes]\nmax-pods = 110\n'));
+      const parsed = JSON.parse(JSON.stringify(parseToml(u.stdout))) as { settings: Record<string, unknown> };
+      assert.deepEqual(Object.keys(parsed.settings).sort(), ['image-verifier-plugins', 'kubernetes']);
+
+      const cluster = dir.file(
+        'cluster.yaml',
+        'apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: prod}\nmanagedNodeGroups:\n  - name: br # bottlerocket\n    amiFamily: Bottlerocket\n',
+      );
+      const e = await run([
+        'encode',
+        'notation',
+        NOTATION,
+        '--enable',
+        '--format',
+        'eksctl',
+        '--merge-into',
+        cluster,
+      ]);
+      assert.equal(e.code, 0, e.stderr);
+      assert.match(e.stdout, /- name: br # bottlerocket/);
+      const ng = (
+        parseYaml(e.stdout) as {
+          managedNodeGroups: { bottlerocket: { settings: Record<string, { enabled: boolean }> } }[];
+        }
+      ).managedNodeGroups[0]!;
+      assert.equal(ng.bottlerocket.settings['image-verifier-plugins']!.enabled, true);
+      assert.match(e.stderr, /^civctl: nodegroup br: eksctl nodegroup user data .* of 14,184 bytes/m);
+
+      const nc = dir.file(
+        'nc.yaml',
+        'apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: default}\nspec:\n  amiFamily: Bottlerocket\n',
+      );
+      const k = await run(['encode', 'notation', NOTATION, '--format', 'karpenter', '--merge-into', nc]);
+      assert.equal(k.code, 0, k.stderr);
+      const userData = (parseYaml(k.stdout) as { spec: { userData: string } }).spec.userData;
+      assert.ok(parseToml(userData));
+      assert.match(k.stderr, /EC2NodeClass default: Karpenter user data/);
+
+      const bad = dir.file('bad.yaml', 'kind: ClusterConfig\nmanagedNodeGroups: [\n');
+      const r = await run(['encode', 'notation', NOTATION, '--format', 'eksctl', '--merge-into', bad]);
+      assert.equal(r.code, 1);
+      assert.ok(isOneCleanLine(r.stderr), r.stderr);
+      assert.match(r.stderr, /bad\.yaml:\d+:\d+: it is not valid YAML/);
+      const missing = await run([
+        'encode',
+        'notation',
+        NOTATION,
+        '--format',
+        'userdata',
+        '--merge-into',
+        join(dir.path, 'nope.toml'),
+      ]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /does not exist/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('fleet options outside their formats are usage errors', async () => {
+    for (const args of [
+      ['--format', 'toml', '--merge-into', 'x.toml'],
+      ['--format', 'base64', '--base64'],
+      ['--format', 'eksctl', '--nodegroup', 'a'],
+      ['--format', 'userdata', '--targets', 'Key=a,Values=b'],
+      ['--format', 'ssm', '--targets', 'Key=a,Values=b', '--instance-ids', 'i-0123456789abcdef0'],
+      ['--format', 'ssm', '--instance-ids', 'bogus'],
+      ['--format', 'ssm', '--targets', 'nonsense'],
+      ['--format', 'json', '--name', 'x'],
+    ]) {
+      const r = await run(['encode', 'notation', NOTATION, ...args]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.ok(isOneCleanLine(r.stderr), r.stderr);
+    }
+  });
+});
