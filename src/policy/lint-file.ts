@@ -41,11 +41,12 @@ export function toLintEntry(file: string, result: LintResult, plugin?: string): 
   };
 }
 
-type InputKind = 'policy' | 'settings';
+type InputKind = 'policy' | 'settings' | 'fleet-yaml';
 
 /** A settings document (user-data TOML, or JSON with settings / image-verifier-plugins), or a policy. */
 function classify(path: string, bytes: Uint8Array, positions: PositionIndex): InputKind {
   if (path.endsWith('.toml')) return 'settings';
+  if (path.endsWith('.yaml') || path.endsWith('.yml')) return 'fleet-yaml';
   // A settings document names its keys; without them (or an escape that could spell them) it is a
   // policy, and no parse is needed to say so.
   if (!/"settings"|"image-verifier-plugins"|\\u/.test(positions.latin1)) return 'policy';
@@ -59,6 +60,7 @@ function classify(path: string, bytes: Uint8Array, positions: PositionIndex): In
   if (path.endsWith('.json')) return 'policy';
   // Not JSON: user-data when it looks like TOML with a [settings…] table.
   const text = new TextDecoder().decode(bytes);
+  if (/^kind:\s*["']?(ClusterConfig|EC2NodeClass)["']?\s*(#.*)?$/m.test(text)) return 'fleet-yaml';
   return /^\s*\[\s*settings[.\]]/m.test(text) ? 'settings' : 'policy';
 }
 
@@ -78,7 +80,11 @@ export async function lintFile(
   // One parse serves classification, verifier detection and lint.
   mark('lint');
   const positions = new PositionIndex(bytes);
-  if (classify(path, bytes, positions) === 'settings') return lintSettingsFile(label, path, bytes, options);
+  const kind = classify(path, bytes, positions);
+  if (kind === 'settings') return lintSettingsFile(label, path, bytes, options);
+  // The yaml library is loaded only for eksctl and Karpenter files.
+  if (kind === 'fleet-yaml')
+    return (await import('../fleet/lint-yaml.ts')).lintFleetYaml(label, bytes, options);
   const detected =
     options.verifier !== undefined ? { verifier: verifierKind(options.verifier) } : detectVerifier(positions);
   mark('parsed');
@@ -124,6 +130,36 @@ async function lintSettingsFile(
       },
     ];
   }
+  const general = parsed.diagnostics.filter((d) => d.plugin === undefined).map(fileDiagnostic);
+  if (parsed.format === 'toml' && bytes.length > USER_DATA_LIMIT)
+    general.push(tooLarge(`the file is ${bytes.length} bytes`, USER_DATA_LIMIT));
+  return sectionEntries(file, parsed, general, options);
+}
+
+/** userdata/too-large: over what EC2 (less what the fleet tool adds) leaves for the user data. */
+export function tooLarge(what: string, budget: number, line = 1, column = 1): LintEntryDiagnostic {
+  return {
+    rule: 'userdata/too-large',
+    severity: 'warning',
+    message: `${what}, over ${budget === USER_DATA_LIMIT ? `EC2's ${USER_DATA_LIMIT}-byte user-data limit` : `the ${budget} bytes EC2's ${USER_DATA_LIMIT}-byte user-data limit leaves it`}: an instance cannot be launched with it; deliver the policies over the API (civctl set) or through SSM`,
+    pointer: '',
+    line,
+    column,
+    location: 'file',
+  };
+}
+
+/**
+ * One entry per plugin of a settings section (its policy linted, or its own problems), the
+ * section's general findings on the first; `prefix` names where the section sits in the file.
+ */
+export function sectionEntries(
+  file: string,
+  parsed: Pick<SettingsFile, 'plugins' | 'diagnostics'>,
+  general: LintEntryDiagnostic[],
+  options: LintFileOptions,
+  prefix = '',
+): LintEntry[] {
   const entries: LintEntry[] = [];
   const names = new Set<string>([
     ...parsed.plugins.map((p) => p.name),
@@ -144,13 +180,13 @@ async function lintSettingsFile(
         verifier: kind,
         schema: options.schema,
       });
-      entry = toLintEntry(file, result, name);
+      entry = toLintEntry(file, result, prefix + name);
     } else {
       const first = ownProblems.find((d) => d.severity === 'error');
       const empty = plugin !== undefined && plugin.trustpolicy === undefined && ownProblems.length === 0;
       entry = {
         file,
-        plugin: name,
+        plugin: prefix + name,
         verifier: kind,
         valid: empty,
         upstreamMessage: empty ? null : (first?.message ?? null),
@@ -161,17 +197,6 @@ async function lintSettingsFile(
     entry.diagnostics = ownProblems.concat(entry.diagnostics);
     entries.push(entry);
   }
-  const general = parsed.diagnostics.filter((d) => d.plugin === undefined).map(fileDiagnostic);
-  if (parsed.format === 'toml' && bytes.length > USER_DATA_LIMIT)
-    general.push({
-      rule: 'userdata/too-large',
-      severity: 'warning',
-      message: `the file is ${bytes.length} bytes, over EC2's ${USER_DATA_LIMIT}-byte user-data limit: an instance cannot be launched with it; deliver the policies over the API (civctl set) or through SSM`,
-      pointer: '',
-      line: 1,
-      column: 1,
-      location: 'file',
-    });
   if (entries.length === 0)
     entries.push({
       file,

@@ -185,3 +185,101 @@ describe('encode --format userdata|eksctl|karpenter|ssm', () => {
     }
   });
 });
+
+describe('lint reads eksctl and Karpenter files', () => {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  test('eksctl: every finding at its line in the ClusterConfig, each policy linted per nodegroup', async () => {
+    const dir = scratch();
+    try {
+      const file = dir.file(
+        'cluster.yaml',
+        [
+          'apiVersion: eksctl.io/v1alpha5',
+          'kind: ClusterConfig',
+          'metadata: {name: prod}',
+          'managedNodeGroups:',
+          '  - name: br',
+          '    amiFamily: Bottlerocket',
+          '    bottlerocket:',
+          '      settings:',
+          '        image-verifier-plugins:',
+          '          enabled: "true"',
+          `          notation-trustpolicy: "${b64('{}')}"`,
+          '          notation:',
+          `            trustpolicy: "${b64('{"version":"1.0"}')}"`,
+          '',
+        ].join('\n'),
+      );
+      const r = await run(['lint', file]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stdout,
+        /cluster\.yaml:10:11: error: enabled must be true or false, not "true".*\[userdata\/enabled-type\]/,
+      );
+      assert.match(
+        r.stdout,
+        /cluster\.yaml:11:11: error: "notation-trustpolicy = …" defines a plugin.*\[userdata\/flat-key\]/,
+      );
+      assert.match(
+        r.stdout,
+        /cluster\.yaml\[br\/notation\] \(decoded policy\):1:1: error: trust policy document can not have zero trust policy statements/,
+      );
+      assert.match(
+        r.stdout,
+        /cluster\.yaml\[br\/notation\]: notation policy, invalid; on the node: rejects-all/,
+      );
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('Karpenter: findings inside spec.userData at their line in the YAML file; JSON output too', async () => {
+    const dir = scratch();
+    try {
+      const file = dir.file(
+        'nodeclass.yml',
+        [
+          'apiVersion: karpenter.k8s.aws/v1',
+          'kind: EC2NodeClass',
+          'metadata:',
+          '  name: default',
+          'spec:',
+          '  amiFamily: Bottlerocket',
+          '  userData: |',
+          '    [settings.image-verifier-plugins]',
+          '    enabled = true',
+          '',
+          '    [settings.image-verifier-plugins.digestion]',
+          '    trustpolicy = "not base64!"',
+          '',
+        ].join('\n'),
+      );
+      const r = await run(['lint', file]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stdout,
+        /nodeclass\.yml:12:20: error: digestion\.trustpolicy is not base64 the API accepts/,
+      );
+      const json = await run(['lint', '--format', 'json', file]);
+      assert.equal(JSON.parse(json.stdout).results[0].diagnostics[0].line, 12);
+      const ok = dir.file(
+        'ok.yaml',
+        `kind: EC2NodeClass\nmetadata: {name: a}\nspec:\n  userData: |\n    [settings.image-verifier-plugins]\n    enabled = true\n    [settings.image-verifier-plugins.digestion]\n    trustpolicy = "${b64('{"version":"1.0","trustedDigests":["sha256:' + 'a'.repeat(64) + '"]}')}"\n`,
+      );
+      const good = await run(['lint', ok]);
+      assert.equal(good.code, 0, good.stdout);
+      assert.match(good.stdout, /ok\.yaml\[a\/digestion\]: digestion policy, valid; on the node: enforced/);
+      const broken = dir.file('broken.yaml', 'kind: ClusterConfig\nmanagedNodeGroups: [\n');
+      const b = await run(['lint', broken]);
+      assert.equal(b.code, 1);
+      assert.match(b.stdout, /broken\.yaml:\d+:\d+: error: not a valid YAML file/);
+      const none = dir.file('none.yaml', 'kind: ClusterConfig\nmetadata: {name: x}\n');
+      assert.match(
+        (await run(['lint', none])).stdout,
+        /warning: no image-verifier-plugins settings in any eksctl nodegroup/,
+      );
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
