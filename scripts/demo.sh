@@ -2,7 +2,8 @@
 # The main job on a fresh machine: civctl against the built-in Bottlerocket API simulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CIVCTL=(node dist/civctl.cjs)
+# CIVCTL_BIN runs another build, e.g. the standalone binary (npm run build:standalone).
+if [ -n "${CIVCTL_BIN:-}" ]; then CIVCTL=("$CIVCTL_BIN"); else CIVCTL=(node dist/civctl.cjs); fi
 work=$(mktemp -d)
 socket="$work/api.sock"
 sim_pid=""

@@ -1,0 +1,72 @@
+/**
+ * The standalone binary (npm run build:standalone, which npm test runs first): the demo flow
+ * against the simulator with no Node on PATH, as in the admin container. Skipped, saying so,
+ * when the binary was not built; CI sets CIVCTL_REQUIRE_STANDALONE=1, and then that fails.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ROOT, tempDir } from '../helpers.ts';
+
+const BINARY = join(ROOT, 'dist', `civctl-linux-${process.arch}`);
+const missing = existsSync(BINARY) ? undefined : `${BINARY} was not built (npm run build:standalone)`;
+if (missing && process.env['CIVCTL_REQUIRE_STANDALONE'] === '1')
+  throw new Error(`CIVCTL_REQUIRE_STANDALONE=1 but ${missing}`);
+if (missing) process.stderr.write(`standalone tests skipped: ${missing}\n`);
+
+describe('the standalone binary, with no Node installed', { skip: missing }, () => {
+  const dir = tempDir();
+  after(() => dir.cleanup());
+  // A PATH with the shell tools the demo uses and no node.
+  const tools = join(dir.path, 'bin');
+  mkdirSync(tools);
+  for (const tool of ['bash', 'grep', 'sleep', 'seq', 'mktemp', 'rm', 'cat', 'dirname', 'sh'])
+    for (const where of ['/usr/bin', '/bin'])
+      if (existsSync(join(where, tool)) && !existsSync(join(tools, tool)))
+        symlinkSync(join(where, tool), join(tools, tool));
+  const env = { PATH: tools, HOME: dir.path, LANG: 'C' };
+
+  test('no node is reachable on that PATH', () => {
+    const r = spawnSync('bash', ['-c', 'command -v node'], { env, encoding: 'utf8' });
+    assert.notEqual(r.status, 0, r.stdout);
+  });
+
+  test('the demo flow against civctl sim', () => {
+    const r = spawnSync(join(tools, 'bash'), [join(ROOT, 'scripts', 'demo.sh')], {
+      env: { ...env, CIVCTL_BIN: BINARY },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /API simulator \(aws-k8s-1\.34, 1\.63\.0\) listening on/);
+    assert.match(r.stdout, /Verification: enabled/);
+    assert.match(r.stdout, /\(exit 1: refused; the live policy is unchanged\)/);
+    assert.match(r.stdout, /demo: done/);
+    assert.match(r.stderr, /committed settings\.image-verifier-plugins\.digestion\.trustpolicy/);
+  });
+
+  test('version, usage and runtime exit codes, no warnings', () => {
+    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+    const v = spawnSync(BINARY, ['--version'], { env, encoding: 'utf8' });
+    assert.equal(v.status, 0);
+    assert.equal(v.stdout, `${version}\n`);
+    assert.equal(v.stderr, '');
+    const usage = spawnSync(BINARY, ['frobnicate'], { env, encoding: 'utf8' });
+    assert.equal(usage.status, 2);
+    assert.equal(usage.stderr, 'civctl: Unknown argument: frobnicate (see civctl --help)\n');
+    const runtime = spawnSync(BINARY, ['lint', join(ROOT, 'examples', 'bad-notation-scope.json')], {
+      env,
+      encoding: 'utf8',
+    });
+    assert.equal(runtime.status, 1);
+    const yaml = spawnSync(
+      BINARY,
+      ['encode', 'notation', join(ROOT, 'examples', 'notation-aws-signer.json'), '--format', 'eksctl'],
+      { env, encoding: 'utf8' },
+    );
+    assert.equal(yaml.status, 0, yaml.stderr);
+    assert.match(yaml.stdout, /image-verifier-plugins:/);
+  });
+});
