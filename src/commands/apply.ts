@@ -13,7 +13,7 @@ import { readSettingsFile } from '../inputs/settings-file.ts';
 import { interruptibly } from '../io.ts';
 import type { Io } from '../io.ts';
 import { reportText } from '../output/lint-report.ts';
-import { dryRun, note, restarting, rollbackNotes, say, warn } from '../output/messages.ts';
+import { committedReport, dryRun, note, rollbackNotes, say, warn } from '../output/messages.ts';
 import { textStyleFor } from '../output/style.ts';
 import { decodeBase64 } from '../policy/base64.ts';
 import type { SchemaValidator } from '../policy/custom.ts';
@@ -179,10 +179,7 @@ export const applyCommand = defineCommand<ApplyArgs>({
         ? await affectedServices(client, ['settings.image-verifier-plugins.enabled'])
         : undefined;
       const committed = await interruptibly(io, (signal) => applySettings(client, body, live, signal));
-      say(io, `committed ${committed.length > 0 ? committed.join(', ') : 'the change'}`);
-      restarting(io, restarts);
-      if (after['enabled'] !== true)
-        note(io, 'image verification is not enabled; run civctl enable to enforce policies');
+      committedReport(io, committed, restarts, after['enabled'] === true);
       rollbackNotes(io, live.os, after);
     });
   },

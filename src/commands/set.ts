@@ -6,7 +6,7 @@ import { forceGate, preparePolicy } from '../inputs/policy.ts';
 import { loadSchema } from '../inputs/schema.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
 import { interruptibly } from '../io.ts';
-import { dryRun, note, restarting, rollbackNotes, say, warn } from '../output/messages.ts';
+import { committedReport, dryRun, rollbackNotes, say, warn } from '../output/messages.ts';
 import { encodeBase64 } from '../policy/base64.ts';
 import { bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls, verifierStatus } from '../policy/status.ts';
@@ -98,10 +98,7 @@ export const setCommand = defineCommand<SetArgs>({
         ? await affectedServices(client, ['settings.image-verifier-plugins.enabled'])
         : undefined;
       const committed = await interruptibly(io, (signal) => applySettings(client, body, live, signal));
-      say(io, `committed ${committed.length > 0 ? committed.join(', ') : 'the change'}`);
-      restarting(io, restarts);
-      if (!willBeEnabled)
-        note(io, 'image verification is not enabled; run civctl enable to enforce policies');
+      committedReport(io, committed, restarts, willBeEnabled);
       say(io, `on the node this policy is: ${prepared.lint.effect}`);
       rollbackNotes(io, live.os, enableChanged ? { ...after, enabled: true } : after);
     });

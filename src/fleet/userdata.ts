@@ -7,18 +7,12 @@
  */
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { type PluginPolicies, settingsTree } from '../policy/settings.ts';
+import { SettingsFileError as FleetInputError } from '../policy/userdata.ts';
+
+/** A file that is not what it should be, with where reading stopped (the settings-file error). */
+export { FleetInputError };
 
 type Table = Record<string, unknown>;
-
-export class FleetInputError extends Error {
-  constructor(
-    message: string,
-    readonly line = 1,
-    readonly column = 1,
-  ) {
-    super(message);
-  }
-}
 
 /** The civctl fragment: only [settings.image-verifier-plugins…] tables, never a bare [settings]. */
 export function renderUserData(p: PluginPolicies): string {

@@ -36,3 +36,15 @@ export function restarting(io: Io, services: string[] | undefined): void {
 export function rollbackNotes(io: Io, os: OsInfo | undefined, pluginsAfter: Record<string, unknown>): void {
   for (const loss of rollbackLosses(os, pluginsAfter)) note(io, loss.text);
 }
+
+/** After a commit: what was committed, what restarts, and whether anything is enforced yet. */
+export function committedReport(
+  io: Io,
+  committed: string[],
+  restarts: string[] | undefined,
+  enabledAfter: boolean,
+): void {
+  say(io, `committed ${committed.length > 0 ? committed.join(', ') : 'the change'}`);
+  restarting(io, restarts);
+  if (!enabledAfter) note(io, 'image verification is not enabled; run civctl enable to enforce policies');
+}
