@@ -1,27 +1,7 @@
-/** Pure unit tests of the policy knowledge: base64, serde and Go emulation, DN parsing, user-data. */
+/** Strict base64 as the API checks it, and the byte-exact encode/decode round trip. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkStrictBase64, decodeBase64, encodeBase64 } from '../../src/policy/base64.ts';
-import { loadNotationDocument } from '../../src/policy/notation/decode.ts';
-import { validateNotationDocument } from '../../src/policy/notation/validate.ts';
-
-const enc = (s: string) => new TextEncoder().encode(s);
-
-function _notationMessage(json: string): string | undefined {
-  const loaded = loadNotationDocument(enc(json));
-  if (!loaded.ok) return loaded.message;
-  return validateNotationDocument(loaded.document)?.message;
-}
-
-const _VALID_STATEMENT = {
-  name: 'p',
-  registryScopes: ['registry.example.com/app'],
-  signatureVerification: { level: 'strict' },
-  trustStores: ['signingAuthority:aws-signer-ts'],
-  trustedIdentities: ['x509.subject: C=US, ST=WA, O=Acme'],
-};
-const _doc = (statements: unknown[], version: unknown = '1.0') =>
-  JSON.stringify({ version, trustPolicies: statements });
 
 describe('strict base64', () => {
   test('accepts padded standard base64', () => {

@@ -1,29 +1,11 @@
-/** Pure unit tests of the policy knowledge: base64, serde and Go emulation, DN parsing, user-data. */
+/** Verifier names, detection of a policy's verifier from its content, and variants. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { detectVerifier } from '../../src/policy/lint.ts';
 import { isValidVerifierName } from '../../src/policy/names.ts';
-import { loadNotationDocument } from '../../src/policy/notation/decode.ts';
-import { validateNotationDocument } from '../../src/policy/notation/validate.ts';
 import { variantModel } from '../../src/policy/variants.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
-
-function _notationMessage(json: string): string | undefined {
-  const loaded = loadNotationDocument(enc(json));
-  if (!loaded.ok) return loaded.message;
-  return validateNotationDocument(loaded.document)?.message;
-}
-
-const _VALID_STATEMENT = {
-  name: 'p',
-  registryScopes: ['registry.example.com/app'],
-  signatureVerification: { level: 'strict' },
-  trustStores: ['signingAuthority:aws-signer-ts'],
-  trustedIdentities: ['x509.subject: C=US, ST=WA, O=Acme'],
-};
-const _doc = (statements: unknown[], version: unknown = '1.0') =>
-  JSON.stringify({ version, trustPolicies: statements });
 
 describe('names, detection and variants', () => {
   test('Identifier rule', () => {

@@ -1,27 +1,7 @@
-/** Pure unit tests of the policy knowledge: base64, serde and Go emulation, DN parsing, user-data. */
+/** Go's %q quoting, as notation-go prints references and names in its messages. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { goQuote, goQuoteSlice } from '../../src/policy/notation/goquote.ts';
-import { loadNotationDocument } from '../../src/policy/notation/decode.ts';
-import { validateNotationDocument } from '../../src/policy/notation/validate.ts';
-
-const enc = (s: string) => new TextEncoder().encode(s);
-
-function _notationMessage(json: string): string | undefined {
-  const loaded = loadNotationDocument(enc(json));
-  if (!loaded.ok) return loaded.message;
-  return validateNotationDocument(loaded.document)?.message;
-}
-
-const _VALID_STATEMENT = {
-  name: 'p',
-  registryScopes: ['registry.example.com/app'],
-  signatureVerification: { level: 'strict' },
-  trustStores: ['signingAuthority:aws-signer-ts'],
-  trustedIdentities: ['x509.subject: C=US, ST=WA, O=Acme'],
-};
-const _doc = (statements: unknown[], version: unknown = '1.0') =>
-  JSON.stringify({ version, trustPolicies: statements });
 
 describe('Go %q quoting', () => {
   test('matches strconv.Quote', () => {

@@ -1,4 +1,4 @@
-/** Pure unit tests of the policy knowledge: base64, serde and Go emulation, DN parsing, user-data. */
+/** notation-go v1.3.2 emulation: decoding, Validate() messages, DN parsing. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseDistinguishedName } from '../../src/policy/notation/dn.ts';

@@ -1,28 +1,10 @@
-/** Pure unit tests of the policy knowledge: base64, serde and Go emulation, DN parsing, user-data. */
+/** serde_json emulation: messages and positions, and the Bottlerocket wrappers' loaders. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadDigestionPolicy, notationWrapperCheck } from '../../src/policy/image-verifiers.ts';
-import { loadNotationDocument } from '../../src/policy/notation/decode.ts';
-import { validateNotationDocument } from '../../src/policy/notation/validate.ts';
 import { ryuFormat, serdeFromStr } from '../../src/policy/serde.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
-
-function _notationMessage(json: string): string | undefined {
-  const loaded = loadNotationDocument(enc(json));
-  if (!loaded.ok) return loaded.message;
-  return validateNotationDocument(loaded.document)?.message;
-}
-
-const _VALID_STATEMENT = {
-  name: 'p',
-  registryScopes: ['registry.example.com/app'],
-  signatureVerification: { level: 'strict' },
-  trustStores: ['signingAuthority:aws-signer-ts'],
-  trustedIdentities: ['x509.subject: C=US, ST=WA, O=Acme'],
-};
-const _doc = (statements: unknown[], version: unknown = '1.0') =>
-  JSON.stringify({ version, trustPolicies: statements });
 
 describe('serde_json emulation', () => {
   test('ryu float formatting', () => {

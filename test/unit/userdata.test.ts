@@ -1,31 +1,13 @@
-/** Pure unit tests of the policy knowledge: base64, serde and Go emulation, DN parsing, user-data. */
+/** User-data TOML and settings JSON: reading the image-verifier section and its mistakes. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
-import { loadNotationDocument } from '../../src/policy/notation/decode.ts';
-import { validateNotationDocument } from '../../src/policy/notation/validate.ts';
 import { renderApiclient, renderSettingsJson, shellQuote } from '../../src/output/settings.ts';
 import { renderToml } from '../../src/output/toml.ts';
 import { parseSettingsFile } from '../../src/policy/userdata.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
-
-function _notationMessage(json: string): string | undefined {
-  const loaded = loadNotationDocument(enc(json));
-  if (!loaded.ok) return loaded.message;
-  return validateNotationDocument(loaded.document)?.message;
-}
-
-const _VALID_STATEMENT = {
-  name: 'p',
-  registryScopes: ['registry.example.com/app'],
-  signatureVerification: { level: 'strict' },
-  trustStores: ['signingAuthority:aws-signer-ts'],
-  trustedIdentities: ['x509.subject: C=US, ST=WA, O=Acme'],
-};
-const _doc = (statements: unknown[], version: unknown = '1.0') =>
-  JSON.stringify({ version, trustPolicies: statements });
 
 describe('user-data', () => {
   const plugins = new Map([
