@@ -359,6 +359,31 @@ function openssl(args: string[], cwd: string): void {
   if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr.toString()}`);
 }
 
+/** A key NAME.key and a self-signed certificate NAME.crt (PEM) or NAME.der, valid for two days. */
+function selfSigned(cwd: string, name: string, subject: string, form: 'PEM' | 'DER' = 'PEM'): void {
+  const certificate = `${name}.${form === 'PEM' ? 'crt' : 'der'}`;
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-outform',
+      form,
+      '-out',
+      certificate,
+      '-days',
+      '2',
+      '-subj',
+      subject,
+    ],
+    cwd,
+  );
+}
+
 export async function startRig(): Promise<Rig> {
   const dir = tempDir();
   const children: ChildProcess[] = [];
@@ -380,42 +405,8 @@ export async function startRig(): Promise<Rig> {
     const htpasswd = spawnSync('htpasswd', ['-Bbn', 'alice', 's3cret']);
     writeFileSync(join(dir.path, 'htpasswd'), htpasswd.stdout);
     // Token signing key and certificate; a CA and a server certificate for the TLS registry.
-    openssl(
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        'token.key',
-        '-out',
-        'token.crt',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=civctl-test-token',
-      ],
-      dir.path,
-    );
-    openssl(
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        'ca.key',
-        '-out',
-        'ca.crt',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=civctl test CA',
-      ],
-      dir.path,
-    );
+    selfSigned(dir.path, 'token', '/CN=civctl-test-token');
+    selfSigned(dir.path, 'ca', '/CN=civctl test CA');
     openssl(
       [
         'req',
@@ -497,26 +488,7 @@ export async function startRig(): Promise<Rig> {
     const priv = { ...(await pushIndex(open, 'private/app', 'v1', false)), name: 'private/app' };
     const docker = await pushIndex(open, 'demo/multi-docker', 'v1', true);
     const signed = { ...(await pushIndex(open, 'demo/signed', 'v1', false)), name: 'demo/signed' };
-    openssl(
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        'signer.key',
-        '-outform',
-        'DER',
-        '-out',
-        'signer.der',
-        '-days',
-        '2',
-        '-subj',
-        '/C=US/ST=WA/O=civctl test/CN=civctl signer',
-      ],
-      dir.path,
-    );
+    selfSigned(dir.path, 'signer', '/C=US/ST=WA/O=civctl test/CN=civctl signer', 'DER');
     await pushSignature(open, 'demo/signed', signed, readFileSync(join(dir.path, 'signer.der')));
     const nodigest = proxy(open, 'nodigest');
     const nohead = proxy(open, 'nohead');

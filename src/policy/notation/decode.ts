@@ -61,7 +61,8 @@ function matchField(key: string, fields: readonly string[]): string | undefined 
   return fields.find((f) => foldName(f) === folded);
 }
 
-function emptyStatement(): NotationStatement {
+/** A statement before any field is decoded: Go's zero value. */
+export function emptyStatement(): NotationStatement {
   return {
     name: '',
     registryScopes: null,

@@ -9,7 +9,7 @@
  */
 import { VALUE_DEPTH_LIMIT } from '../serde.ts';
 import { notationWarnings } from './advice.ts';
-import type { GoSlice, NotationDocument, NotationStatement } from './decode.ts';
+import { emptyStatement, type GoSlice, type NotationDocument, type NotationStatement } from './decode.ts';
 import { validateNotationDocument } from './validate.ts';
 
 const STATEMENT_FIELDS = new Set([
@@ -118,17 +118,7 @@ function decode(root: unknown, counted: { keys: number }): NotationDocument {
 
 function statement(value: unknown, counted: { keys: number }): NotationStatement {
   if (!isPlainObject(value)) throw new NotSimple();
-  const st: NotationStatement = {
-    name: '',
-    registryScopes: null,
-    level: '',
-    override: null,
-    verifyTimestamp: '',
-    trustStores: null,
-    trustedIdentities: null,
-    nodes: {},
-    overrideNodes: undefined,
-  };
+  const st = emptyStatement();
   for (const key in value) {
     counted.keys++;
     const field = value[key];
