@@ -46,7 +46,7 @@ await build({
   logLevel: 'warning',
 });
 
-// useCodeCache: measured in docs/performance.md (it starts faster than without); a start-up
+// useCodeCache: measured in docs/fleet.md (it halves start-up); a start-up
 // snapshot would need a separate entry and is not used.
 const blob = join(work, 'sea-prep.blob');
 writeFileSync(

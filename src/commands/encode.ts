@@ -49,11 +49,14 @@ function checkFleetOptions(args: EncodeArgs): void {
   };
   only(args.mergeInto !== undefined, '--merge-into', ['userdata', 'eksctl', 'karpenter']);
   only(args.nodegroup !== undefined, '--nodegroup', ['eksctl']);
-  only(args.nodegroup !== undefined && args.mergeInto === undefined, '--nodegroup without --merge-into', []);
   only(args.name !== undefined, '--name', ['karpenter']);
   only(args.base64, '--base64', ['userdata']);
   only(args.targets !== undefined, '--targets', ['ssm']);
   only(args.instanceIds !== undefined, '--instance-ids', ['ssm']);
+  if (args.nodegroup !== undefined && args.mergeInto === undefined)
+    throw new UsageError(
+      '--nodegroup picks a nodegroup of the --merge-into file; give --merge-into CLUSTER.yaml',
+    );
   if (args.targets !== undefined && args.instanceIds !== undefined)
     throw new UsageError('give --targets or --instance-ids, not both (send-command takes one)');
 }
@@ -229,7 +232,8 @@ async function renderFleet(
     case 'eksctl': {
       const fleet = await import('../fleet/eksctl.ts');
       if (source === undefined || path === undefined) {
-        say(io, budget.userDataBudget('eksctl', Buffer.byteLength(fleet.eksctlFragmentUserData(p))));
+        const { renderUserData } = await import('../fleet/userdata.ts');
+        say(io, budget.userDataBudget('eksctl', Buffer.byteLength(renderUserData(p))));
         return fleet.renderEksctlFragment(p);
       }
       const merged = await merging(path, () => fleet.mergeEksctl(source, p, args.nodegroup));

@@ -5,8 +5,7 @@
  * the subtree in the user's file, in every Bottlerocket nodegroup or the one named.
  */
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
-import { type PluginPolicies, settingsTree } from '../policy/settings.ts';
-import { renderUserData } from './userdata.ts';
+import { imageVerifierPluginsObject, type PluginPolicies } from '../policy/settings.ts';
 import { kindOf, parseYamlStream, subtreeNode, writeYamlStream } from './yaml-docs.ts';
 import { stringify as stringifyToml } from 'smol-toml';
 import { CivError } from '../errors.ts';
@@ -14,17 +13,13 @@ import { CivError } from '../errors.ts';
 export const BOTTLEROCKET_AMI_FAMILIES = ['Bottlerocket', 'BottlerocketFips'];
 const NODEGROUP_LISTS = ['nodeGroups', 'managedNodeGroups'] as const;
 
-function subtreeOf(p: PluginPolicies): Record<string, unknown> {
-  return (settingsTree(p)['settings'] as Record<string, unknown>)['image-verifier-plugins'] as Record<
-    string,
-    unknown
-  >;
-}
-
 /** The `bottlerocket:` block of a nodegroup, ready to paste under `- name: …`. */
 export function renderEksctlFragment(p: PluginPolicies): string {
   const doc = new Document({ bottlerocket: { settings: {} } });
-  doc.setIn(['bottlerocket', 'settings', 'image-verifier-plugins'], subtreeNode(doc, subtreeOf(p)));
+  doc.setIn(
+    ['bottlerocket', 'settings', 'image-verifier-plugins'],
+    subtreeNode(doc, imageVerifierPluginsObject(p)),
+  );
   doc.commentBefore =
     ' civctl: image-verifier settings for an eksctl nodegroup (amiFamily: Bottlerocket or BottlerocketFips)';
   return doc.toString({ lineWidth: 0 });
@@ -105,7 +100,7 @@ export function mergeEksctl(original: string, p: PluginPolicies, only?: string):
   const userData = new Map<string, string>();
   for (const group of chosen) {
     const doc = stream.documents.find((d) => containsNode(d, group.node))!;
-    const subtree = subtreeOf(p);
+    const subtree = imageVerifierPluginsObject(p);
     if (!isMap(group.node.get('bottlerocket'))) group.node.set('bottlerocket', doc.createNode({}));
     const bottlerocket = group.node.get('bottlerocket') as YAMLMap;
     if (!isMap(bottlerocket.get('settings'))) bottlerocket.set('settings', doc.createNode({}));
@@ -124,9 +119,4 @@ function containsNode(doc: Document.Parsed, node: YAMLMap): boolean {
     if (isSeq(seq) && seq.items.includes(node)) return true;
   }
   return false;
-}
-
-/** The TOML eksctl renders for a fragment-only nodegroup (for its budget). */
-export function eksctlFragmentUserData(p: PluginPolicies): string {
-  return renderUserData(p);
 }

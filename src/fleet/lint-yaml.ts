@@ -24,11 +24,6 @@ import { karpenterNodeClasses } from './karpenter.ts';
 import { FleetInputError } from './userdata.ts';
 import { parseYamlStream, positionOf } from './yaml-docs.ts';
 
-/** Is this YAML text an eksctl or Karpenter file (for files without a .yaml suffix)? */
-export function looksLikeFleetYaml(text: string): boolean {
-  return /^kind:\s*["']?(ClusterConfig|EC2NodeClass)["']?\s*(#.*)?$/m.test(text);
-}
-
 function invalid(file: string, message: string, line: number, column: number): LintEntry {
   return {
     file,

@@ -6,7 +6,7 @@
  * tables), it re-serialises the parsed document instead and says that the layout was lost.
  */
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
-import { type PluginPolicies, settingsTree } from '../policy/settings.ts';
+import { imageVerifierPluginsObject, type PluginPolicies, settingsTree } from '../policy/settings.ts';
 import { SettingsFileError as FleetInputError } from '../policy/userdata.ts';
 
 /** A file that is not what it should be, with where reading stopped (the settings-file error). */
@@ -20,7 +20,7 @@ export function renderUserData(p: PluginPolicies): string {
   return out.endsWith('\n') ? out : out + '\n';
 }
 
-export function parseUserData(text: string): Table {
+function parseUserData(text: string): Table {
   try {
     return parseToml(text) as Table;
   } catch (err) {
@@ -51,7 +51,7 @@ export function canonical(value: unknown): string {
 /** The document the merge must produce: the user's, with only the subtree replaced. */
 export function expectedMerge(original: Table, p: PluginPolicies): Table {
   const settings = { ...((original['settings'] as Table | undefined) ?? {}) };
-  const subtree = (settingsTree(p)['settings'] as Table)['image-verifier-plugins'] as Table;
+  const subtree = imageVerifierPluginsObject(p);
   if (Object.keys(subtree).length > 0) settings['image-verifier-plugins'] = subtree;
   else delete settings['image-verifier-plugins'];
   return { ...original, settings };
@@ -98,7 +98,7 @@ export interface MergedUserData {
 export function mergeUserData(original: string, p: PluginPolicies): MergedUserData {
   const parsed = parseUserData(original);
   const expected = expectedMerge(parsed, p);
-  const fragment = Object.keys(settingsTree(p)['settings'] as Table).length > 0 ? renderUserData(p) : '';
+  const fragment = Object.keys(imageVerifierPluginsObject(p)).length > 0 ? renderUserData(p) : '';
   const eol = original.includes('\r\n') ? '\r\n' : '\n';
   const lines = original.split(/\r?\n/);
   if (lines[lines.length - 1] === '') lines.pop();

@@ -2,16 +2,7 @@
  * YAML files as their users wrote them (eemeli/yaml's Document API keeps comments, order and
  * styles): reading every document of a stream with its positions, and writing it back.
  */
-import {
-  type Document,
-  isMap,
-  isScalar,
-  LineCounter,
-  type Node,
-  parseAllDocuments,
-  Scalar,
-  visit,
-} from 'yaml';
+import { type Document, isMap, LineCounter, type Node, parseAllDocuments, Scalar, visit } from 'yaml';
 import { FleetInputError } from './userdata.ts';
 
 export interface YamlStream {
@@ -62,5 +53,3 @@ export function positionOf(lines: LineCounter, node: unknown): { line: number; c
   const at = lines.linePos(range[0]);
   return { line: at.line, column: at.col };
 }
-
-export { isMap, isScalar };

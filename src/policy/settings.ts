@@ -14,7 +14,7 @@ export interface PluginPolicies {
 }
 
 /** The `image-verifier-plugins` object, as PATCH /settings wants it (without `settings`). */
-function imageVerifierPluginsObject(p: PluginPolicies): Record<string, unknown> {
+export function imageVerifierPluginsObject(p: PluginPolicies): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (p.enabled !== undefined) out['enabled'] = p.enabled;
   for (const [name, trustpolicy] of p.plugins) out[name] = { trustpolicy };
