@@ -7,19 +7,14 @@ import { withApi } from '../api/connect.ts';
 import { affectedServices, applySettings, readLive } from '../api/write.ts';
 import { CivError, UsageError } from '../errors.ts';
 import { inputLabel, isStdin } from '../inputs/files.ts';
-import { assertApiAccepts, forceGate } from '../inputs/policy.ts';
+import { forceGate, preparePolicy } from '../inputs/policy.ts';
 import { loadSchema } from '../inputs/schema.ts';
 import { readSettingsFile } from '../inputs/settings-file.ts';
-import { interruptibly } from '../io.ts';
-import type { Io } from '../io.ts';
-import { reportText } from '../output/lint-report.ts';
+import { type Io, interruptibly } from '../io.ts';
 import { committedReport, dryRun, note, rollbackNotes, say, warn } from '../output/messages.ts';
-import { textStyleFor } from '../output/style.ts';
 import { decodeBase64 } from '../policy/base64.ts';
 import type { SchemaValidator } from '../policy/custom.ts';
-import { type Effect, hasErrors, lintPolicy } from '../policy/lint.ts';
-import { toLintEntry } from '../policy/lint-file.ts';
-import { verifierKind } from '../policy/names.ts';
+import type { Effect } from '../policy/lint.ts';
 import { bodyWithinLimit, trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls, verifierStatus } from '../policy/status.ts';
 import { defineCommand, type GlobalArgs } from './spec.ts';
@@ -65,20 +60,17 @@ async function readDocuments(io: Io, files: string[], force: boolean, schema?: S
     if (doc.enabled !== undefined) wanted.enabled = doc.enabled;
     for (const plugin of doc.plugins) {
       if (plugin.trustpolicy === undefined) continue;
-      const bytes = decodeBase64(plugin.trustpolicy);
-      const what = `${label}: the ${plugin.name} trust policy`;
-      assertApiAccepts(bytes, `${label} (${plugin.name})`);
-      const lint = lintPolicy({ bytes, verifier: verifierKind(plugin.name), schema });
-      const entryLabel = `${label} (${plugin.name})`;
-      if (lint.diagnostics.length > 0)
-        io.stderr.write(reportText([toLintEntry(entryLabel, lint)], await textStyleFor(io, io.stderr)));
-      if (hasErrors(lint))
-        forceGate(
-          io,
+      const { lint } = await preparePolicy(
+        io,
+        decodeBase64(plugin.trustpolicy),
+        `${label} (${plugin.name})`,
+        plugin.name,
+        {
           force,
-          `${what} fails lint for the ${plugin.name} verifier (on the node: ${lint.effect})`,
-          'fix it, or pass --force to apply it anyway',
-        );
+          schema,
+          described: `${label}: the ${plugin.name} trust policy`,
+        },
+      );
       if (sources.has(plugin.name) && sources.get(plugin.name) !== label)
         note(io, `${plugin.name}: the policy in ${label} replaces the one in ${sources.get(plugin.name)}`);
       sources.set(plugin.name, label);

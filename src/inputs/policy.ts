@@ -66,7 +66,13 @@ export async function preparePolicy(
   bytes: Uint8Array,
   path: string | undefined,
   verifier: string,
-  options: { minify?: boolean; force?: boolean; schema?: SchemaValidator | undefined },
+  options: {
+    minify?: boolean;
+    force?: boolean;
+    schema?: SchemaValidator | undefined;
+    /** How the refusal names the policy, when not by its file (a policy inside a settings document). */
+    described?: string;
+  },
 ): Promise<PreparedPolicy> {
   assertApiAccepts(bytes, path);
   const lint = lintPolicy({ bytes, verifier: verifierKind(verifier), schema: options.schema });
@@ -76,7 +82,7 @@ export async function preparePolicy(
     forceGate(
       io,
       options.force === true,
-      `${describeSource(path)} fails lint for the ${verifier} verifier (on the node: ${lint.effect})`,
+      `${options.described ?? describeSource(path)} fails lint for the ${verifier} verifier (on the node: ${lint.effect})`,
       'fix it, or pass --force to use it anyway',
     );
   return { bytes: options.minify ? minifyJson(bytes) : bytes, lint };
