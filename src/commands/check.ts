@@ -5,12 +5,12 @@
  */
 import { withApi } from '../api/connect.ts';
 import { readLive } from '../api/write.ts';
-import { CivError, ReportedError, UsageError } from '../errors.ts';
+import { CivError, InterruptedError, ReportedError, UsageError } from '../errors.ts';
 import { readInput } from '../inputs/files.ts';
 import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import { readSettingsFile } from '../inputs/settings-file.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
-import type { Io } from '../io.ts';
+import { type Io, interruptibly } from '../io.ts';
 import { type CheckResult, checkJson, checkText } from '../output/check.ts';
 import { note, say, warn } from '../output/messages.ts';
 import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
@@ -145,7 +145,8 @@ async function resolveTargets(
     try {
       target.descriptor = (await resolveImage(registry, target.ref!)).descriptor;
     } catch (err) {
-      if (!(err instanceof CivError)) throw err;
+      // SIGINT/SIGTERM stop the whole command, not one image.
+      if (!(err instanceof CivError) || err instanceof InterruptedError) throw err;
       failures.push(`${target.image}: ${err.message}`);
     }
   }
@@ -246,6 +247,7 @@ export const checkCommand = defineCommand<CheckArgs>({
           timeoutMs: args.verifierTimeout * 1000,
           maxVerifiers: args.maxVerifiers,
           env: io.env as NodeJS.ProcessEnv,
+          interruptibly: (fn) => interruptibly(io, fn),
           ...(signatureLookup ? { signatureLookup } : {}),
         });
         if (decided.note) warn(io, decided.note);
