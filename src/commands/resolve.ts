@@ -1,5 +1,5 @@
 /** resolve: each image to the digest containerd will present to the verifiers. */
-import { ReportedError, UsageError } from '../errors.ts';
+import { InterruptedError, ReportedError, UsageError } from '../errors.ts';
 import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import { say } from '../output/messages.ts';
 import { safeJson } from '../output/escape.ts';
@@ -56,7 +56,14 @@ export const resolveCommand = defineCommand<ResolveArgs>({
     const results: (Resolved | Error)[] = [];
     try {
       // One image at a time, in argument order: the token cache then serves the later ones.
-      for (const ref of refs) results.push(await resolveImage(client, ref).catch((err: Error) => err));
+      for (const ref of refs)
+        results.push(
+          await resolveImage(client, ref).catch((err: Error) => {
+            // SIGINT/SIGTERM stop the whole command, not one image.
+            if (err instanceof InterruptedError) throw err;
+            return err;
+          }),
+        );
     } finally {
       await client.close();
     }
