@@ -153,6 +153,22 @@ describe('credential helpers', () => {
     }
   });
 
+  test('a helper that is not installed: one line naming it', async () => {
+    const helper = withHelper('exit 0');
+    try {
+      helper.file('config.json', JSON.stringify({ credHelpers: { [registry.host]: 'civnosuch' } }));
+      const r = await helper.resolve();
+      assert.equal(r.code, 1);
+      assert.ok(isOneCleanLine(r.stderr), r.stderr);
+      assert.match(
+        r.stderr,
+        /names the credential helper docker-credential-civnosuch, which is not installed/,
+      );
+    } finally {
+      helper.cleanup();
+    }
+  });
+
   test('"credentials not found" with a note on stderr: anonymous, and the note shown naming the helper', async () => {
     const helper = withHelper(
       'cat >/dev/null; echo "credentials not found in native keychain"; echo "helper failed: no entry" >&2; exit 1',
