@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -107,15 +107,15 @@ describe('M-5: a real signal during a write', () => {
 describe('children of the built CLI never crash it or outlive it', () => {
   const DIGEST = `sha256:${'d'.repeat(64)}`;
 
-  /** Runs a built file until it exits, sending `signal` once the child it runs wrote its pid. */
+  /** Runs a built program until it exits, sending `signal` once the child it runs wrote its pid. */
   async function interruptWhenRunning(
-    bin: string,
+    program: string[],
     args: string[],
     childEnv: Record<string, string>,
     pidFile: string,
     signal: 'SIGINT' | 'SIGTERM',
   ) {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...env, ...childEnv } });
+    const child = spawn(program[0]!, [...program.slice(1), ...args], { env: { ...env, ...childEnv } });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.stdout.resume();
@@ -148,12 +148,18 @@ describe('children of the built CLI never crash it or outlive it', () => {
     }
   }
 
-  for (const bin of [BIN, BIN_ESM])
-    for (const [signal, status] of [
-      ['SIGINT', 130],
-      ['SIGTERM', 143],
-    ] as const) {
-      const file = bin.endsWith('.mjs') ? 'civctl.mjs' : 'civctl.cjs';
+  // The standalone binary (npm test builds it first) gets SIGINT only: the same code as the bundle.
+  const STANDALONE = join(ROOT, 'dist', `civctl-linux-${process.arch}`);
+  const builds: [string, string[], ('SIGINT' | 'SIGTERM')[]][] = [
+    ['civctl.cjs', [process.execPath, BIN], ['SIGINT', 'SIGTERM']],
+    ['civctl.mjs', [process.execPath, BIN_ESM], ['SIGINT', 'SIGTERM']],
+    ...(existsSync(STANDALONE)
+      ? [['the standalone binary', [STANDALONE], ['SIGINT']] as [string, string[], 'SIGINT'[]]]
+      : []),
+  ];
+  for (const [file, bin, signals] of builds)
+    for (const signal of signals) {
+      const status = signal === 'SIGINT' ? 130 : 143;
       test(`${file}: ${signal} during check --bin-dir kills the verifier's process group, exit ${status}`, async () => {
         const dir = scratch();
         try {
