@@ -63,7 +63,7 @@ const stderr = fdStream(2);
  * API transactions, and every child process civctl runs (src/process-group.ts kills its process
  * group). The handlers are installed only while such a section runs; otherwise a signal ends the
  * process as it normally would. Once a signal has arrived, every later section starts aborted, so
- * that nothing new is started, and the process ends with the signal's status (130/143).
+ * that nothing new is started, and a command that then fails ends with the signal's status.
  */
 let interruptibleSections = 0;
 // Created with the first section: AbortController itself is a module Node loads on first use.
