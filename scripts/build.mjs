@@ -7,6 +7,10 @@
 // has no such thing). Packages only some commands use (yargs for help and usage errors, undici
 // for the API, ajv for --schema, smol-toml for user-data) are separate strings, compiled, also
 // with a cache, the first time they are imported.
+//
+// The undici chunk is built from undici's internal files, with stubs of built-ins it requires:
+// undici, yargs and yargs-parser are pinned exactly in package.json, and scripts/UPGRADING.md says
+// what this build relies on inside them and how to upgrade them.
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';

@@ -95,7 +95,8 @@ export function buildCli(argv: string[], io: Io, runner: CommandRunner = runSpec
 /**
  * yargs renders the full help text after starting every command, only so that it could show it
  * if the command later fails. civctl never shows help on failure, and the rendering is the
- * largest single cost of a command's start-up (measured: ~15 ms of ~60 ms), so skip it.
+ * largest single cost of a command's start-up (measured: ~15 ms of ~60 ms), so skip it. A private
+ * yargs method: yargs is pinned exactly, and scripts/UPGRADING.md says what to check on an upgrade.
  */
 function skipHelpPrerender(cli: Argv): void {
   const internals = (
