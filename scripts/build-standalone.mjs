@@ -8,13 +8,13 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { liftoffBanner, startupFacts } from './startup.mjs';
 
 const out = 'dist';
 const work = join(out, 'standalone');
@@ -22,11 +22,9 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 
 // The bundle's loader sets --liftoff-only for the commands that speak HTTP (undici's WebAssembly
-// parser; see scripts/loader.cjs): the same list and the same flag here, set before any code runs.
-const loader = readFileSync(new URL('./loader.cjs', import.meta.url), 'utf8');
-const httpCommands = /const HTTP_COMMANDS = (\[[^\]]*\]);/.exec(loader)?.[1];
-if (!httpCommands) throw new Error('scripts/loader.cjs has lost its HTTP_COMMANDS list');
-const liftoff = `{const w=process.argv.slice(2).find((a)=>/^[a-z]+$/.test(a));if(${httpCommands}.includes(w)&&process.env.CIVCTL_WASM_TIERUP!=='1')require('node:v8').setFlagsFromString('--liftoff-only');}`;
+// parser; see scripts/loader.cjs): the same decision here, from the same declarations
+// (scripts/startup.mjs), made before any code runs.
+const liftoff = liftoffBanner(await startupFacts());
 
 const main = join(work, 'civctl.cjs');
 await build({

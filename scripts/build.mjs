@@ -16,6 +16,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { build } from 'esbuild';
+import { startupFacts } from './startup.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -181,14 +182,22 @@ const programCode = program.outputFiles[0].text;
 const sources = { program: programCode, ...chunkCode };
 const version = createHash('sha256').update(JSON.stringify(sources)).digest('hex').slice(0, 16);
 
-// The loader is a real file (linted and formatted like the rest); only its two placeholders are
-// filled. The chunks follow it in one trailing comment; each is found by its distance from the end
-// of the file, so the same payload serves the CommonJS file and the ESM one.
+// The loader is a real file (linted and formatted like the rest); only its placeholders are
+// filled: the chunk table, the build's hash, and what it must know of the command declarations
+// (scripts/startup.mjs). The chunks follow it in one trailing comment; each is found by its
+// distance from the end of the file, so the same payload serves the CommonJS file and the ESM one.
 const template = readFileSync(new URL('./loader.cjs', import.meta.url), 'utf8');
-for (const marker of ['/* CHUNKS */ {}', "/* BUILD */ 'dev'"])
+const startup = await startupFacts();
+const table = {};
+const placeholders = {
+  '/* CHUNKS */ {}': () => JSON.stringify(table),
+  "/* BUILD */ 'dev'": () => JSON.stringify(version),
+  '/* COMMAND_WORD */ (_argv) => undefined': () => startup.commandWord,
+  '/* HTTP_COMMANDS */ []': () => JSON.stringify(startup.httpCommands),
+};
+for (const marker of Object.keys(placeholders))
   if (!template.includes(marker)) throw new Error(`scripts/loader.cjs has lost its placeholder ${marker}`);
 const parts = [];
-const table = {};
 let tail = '\n*/\n';
 for (const name of Object.keys(sources).reverse()) {
   if (sources[name].includes('\0'))
@@ -215,10 +224,8 @@ for (const name of Object.keys(sources).reverse()) {
   tail = chunk + tail;
 }
 const payload = `\n/*\n${tail}`;
-const loader = template
-  .replace('/* CHUNKS */ {}', () => JSON.stringify(table))
-  .replace("/* BUILD */ 'dev'", () => JSON.stringify(version))
-  .replace('// civctl: a loader around', `// civctl ${pkg.version}: a loader around`);
+let loader = template.replace('// civctl: a loader around', `// civctl ${pkg.version}: a loader around`);
+for (const [marker, value] of Object.entries(placeholders)) loader = loader.replace(marker, value);
 // The same loader as an ES module, for those who run dist/civctl.mjs (a CommonJS entry starts
 // about 5 ms faster, so the package's bin is the .cjs file).
 const esm = loader

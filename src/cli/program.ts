@@ -10,6 +10,7 @@ import {
   runCommand,
 } from '../commands/spec.ts';
 import { CivError, UsageError } from '../errors.ts';
+import { globalSpellings } from './command-word.ts';
 import type { Io } from '../io.ts';
 import { VERSION } from '../version.ts';
 
@@ -52,10 +53,14 @@ function toYargsCommand(spec: CommandSpec, ctx: Context, runner: CommandRunner) 
 }
 
 const NO_COMMAND = 'give a command';
-const KNOWN_TOP_LEVEL = new Set(['-s', '--socket-path', '--timeout', '--help', '-h', '--version']);
+/** yargs' own options besides the declared global ones. */
+const YARGS_TOP_LEVEL = ['--help', '-h', '--version'];
 
 export function buildCli(argv: string[], io: Io, runner: CommandRunner = runSpec): Argv {
   const ctx: Context = { io };
+  const globals = globalOptions(io.env);
+  const spellings = globalSpellings(globals);
+  const knownTopLevel = new Set([...spellings.withValue, ...spellings.flags, ...YARGS_TOP_LEVEL]);
   let program = yargs(argv)
     .scriptName('civctl')
     .locale('en')
@@ -64,9 +69,7 @@ export function buildCli(argv: string[], io: Io, runner: CommandRunner = runSpec
       'civctl: manage Bottlerocket image-verifier trust policies safely\n\nUsage: $0 <command> [options]',
     )
     .options(
-      Object.fromEntries(
-        Object.entries(globalOptions(io.env)).map(([k, o]) => [k, { ...yargsOption(o), global: true }]),
-      ),
+      Object.fromEntries(Object.entries(globals).map(([k, o]) => [k, { ...yargsOption(o), global: true }])),
     );
   for (const spec of COMMANDS) program = program.command(toYargsCommand(spec, ctx, runner));
   return program
@@ -84,7 +87,7 @@ export function buildCli(argv: string[], io: Io, runner: CommandRunner = runSpec
       if (error) throw error;
       if (message === NO_COMMAND) {
         // yargs asks for a command before it checks options: name an unknown option first.
-        const unknown = argv.find((a) => a.startsWith('-') && !KNOWN_TOP_LEVEL.has(a.split('=')[0]!));
+        const unknown = argv.find((a) => a.startsWith('-') && !knownTopLevel.has(a.split('=')[0]!));
         if (unknown)
           throw new UsageError(`Unknown argument: ${unknown.replace(/^-+/, '')} (see civctl --help)`);
       }

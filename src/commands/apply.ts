@@ -88,6 +88,7 @@ async function readDocuments(io: Io, files: string[], force: boolean, schema?: S
 
 export const applyCommand = defineCommand<ApplyArgs>({
   name: 'apply',
+  http: true,
   describe:
     'Apply the image-verifier settings of settings documents (get --raw output, user-data TOML, settings JSON) in one transaction',
   positionals: [

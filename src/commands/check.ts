@@ -159,6 +159,7 @@ async function resolveTargets(
 
 export const checkCommand = defineCommand<CheckArgs>({
   name: 'check',
+  http: true,
   describe:
     'Say what the node will decide for each image (allowed, blocked or signature-required), with containerd’s texts',
   positionals: [{ name: 'images', variadic: true, describe: 'images, as a pod spec or ctr names them' }],

@@ -245,6 +245,7 @@ async function editNode(io: Io, args: DigestsArgs, add: string[], remove: string
 
 export const digestsCommand = defineCommand<DigestsArgs>({
   name: 'digests',
+  http: true,
   describe: 'List, add or remove digestion allowlist entries by image or digest, in a file or on the node',
   positionals: [
     { name: 'action', required: true, describe: 'list, add or remove' },

@@ -17,6 +17,7 @@ function toggleCommand(enable: boolean): CommandSpec {
   const name = enable ? 'enable' : 'disable';
   return defineCommand<ToggleArgs>({
     name,
+    http: true,
     describe: enable
       ? 'Turn image verification on (containerd restarts)'
       : 'Turn image verification off (containerd restarts)',

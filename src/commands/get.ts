@@ -16,6 +16,7 @@ interface GetArgs extends GlobalArgs {
 
 export const getCommand = defineCommand<GetArgs>({
   name: 'get',
+  http: true,
   describe: 'Show the image-verifier settings, or print one verifier’s policy',
   positionals: [{ name: 'verifier', describe: 'print only this verifier’s decoded policy bytes' }],
   options: {

@@ -27,6 +27,7 @@ export function parseImages(images: string[]): ImageReference[] {
 
 export const resolveCommand = defineCommand<ResolveArgs>({
   name: 'resolve',
+  http: true,
   describe:
     'Print the digest containerd will present for each image (the index digest of a multi-arch image)',
   positionals: [

@@ -24,6 +24,7 @@ interface SetArgs extends GlobalArgs {
 
 export const setCommand = defineCommand<SetArgs>({
   name: 'set',
+  http: true,
   describe: 'Lint a trust policy, then set it on the node in one private transaction',
   positionals: [
     { name: 'verifier', required: true, describe: 'notation, digestion or a custom verifier name' },

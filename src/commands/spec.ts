@@ -46,10 +46,20 @@ export interface CommandSpec<Args = Record<string, unknown>> {
   positionals: PositionalSpec[];
   options: Record<string, OptionSpec>;
   examples: [command: string, description: string][];
+  /**
+   * The command talks HTTP (the API socket or a registry), so it loads undici. The bundle's loader
+   * and the standalone binary set V8's --liftoff-only for these commands before anything is
+   * compiled (scripts/startup.mjs reads this field at build time); test/e2e/bundle.test.ts checks
+   * that exactly these commands load undici.
+   */
+  http?: true;
   run(args: Args, ctx: Context): Promise<void>;
 }
 
-/** Options every command accepts. */
+/**
+ * Options every command accepts, before or after the command word: the one declaration yargs,
+ * the fast path and the bundle's loader read (cli/command-word.ts).
+ */
 export function globalOptions(env: Record<string, string | undefined>): Record<string, OptionSpec> {
   return {
     'socket-path': {

@@ -11,6 +11,7 @@ interface StatusArgs extends GlobalArgs {
 
 export const statusCommand = defineCommand<StatusArgs>({
   name: 'status',
+  http: true,
   describe: 'Show the OS, whether verification is enabled, and what each policy does',
   positionals: [],
   options: {

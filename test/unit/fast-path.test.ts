@@ -40,6 +40,8 @@ const ACCEPTED: string[][] = [
   ['lint', '--verifier', 'my-verifier', '--schema', 's.json', 'p.json'],
   ['get', '-s', '/tmp/x.sock'],
   ['-s', '/tmp/x.sock', 'get', 'notation'],
+  ['-s', 'api', 'get'],
+  ['--timeout', '5', '--socket-path=enable', 'status'],
   ['--timeout=3', '--socket-path', '/x.sock', 'status'],
   ['get', 'digestion', '--raw', '--timeout', '5'],
   ['set', 'notation', 'p.json', '--enable', '--dry-run', '--socket-path', '/x.sock'],
