@@ -100,13 +100,17 @@ export function standaloneMissing(): string | undefined {
 export interface BuiltOptions {
   /** Which built file runs (default: dist/civctl.cjs). */
   built?: Built;
+  /** Or a copy of dist/civctl.cjs or .mjs elsewhere, run with node. */
+  file?: string;
   stdin?: string | Uint8Array;
   /** The child's whole environment besides PATH (nothing else of this process leaks in). */
   env?: Record<string, string>;
   cwd?: string;
 }
 
-function builtCommand(built: Built, args: string[]): [string, string[]] {
+function builtCommand(options: BuiltOptions, args: string[]): [string, string[]] {
+  if (options.file) return [process.execPath, [options.file, ...args]];
+  const built = options.built ?? 'cjs';
   return built === 'standalone' ? [STANDALONE, args] : [process.execPath, [BUILT_FILES[built], ...args]];
 }
 
@@ -116,7 +120,7 @@ function builtEnv(options: BuiltOptions): Record<string, string> {
 
 /** Runs a built file as a child process (blocks: no server of this process can answer it). */
 export function runBuilt(args: string[], options: BuiltOptions = {}): RunResult {
-  const [command, argv] = builtCommand(options.built ?? 'cjs', args);
+  const [command, argv] = builtCommand(options, args);
   const r = spawnSync(command, argv, {
     input: options.stdin ?? '',
     cwd: options.cwd ?? ROOT,
@@ -141,15 +145,19 @@ export function runBuiltAsync(
   options: BuiltOptions & { until?: RegExp; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   return new Promise((resolvePromise) => {
-    const [command, argv] = builtCommand(options.built ?? 'cjs', args);
+    const [command, argv] = builtCommand(options, args);
     const child = spawn(command, argv, { cwd: options.cwd ?? ROOT, env: builtEnv(options) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    let signalled = false;
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => {
       err.push(c);
-      if (options.until?.test(Buffer.concat(err).toString('utf8'))) child.kill('SIGTERM');
+      if (!signalled && options.until?.test(Buffer.concat(err).toString('utf8'))) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
     });
     child.stdin.on('error', () => {}); // a child that exits without reading its input
     child.stdin.end(options.stdin ?? '');
@@ -170,10 +178,10 @@ export function runBuiltAsync(
 export async function withSimProcess<T>(
   dir: string,
   fn: (socketPath: string) => Promise<T> | T,
-  options: { built?: Built; variant?: string } = {},
+  options: Pick<BuiltOptions, 'built' | 'file'> & { variant?: string } = {},
 ): Promise<T> {
   const socketPath = join(dir, `sim-${process.hrtime.bigint()}.sock`);
-  const [command, argv] = builtCommand(options.built ?? 'cjs', [
+  const [command, argv] = builtCommand(options, [
     'sim',
     '--socket',
     socketPath,

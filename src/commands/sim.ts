@@ -48,10 +48,13 @@ export const simCommand = defineCommand<SimArgs>({
         `cannot start the simulator on ${socket}: ${(err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message}`,
       );
     }
+    // Stoppable before it says it listens: a SIGTERM sent as soon as the line appears stops it
+    // cleanly (socket removed, exit 0) instead of killing it.
+    const stopped = ctx.io.waitForSignal ? ctx.io.waitForSignal() : Promise.resolve('none');
     ctx.io.stderr.write(
       `civctl sim: listening on ${sim.socketPath} as ${args.variant} ${args.osVersion}; use civctl -s ${sim.socketPath} …; stop with Ctrl-C\n`,
     );
-    const signal = ctx.io.waitForSignal ? await ctx.io.waitForSignal() : 'none';
+    const signal = await stopped;
     await sim.close();
     ctx.io.stderr.write(`civctl sim: stopped (${signal})\n`);
   },

@@ -3,25 +3,16 @@
  * and to one node, all land — every round, several rounds.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { BIN, scratch, withSim } from '../helpers.ts';
+import { runBuiltAsync, scratch, withSim } from '../helpers.ts';
 
 const PROCESSES = 12;
 const ROUNDS = 3;
-const env = { PATH: process.env['PATH'] ?? '', CIVCTL_COMPILE_CACHE: '0' };
+const env = { CIVCTL_COMPILE_CACHE: '0' };
 
-function civctl(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.stdout.resume();
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
+const civctl = (args: string[], cwd: string) => runBuiltAsync(args, { cwd, env, timeoutMs: 120_000 });
 
 const digest = (round: number, i: number) => `sha256:${(round * 100 + i).toString(16).padStart(64, '0')}`;
 

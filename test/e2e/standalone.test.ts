@@ -8,13 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ROOT, tempDir } from '../helpers.ts';
+import { ROOT, STANDALONE, standaloneMissing, tempDir } from '../helpers.ts';
 
-const BINARY = join(ROOT, 'dist', `civctl-linux-${process.arch}`);
-const missing = existsSync(BINARY) ? undefined : `${BINARY} was not built (npm run build:standalone)`;
-if (missing && process.env['CIVCTL_REQUIRE_STANDALONE'] === '1')
-  throw new Error(`CIVCTL_REQUIRE_STANDALONE=1 but ${missing}`);
-if (missing) process.stderr.write(`standalone tests skipped: ${missing}\n`);
+const BINARY = STANDALONE;
+const missing = standaloneMissing();
 
 describe('the standalone binary, with no Node installed', { skip: missing }, () => {
   const dir = tempDir();
