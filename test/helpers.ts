@@ -211,15 +211,25 @@ export function tracedChunks(stderr: string): string[] {
   return line ? line[1]!.split(' ').filter((c) => c !== '') : [];
 }
 
+/** A built bundle's chunk table (scripts/build.mjs): name → [from end, length, escaped, compressed]. */
+function chunkTable(bytes: Buffer, file: string): Record<string, [number, number, number, number]> {
+  const table = /const CHUNKS = (\{.*?\});/.exec(bytes.subarray(0, 4096).toString('latin1'));
+  if (!table) throw new Error(`${file} has no chunk table`);
+  return JSON.parse(table[1]!) as Record<string, [number, number, number, number]>;
+}
+
+/** The names of the chunks a built bundle holds (the program among them). */
+export function builtChunkNames(file: string): string[] {
+  return Object.keys(chunkTable(readFileSync(file), file)).sort();
+}
+
 /**
  * One chunk of a built bundle, evaluated as scripts/loader.cjs evaluates it: the bytes that ship,
  * found through the file's own chunk table (tests of what the loader would run, without a CLI).
  */
 export function builtChunk(file: string, name: string): Record<string, unknown> {
   const bytes = readFileSync(file);
-  const table = /const CHUNKS = (\{.*?\});/.exec(bytes.subarray(0, 4096).toString('latin1'));
-  if (!table) throw new Error(`${file} has no chunk table`);
-  const entry = (JSON.parse(table[1]!) as Record<string, [number, number, number, number]>)[name];
+  const entry = chunkTable(bytes, file)[name];
   if (!entry) throw new Error(`${file} has no chunk ${name}`);
   const [fromEnd, length, escaped, compressed] = entry;
   const start = bytes.length - fromEnd;

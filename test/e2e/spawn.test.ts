@@ -15,6 +15,7 @@ import { after, describe, test } from 'node:test';
 import {
   BIN,
   BIN_ESM,
+  builtChunkNames,
   isOneCleanLine,
   ROOT,
   runBuilt,
@@ -56,10 +57,19 @@ describe('the built bundle', () => {
       assert.equal(runAlone(['encode', 'digestion', DIGESTION, '--format', 'toml']).code, 0);
       assert.match(runAlone(['--help']).stdout, /Commands:/);
       assert.equal(runAlone(['lint', '--verifier', 'x', '--schema', schema, DIGESTION]).code, 0);
+      const eksctl = [
+        'encode',
+        'notation',
+        join(ROOT, 'examples', 'notation-aws-signer.json'),
+        '--format',
+        'eksctl',
+      ];
+      assert.equal(runAlone(eksctl).code, 0);
       await withSimProcess(dir, (socket) => assert.equal(runAlone(['-s', socket, 'get']).code, 0), {
         file: lonely,
       });
-      assert.deepEqual([...chunks].sort(), ['ajv', 'program', 'smol-toml', 'undici', 'yargs'], name);
+      assert.deepEqual([...chunks].sort(), builtChunkNames(built), name);
+      assert.deepEqual(builtChunkNames(built), ['ajv', 'program', 'smol-toml', 'undici', 'yaml', 'yargs']);
     }
   });
   test('completion prints a shell script', () => {
