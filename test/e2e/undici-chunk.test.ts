@@ -6,6 +6,7 @@
  * side by side with the undici package itself: the same answers, the same errors.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import type { LookupFunction } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type * as Undici from 'undici';
@@ -24,6 +25,12 @@ import {
 } from '../helpers.ts';
 
 const shipped = builtChunk(BIN, 'undici') as unknown as typeof Undici;
+/** The https case needs a certificate for registry.test, made by openssl (as the registry rig's are). */
+const noOpenssl = existsSync('/usr/bin/openssl')
+  ? undefined
+  : 'openssl is not installed (apt-get install openssl)';
+if (noOpenssl && process.env['CIVCTL_REQUIRE_REGISTRY'] === '1')
+  throw new Error(`CIVCTL_REQUIRE_REGISTRY=1 but ${noOpenssl}`);
 const IMPLEMENTATIONS = [
   ['the shipped chunk', shipped],
   ['the undici package', undiciPackage],
@@ -65,11 +72,10 @@ async function bothAgree(
   expected: (outcome: Outcome) => void,
 ): Promise<void> {
   const outcomes: Outcome[] = [];
-  for (const [label, undici] of IMPLEMENTATIONS) {
+  for (const [, undici] of IMPLEMENTATIONS) {
     const o = await scenario(undici);
     expected(o);
     outcomes.push(o);
-    assert.ok(o, label);
   }
   assert.deepEqual(outcomes[0], outcomes[1]);
 }
@@ -86,20 +92,22 @@ const lookup: LookupFunction = ((hostname: string, options: unknown, callback: u
 describe("the bundle's undici chunk", () => {
   const dir = tempDir();
   let registry: FakeRegistry;
-  let tlsRegistry: FakeRegistry;
-  let ca: string;
+  let tlsRegistry: FakeRegistry | undefined;
+  let ca = '';
   let proxy: LoopbackProxy;
   let guarded: LoopbackProxy;
   before(async () => {
-    const certificate = testCertificate(dir.path, FAKE_REGISTRY_HOST);
-    ca = certificate.cert;
     registry = await startFakeRegistry();
-    tlsRegistry = await startFakeRegistry({ tls: certificate });
+    if (!noOpenssl) {
+      const certificate = testCertificate(dir.path, FAKE_REGISTRY_HOST);
+      ca = certificate.cert;
+      tlsRegistry = await startFakeRegistry({ tls: certificate });
+    }
     proxy = await startProxy({ hosts: [FAKE_REGISTRY_HOST] });
     guarded = await startProxy({ hosts: [FAKE_REGISTRY_HOST], credentials: 'proxyuser:pr0xy secret' });
   });
   after(async () => {
-    await Promise.all([registry.close(), tlsRegistry.close(), proxy.close(), guarded.close()]);
+    await Promise.all([registry.close(), tlsRegistry?.close(), proxy.close(), guarded.close()]);
     dir.cleanup();
   });
   const manifestUrl = (r: FakeRegistry, scheme = 'http') => `${scheme}://${r.host}/v2/app/manifests/v1`;
@@ -190,20 +198,20 @@ describe("the bundle's undici chunk", () => {
     assert.ok(registry.headers.includes(registry.host), 'the registry saw its own name as Host');
   });
 
-  test('an https registry through a CONNECT tunnel, trusting a CA of its own', async () => {
+  test('an https registry through a CONNECT tunnel, trusting a CA of its own', {
+    skip: noOpenssl,
+  }, async () => {
+    const tls = tlsRegistry!;
     const before = proxy.requests.length;
     await bothAgree(
       (undici) =>
         outcome(
           new undici.ProxyAgent({ uri: proxy.url, requestTls: { ca: [ca] } }),
-          manifestUrl(tlsRegistry, 'https'),
+          manifestUrl(tls, 'https'),
         ),
-      served(() => tlsRegistry),
+      served(() => tls),
     );
-    assert.deepEqual(proxy.requests.slice(before), [
-      `CONNECT ${tlsRegistry.host}`,
-      `CONNECT ${tlsRegistry.host}`,
-    ]);
+    assert.deepEqual(proxy.requests.slice(before), [`CONNECT ${tls.host}`, `CONNECT ${tls.host}`]);
   });
 
   test('credentials in the proxy URL go as Proxy-Authorization; wrong ones meet a 407', async () => {
