@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -18,6 +18,8 @@ import {
   ROOT,
   runBuiltAsync,
   scratch,
+  STANDALONE,
+  standaloneMissing,
   waitUntil,
   withServer,
 } from '../helpers.ts';
@@ -149,11 +151,10 @@ describe('children of the built CLI never crash it or outlive it', () => {
   }
 
   // The standalone binary (npm test builds it first) gets SIGINT only: the same code as the bundle.
-  const STANDALONE = join(ROOT, 'dist', `civctl-linux-${process.arch}`);
   const builds: [string, string[], ('SIGINT' | 'SIGTERM')[]][] = [
     ['civctl.cjs', [process.execPath, BIN], ['SIGINT', 'SIGTERM']],
     ['civctl.mjs', [process.execPath, BIN_ESM], ['SIGINT', 'SIGTERM']],
-    ...(existsSync(STANDALONE)
+    ...(!standaloneMissing()
       ? [['the standalone binary', [STANDALONE], ['SIGINT']] as [string, string[], 'SIGINT'[]]]
       : []),
   ];
