@@ -46,7 +46,6 @@ interface Fixture {
 interface Case {
   args: string[];
   code: number;
-  stdin?: string;
   env?: Record<string, string>;
   stdout?: RegExp;
   stderr?: RegExp;
@@ -269,21 +268,23 @@ for (const [built, skip] of BUILDS) {
   describe(`every command through the ${built === 'standalone' ? 'standalone binary' : `dist/civctl.${built}`}`, {
     skip,
   }, () => {
-    const dir = tempDir();
+    let dir: ReturnType<typeof tempDir>;
+    let env: Record<string, string>;
     let registry: FakeRegistry;
     let proxy: LoopbackProxy;
     let fixture: Fixture;
     let sim: Awaited<ReturnType<typeof startSimulator>>;
     /** Per command, per run: did the bundle load undici, and did the loader set --liftoff-only. */
     const seen: { command: string; kind: string; undici: boolean; liftoff: boolean }[] = [];
-    const env = {
-      HOME: dir.path,
-      LANG: 'C',
-      CIVCTL_TRACE_CHUNKS: '1',
-      CIVCTL_CACHE_DIR: join(dir.path, 'cache'),
-    };
 
     before(async () => {
+      dir = tempDir();
+      env = {
+        HOME: dir.path,
+        LANG: 'C',
+        CIVCTL_TRACE_CHUNKS: '1',
+        CIVCTL_CACHE_DIR: join(dir.path, 'cache'),
+      };
       registry = await startFakeRegistry();
       proxy = await startProxy({ hosts: [FAKE_REGISTRY_HOST] });
       fixture = {
@@ -315,7 +316,6 @@ for (const [built, skip] of BUILDS) {
         built,
         cwd: dir.path,
         env: { ...env, ...c.env },
-        ...(c.stdin !== undefined ? { stdin: c.stdin } : {}),
         ...(c.until ? { until: c.until } : {}),
       });
       const stderr = untraced(r.stderr);
