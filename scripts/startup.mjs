@@ -4,6 +4,7 @@
 // fast path's own reading, with the spellings of globalOptions in src/commands/spec.ts), and which
 // commands talk HTTP (CommandSpec.http), for which V8's --liftoff-only is set. Both are read from
 // src/ here, at build time, so that no list of commands or global options is written twice.
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { tsImport } from 'tsx/esm/api';
 
@@ -15,7 +16,7 @@ export async function startupFacts() {
   const { COMMANDS } = await tsImport('../src/commands/index.ts', import.meta.url);
   const { globalOptions } = await tsImport('../src/commands/spec.ts', import.meta.url);
   const compiled = await build({
-    entryPoints: [new URL('../src/cli/command-word.ts', import.meta.url).pathname],
+    entryPoints: [fileURLToPath(new URL('../src/cli/command-word.ts', import.meta.url))],
     bundle: true,
     platform: 'node',
     format: 'cjs',
