@@ -3,15 +3,7 @@
 // script, so the whole program is bundled into one file here (no lazy chunks: there is no file to
 // read them from), given a code cache, and injected into a copy of this Node binary with postject.
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { liftoffBanner, startupFacts } from './startup.mjs';
