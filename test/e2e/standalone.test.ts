@@ -47,6 +47,13 @@ describe('the standalone binary, with no Node installed', { skip: missing }, () 
     assert.match(r.stderr, /committed settings\.image-verifier-plugins\.digestion\.trustpolicy/);
   });
 
+  test('it embeds the Node pinned for it, not the Node running the build', () => {
+    // process.release's headers URL, compiled into Node, names its version.
+    const { standalone } = JSON.parse(readFileSync(join(ROOT, 'scripts', 'node-runtimes.json'), 'utf8'));
+    const binary = readFileSync(BINARY);
+    assert.ok(binary.includes(`/v${standalone}/node-v${standalone}-headers`), `Node ${standalone} inside`);
+  });
+
   test('version, usage and runtime exit codes, no warnings', () => {
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
     const v = spawnSync(BINARY, ['--version'], { env, encoding: 'utf8' });
