@@ -29,8 +29,11 @@ const result = spawnSync(
 );
 process.stdout.write(result.stdout);
 const tests = /ℹ tests (\d+)/.exec(result.stdout);
+// exitCode, not process.exit(): a pipe (a CI log) takes stdout asynchronously, and exiting at once
+// cut the report off before its summary and failures.
 if (!tests || Number(tests[1]) === 0) {
   console.error('run-tests: the test runner reported no tests');
-  process.exit(1);
+  process.exitCode = 1;
+} else {
+  process.exitCode = result.status ?? 1;
 }
-process.exit(result.status ?? 1);
