@@ -1,10 +1,10 @@
 // npm run build:standalone: dist/civctl-linux-x64 and dist/civctl-linux-arm64, Node single-executable
 // applications that run with no Node installed (the admin container has none). They embed the Node
-// pinned as "standalone" in scripts/node-runtimes.json (the current LTS, fetched from the npm
+// pinned as "standalone" in scripts/node-runtimes.json (Node 24 LTS, fetched from the npm
 // registry's node-linux-<arch> packages), not the Node running this build. A SEA runs one CommonJS
 // script, so the whole program is bundled into one file here (no lazy chunks: there is no file to
 // read them from), given a code cache, and injected into a stripped copy of that Node with postject
-// (Node 24 has no --build-sea; that came in 25).
+// (Node 24 still does it this way: it has no --build-sea).
 //
 // The arm64 binary is built and checked by running arm64 Node under qemu-user (its code cache must
 // come from arm64 V8). Without qemu it is skipped, saying so; CIVCTL_REQUIRE_ARM64=1 makes that an
@@ -56,14 +56,10 @@ await build({
   logLevel: 'warning',
 });
 
-/** The first of these commands found on PATH (or given as an absolute path that exists). */
+/** The first of these commands found on PATH. */
 function findTool(...names) {
   const dirs = (process.env['PATH'] ?? '').split(delimiter).filter(Boolean);
   for (const name of names) {
-    if (name.startsWith('/')) {
-      if (existsSync(name)) return name;
-      continue;
-    }
     const dir = dirs.find((d) => existsSync(join(d, name)));
     if (dir) return join(dir, name);
   }
@@ -131,17 +127,17 @@ function inject(binary, blob) {
     if (!KNOWN_POSTJECT_LINES.some((known) => known.test(line))) process.stderr.write(`postject: ${line}\n`);
 }
 
-/** Builds dist/civctl-linux-<arch>; false when this machine cannot run that architecture's Node. */
+/** Builds dist/civctl-linux-<arch>, or says why not when this machine cannot run that architecture's Node. */
 function buildFor(arch) {
   const binary = join(out, `civctl-linux-${arch}`);
   rmSync(binary, { force: true });
   const runner = runnerFor(arch);
   if (!runner) {
     const why = `running linux-${arch} Node here needs qemu-user and ${arch} C/C++ libraries (apt-get install qemu-user-static libc6-${DEB[arch]}-cross libstdc++6-${DEB[arch]}-cross)`;
-    if (process.env['CIVCTL_REQUIRE_ARM64'] === '1')
+    if (arch === 'arm64' && process.env['CIVCTL_REQUIRE_ARM64'] === '1')
       throw new Error(`CIVCTL_REQUIRE_ARM64=1, but ${binary} cannot be built: ${why}`);
     console.log(`skipped ${binary}: ${why}`);
-    return false;
+    return;
   }
   const node = nodeBinary(nodeVersion, arch);
 
@@ -168,12 +164,12 @@ function buildFor(arch) {
 
   copyFileSync(node, binary);
   chmodSync(binary, 0o755);
-  // Node's symbols are not needed to run it (stripping saves about 18 MB), nor its build notes.
+  // Node's symbols are not needed to run it (stripping saves about 20 MB), nor its build notes.
   const strip = findTool(`${GNU[arch]}-strip`, ...(arch === process.arch ? ['strip'] : []), 'llvm-strip');
   if (strip) run(strip, ['--strip-all', '--remove-section=.gnu.build.attributes', binary]);
   else
     console.log(
-      `note: ${binary} is not stripped (about 18 MB larger): no strip for ${arch} here (apt-get install binutils-${GNU[arch]})`,
+      `note: ${binary} is not stripped (about 20 MB larger): no strip for ${arch} here (apt-get install binutils-${GNU[arch]})`,
     );
   inject(binary, blob);
 

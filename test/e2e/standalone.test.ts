@@ -16,6 +16,17 @@ if (missing && process.env['CIVCTL_REQUIRE_STANDALONE'] === '1')
   throw new Error(`CIVCTL_REQUIRE_STANDALONE=1 but ${missing}`);
 if (missing) process.stderr.write(`standalone tests skipped: ${missing}\n`);
 
+test('the docs name the Node the standalone binaries embed', () => {
+  const { standalone } = JSON.parse(readFileSync(join(ROOT, 'scripts', 'node-runtimes.json'), 'utf8'));
+  const fleet = readFileSync(join(ROOT, 'docs', 'fleet.md'), 'utf8');
+  for (const arch of ['x64', 'arm64'])
+    assert.match(fleet, new RegExp(`\\| \`dist/civctl-linux-${arch}\` \\| .* \\| Node ${standalone} `));
+  assert.match(
+    readFileSync(join(ROOT, 'README.md'), 'utf8'),
+    new RegExp(`with Node ${standalone} \\(LTS\\) inside`),
+  );
+});
+
 describe('the standalone binary, with no Node installed', { skip: missing }, () => {
   const dir = tempDir();
   after(() => dir.cleanup());
