@@ -541,8 +541,11 @@ export function networkError(
     const label = `the proxy ${proxyLabel(proxy)} (${proxy.variable})`;
     const refused = TUNNEL_REFUSED.exec(message)?.[1];
     if (refused === '407' || FORWARD_REFUSED.test(message)) return proxyAuthenticationError(proxy);
-    if (refused !== undefined)
-      return new RegistryError('proxy', `${label} answered ${refused} to CONNECT ${host}`);
+    if (refused !== undefined) {
+      // CONNECT always names a port: 443 when the registry's has none.
+      const target = /:\d+$/.test(host) ? host : `${host}:443`;
+      return new RegistryError('proxy', `${label} answered ${refused} to CONNECT ${target}`);
+    }
     if (code === 'ECONNREFUSED') return new RegistryError('proxy', `connection refused by ${label}`);
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME')
       return new RegistryError('proxy', `cannot find the host of ${label} (DNS: ${code})`);
