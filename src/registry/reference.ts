@@ -4,6 +4,7 @@
  * validation. `nginx` → `docker.io/library/nginx:latest`; a tag and a digest → the digest only.
  * Pure: no I/O.
  */
+import { isLoopbackAddress, splitHostPort } from './proxy.ts';
 
 /** A reference CRI would refuse, with distribution/reference's message. */
 export class InvalidReferenceError extends Error {
@@ -129,14 +130,11 @@ export function registryHost(domain: string): string {
   return domain === DEFAULT_DOMAIN ? 'registry-1.docker.io' : domain;
 }
 
-/** containerd's IsLocalhost: `localhost` or a loopback IP, port aside. */
+/** containerd's IsLocalhost: `localhost` or a loopback IP (any spelling), after net.SplitHostPort. */
 export function isLocalhost(hostWithPort: string): boolean {
-  const hostOnly = hostWithPort.startsWith('[')
-    ? hostWithPort.slice(1, hostWithPort.indexOf(']'))
-    : hostWithPort.replace(/:\d+$/, '');
-  if (hostOnly === 'localhost') return true;
-  if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostOnly)) return true;
-  return hostOnly === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(hostOnly);
+  // Go keeps the whole text when it does not split (so `[::1]` without a port is not loopback).
+  const host = splitHostPort(hostWithPort)?.host ?? hostWithPort;
+  return host === 'localhost' || isLoopbackAddress(host);
 }
 
 /** Plain HTTP only for a localhost/loopback host on a port other than 443 (containerd), or when asked. */
