@@ -5,7 +5,8 @@
  * registries `registry.test:PORT`; anything else that is not loopback is refused (502), so nothing
  * leaves the machine. Optional Basic credentials (407 without them). Every request is logged.
  */
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, request as httpRequest, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { connect, type Socket } from 'node:net';
 
 export interface ProxyLogEntry {
@@ -34,7 +35,12 @@ function resolveTarget(hosts: HostMap, target: string): string | undefined {
 }
 
 export async function startProxy(
-  options: { hosts?: HostMap; credentials?: string } = {},
+  options: {
+    hosts?: HostMap;
+    credentials?: string;
+    /** An https proxy: its key and certificate (PEM). */
+    tls?: { key: string; cert: string };
+  } = {},
 ): Promise<TestProxy> {
   const hosts = options.hosts ?? {};
   const expected = options.credentials
@@ -48,7 +54,7 @@ export async function startProxy(
     return expected === undefined || auth === expected;
   };
 
-  const server: Server = createServer((req, res) => {
+  const forward: RequestListener = (req, res) => {
     if (!record(req.method ?? '', req.url ?? '', req.headers)) {
       res.writeHead(407, { 'proxy-authenticate': 'Basic realm="test proxy"', 'content-length': '0' });
       return res.end();
@@ -81,8 +87,9 @@ export async function startProxy(
       res.end();
     });
     req.pipe(up);
-  });
-  server.on('connection', (socket) => {
+  };
+  const server: Server = options.tls ? createTlsServer(options.tls, forward) : createServer(forward);
+  server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });

@@ -9,9 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { LookupFunction } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BIN, isOneCleanLine, ROOT, type RunResult, run, scratch } from '../helpers.ts';
 import { startProxy, type TestProxy } from '../proxy.ts';
@@ -100,6 +100,39 @@ describe('registry commands through a proxy, against the registry rig', { skip: 
         `TLS verification failed for ${TLS_HOST.replace(/\./g, '\\.')}:\\d+ through the proxy http://${proxy.address} \\(HTTPS_PROXY\\) \\(\\w+\\); trust its CA certificate with --ca-file`,
       ),
     );
+  });
+
+  test('an https:// proxy is verified with the same certificates, --ca-file included', async () => {
+    // The proxy wears the rig's registry certificate (its CA is the --ca-file) under that name.
+    const folder = dirname(rig.caFile);
+    const secure = await startProxy({
+      hosts: { [rig.tls]: `127.0.0.1:${rig.tls.slice(rig.tls.lastIndexOf(':') + 1)}` },
+      tls: {
+        key: readFileSync(join(folder, 'server.key'), 'utf8'),
+        cert: readFileSync(join(folder, 'server.crt'), 'utf8'),
+      },
+    });
+    try {
+      const port = secure.address.slice(secure.address.lastIndexOf(':') + 1);
+      const env = { HTTPS_PROXY: `https://${TLS_HOST}:${port}` };
+      const trusted = await run(['resolve', '--ca-file', rig.caFile, `${rig.tls}/demo/multi:v1`], {
+        env,
+        lookup: rig.lookup,
+      });
+      assert.equal(trusted.stdout, `${rig.images.multi.digest}\n`, trusted.stderr);
+      assert.deepEqual(
+        secure.log.map((e) => `${e.method} ${e.target}`),
+        [`CONNECT ${rig.tls}`],
+      );
+      const untrusted = await run(['resolve', `${rig.tls}/demo/multi:v1`], { env, lookup: rig.lookup });
+      assert.equal(untrusted.code, 1);
+      assert.match(
+        untrusted.stderr,
+        /TLS verification failed for .* through the proxy https:\/\/.*--ca-file$/m,
+      );
+    } finally {
+      await secure.stop();
+    }
   });
 
   test('with proxy credentials: the TLS registry resolves; wrong ones are one line without them', async () => {
