@@ -160,8 +160,9 @@ export class RegistryClient {
     return { dispatcher, ...(proxy ? { proxy } : {}) };
   }
 
+  /** --timeout in ms, within what Node's timers honour (beyond 2^31 − 1 ms they fire at once). */
   private timeoutMs(): number {
-    return Math.max(1, Math.round(this.options.timeoutSeconds * 1000));
+    return Math.min(2 ** 31 - 1, Math.max(1, Math.round(this.options.timeoutSeconds * 1000)));
   }
 
   /** scheme://host for a reference: docker.io → registry-1.docker.io, http only on loopback. */
