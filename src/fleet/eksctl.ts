@@ -30,6 +30,7 @@ export interface EksctlNodegroup {
   name: string;
   amiFamily: string | undefined;
   node: YAMLMap;
+  doc: Document.Parsed;
 }
 
 /** Every nodegroup of every ClusterConfig in the stream. */
@@ -55,6 +56,7 @@ export function eksctlNodegroups(docs: Document.Parsed[]): EksctlNodegroup[] {
           name: typeof name === 'string' ? name : `${list}[${seq.items.indexOf(item)}]`,
           amiFamily: typeof family === 'string' ? family : undefined,
           node: item,
+          doc,
         });
       }
     }
@@ -99,7 +101,7 @@ export function mergeEksctl(original: string, p: PluginPolicies, only?: string):
   }
   const userData = new Map<string, string>();
   for (const group of chosen) {
-    const doc = stream.documents.find((d) => containsNode(d, group.node))!;
+    const doc = group.doc;
     const subtree = imageVerifierPluginsObject(p);
     if (!isMap(group.node.get('bottlerocket'))) group.node.set('bottlerocket', doc.createNode({}));
     const bottlerocket = group.node.get('bottlerocket') as YAMLMap;
@@ -111,12 +113,4 @@ export function mergeEksctl(original: string, p: PluginPolicies, only?: string):
     userData.set(group.name, stringifyToml({ settings: plain }));
   }
   return { text: writeYamlStream(stream), nodegroups: chosen.map((g) => g.name), userData };
-}
-
-function containsNode(doc: Document.Parsed, node: YAMLMap): boolean {
-  for (const list of NODEGROUP_LISTS) {
-    const seq = doc.get(list);
-    if (isSeq(seq) && seq.items.includes(node)) return true;
-  }
-  return false;
 }

@@ -38,6 +38,8 @@ export function renderKarpenter(p: PluginPolicies, name: string): string {
 
 export interface KarpenterNodeClass {
   name: string;
+  /** The metadata.name node, or the document's root, for positions. */
+  nameNode: unknown;
   spec: YAMLMap | undefined;
   amiFamily: string | undefined;
   alias: string | undefined;
@@ -53,6 +55,7 @@ export function karpenterNodeClasses(docs: Document.Parsed[]): KarpenterNodeClas
     const alias = doc.getIn(['spec', 'amiSelectorTerms', 0, 'alias']);
     out.push({
       name: typeof name === 'string' ? name : '(unnamed)',
+      nameNode: doc.getIn(['metadata', 'name'], true) ?? doc.contents,
       spec: isMap(spec) ? spec : undefined,
       amiFamily: typeof family === 'string' ? family : undefined,
       alias: typeof alias === 'string' ? alias : undefined,

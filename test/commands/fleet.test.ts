@@ -222,7 +222,7 @@ describe('lint reads eksctl and Karpenter files', () => {
       );
       assert.match(
         r.stdout,
-        /cluster\.yaml\[br\/notation\] \(decoded policy\):1:1: error: trust policy document can not have zero trust policy statements/,
+        /cluster\.yaml:13:27: error: \[br\/notation\] decoded policy 1:1: trust policy document can not have zero trust policy statements/,
       );
       assert.match(
         r.stdout,
@@ -272,7 +272,10 @@ describe('lint reads eksctl and Karpenter files', () => {
       const broken = dir.file('broken.yaml', 'kind: ClusterConfig\nmanagedNodeGroups: [\n');
       const b = await run(['lint', broken]);
       assert.equal(b.code, 1);
-      assert.match(b.stdout, /broken\.yaml:\d+:\d+: error: not a valid YAML file/);
+      assert.match(
+        b.stdout,
+        /broken\.yaml:\d+:\d+: error: not a valid ClusterConfig\/YAML: eksctl would reject the file/,
+      );
       const none = dir.file('none.yaml', 'kind: ClusterConfig\nmetadata: {name: x}\n');
       assert.match(
         (await run(['lint', none])).stdout,
