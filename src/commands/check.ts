@@ -8,7 +8,7 @@ import { readLive } from '../api/write.ts';
 import { CivError, ReportedError, UsageError } from '../errors.ts';
 import { readInput } from '../inputs/files.ts';
 import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
-import { readSettingsFile } from '../inputs/settings-file.ts';
+import { readSettingsFile, SETTINGS_FILE_OPTIONS } from '../inputs/settings-file.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
 import type { Io } from '../io.ts';
 import { type CheckResult, checkJson, checkText } from '../output/check.ts';
@@ -28,6 +28,8 @@ interface CheckArgs extends GlobalArgs, RegistryArgs {
   images: string[];
   policy?: string[];
   userData?: string;
+  nodegroup?: string;
+  nodeclass?: string;
   offline: boolean;
   mediaType: string;
   name?: string;
@@ -43,6 +45,10 @@ interface CheckArgs extends GlobalArgs, RegistryArgs {
 /** The policies to decide with: offline ones when given, else the node's. */
 async function nodePolicies(io: Io, args: CheckArgs): Promise<NodePolicies> {
   const policies = new Map<string, Uint8Array>();
+  if (args.userData === undefined && (args.nodegroup !== undefined || args.nodeclass !== undefined))
+    throw new UsageError(
+      `--${args.nodegroup !== undefined ? 'nodegroup' : 'nodeclass'} picks the settings of a --user-data file (an eksctl or Karpenter file)`,
+    );
   if (args.policy === undefined && args.userData === undefined) {
     let live: Awaited<ReturnType<typeof readLive>>;
     try {
@@ -70,10 +76,13 @@ async function nodePolicies(io: Io, args: CheckArgs): Promise<NodePolicies> {
   }
   let enabled = true;
   if (args.userData !== undefined) {
-    const file = await readSettingsFile(io, args.userData);
+    const file = await readSettingsFile(io, args.userData, {
+      nodegroup: args.nodegroup,
+      nodeclass: args.nodeclass,
+    });
+    if (file.section !== undefined) note(io, `deciding with the image-verifier settings of ${file.label}`);
     enabled = file.enabled === true;
-    if (!enabled)
-      note(io, `'${args.userData}' does not set enabled = true: on such a node no image is verified`);
+    if (!enabled) note(io, `${file.label} does not set enabled = true: on such a node no image is verified`);
     for (const plugin of file.plugins)
       if (plugin.trustpolicy !== undefined && plugin.base64Valid)
         policies.set(plugin.name, decodeBase64(plugin.trustpolicy));
@@ -169,8 +178,10 @@ export const checkCommand = defineCommand<CheckArgs>({
     },
     'user-data': {
       type: 'string',
-      describe: 'decide with the policies and enabled of this user-data TOML or settings JSON',
+      describe:
+        'decide with the policies and enabled of this user-data TOML, settings JSON, eksctl ClusterConfig or Karpenter EC2NodeClass',
     },
+    ...SETTINGS_FILE_OPTIONS,
     offline: {
       type: 'boolean',
       default: false,

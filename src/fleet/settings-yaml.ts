@@ -208,3 +208,17 @@ function karpenterSections(stream: YamlStream): FleetSection[] {
 export function fleetSections(stream: YamlStream): FleetSection[] {
   return [...eksctlSections(stream), ...karpenterSections(stream)];
 }
+
+/** Whether two sections give their nodes the same image-verifier settings. */
+export function sameSettings(a: FleetSection, b: FleetSection): boolean {
+  const key = (s: FleetSection) =>
+    s.settings instanceof SettingsFileError
+      ? `error:${s.name}`
+      : JSON.stringify([
+          s.hasPlugins,
+          s.settings.enabled ?? null,
+          s.settings.plugins.map((p) => [p.name, p.trustpolicy ?? null]).sort(),
+          s.settings.diagnostics.map((d) => [d.rule, d.message]).sort(),
+        ]);
+  return key(a) === key(b);
+}

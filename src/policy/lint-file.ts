@@ -5,6 +5,7 @@
  */
 import type { SchemaValidator } from './custom.ts';
 import { decodeBase64 } from './base64.ts';
+import { FLEET_KIND } from './file-kinds.ts';
 import { type Diagnostic, detectVerifier, type Effect, type LintResult, lintPolicy } from './lint.ts';
 import { verifierKind } from './names.ts';
 import { PositionIndex } from './positions.ts';
@@ -72,7 +73,7 @@ function classify(path: string, bytes: Uint8Array, positions: PositionIndex): In
   if (path.endsWith('.json')) return 'policy';
   // Not JSON: user-data when it looks like TOML with a [settings…] table.
   const text = new TextDecoder().decode(bytes);
-  if (/^kind:\s*["']?(ClusterConfig|EC2NodeClass)["']?\s*(#.*)?$/m.test(text)) return 'fleet-yaml';
+  if (FLEET_KIND.test(text)) return 'fleet-yaml';
   return /^\s*\[\s*settings[.\]]/m.test(text) ? 'settings' : 'policy';
 }
 
