@@ -131,6 +131,7 @@ export const encodeCommand = defineCommand<EncodeArgs>({
     nodegroup: { type: 'string', describe: 'eksctl --merge-into: only this nodegroup' },
     name: {
       type: 'string',
+      alias: 'nodeclass',
       describe: 'karpenter: the EC2NodeClass name (default bottlerocket), or the one to merge into',
     },
     base64: { type: 'boolean', default: false, describe: 'userdata: base64, for a launch template UserData' },

@@ -149,12 +149,25 @@ export function mergeEksctl(original: string, p: PluginPolicies, only?: string):
   }
   let text: string | undefined = original;
   for (const k of chosen) {
-    const merged = merges.get(k)!;
-    const changes = merged.whole ? [{ path: [], value: merged.subtree }] : merged.changes;
-    for (const change of changes) {
+    // From the text as edited so far: a nodegroup sharing an anchor already edited needs nothing more.
+    let changes: { path: string[]; value: unknown }[] | undefined;
+    for (;;) {
       if (text === undefined) break;
       const now: YamlStream = parseYamlStream(text);
       const group = eksctlNodegroups(now.documents)[k]!;
+      if (changes === undefined) {
+        const js = nodegroupJs(
+          now.documents.map((d) => d.toJS() as unknown),
+          group,
+        );
+        const merged = mergeSubtree(
+          asTable(asTable(js['bottlerocket'])['settings'])['image-verifier-plugins'],
+          p,
+        );
+        changes = merged.whole ? [{ path: [], value: merged.subtree }] : merged.changes;
+      }
+      const change = changes.shift();
+      if (!change) break;
       const edit = setInEdit(text, group.doc, group.node, [...SUBTREE, ...change.path], change.value);
       text = edit ? applyEdit(text, edit) : undefined;
     }
@@ -168,7 +181,15 @@ export function mergeEksctl(original: string, p: PluginPolicies, only?: string):
       preserved = false;
     }
   }
-  if (!preserved) text = reprinted(original, chosen, merges);
+  if (!preserved) {
+    text = reprinted(original, chosen, merges);
+    const after = parseYamlStream(text).documents.map((d) => d.toJS() as unknown);
+    if (canonical(after) !== canonical(expected))
+      throw new CivError(
+        'E_FLEET_FILE',
+        `the settings of nodegroup ${chosen.map((k) => all[k]!.name).join(', ')} are shared through a YAML anchor with something the merge must not change; merge into every nodegroup that shares them, or write them out in full`,
+      );
+  }
   const userData = new Map<string, string>();
   const notices = new Map<string, MergeNotice[]>();
   for (const k of chosen) {

@@ -153,6 +153,12 @@ export function mergeKarpenter(original: string, p: PluginPolicies, only?: strin
   if (!preserved) {
     for (const nc of chosen) nc.spec!.set('userData', blockLiteral(userData.get(nc.name)!.text));
     text = writeYamlStream(stream);
+    const after = parseYamlStream(text).documents.map((d) => d.toJS() as unknown);
+    if (canonical(after) !== canonical(expected))
+      throw new CivError(
+        'E_FLEET_FILE',
+        `the spec of EC2NodeClass ${chosen.map((nc) => nc.name).join(', ')} is shared through a YAML anchor with something the merge must not change; write it out in full`,
+      );
   }
   return { text: text!, nodeClasses: chosen.map((nc) => nc.name), userData, preserved };
 }

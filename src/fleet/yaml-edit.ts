@@ -142,6 +142,19 @@ export function setInEdit(
   path: string[],
   value: unknown,
 ): Edit | undefined {
+  const edit = findEdit(text, doc, map, path, value);
+  // New lines end as the file's own do.
+  if (edit && text.includes('\r\n')) edit.text = edit.text.replace(/\r?\n/g, '\r\n');
+  return edit;
+}
+
+function findEdit(
+  text: string,
+  doc: Document.Parsed,
+  map: YAMLMap,
+  path: string[],
+  value: unknown,
+): Edit | undefined {
   let current: YAMLMap = map;
   for (let k = 0; k < path.length; k++) {
     const rest = path.slice(k + 1);

@@ -65,6 +65,7 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
   const trimmed = text.trimStart();
   let root: unknown;
   let format: 'toml' | 'json';
+  let jsonRoot: JsonNode | undefined;
   if (hint === 'json' || (hint === undefined && trimmed.startsWith('{'))) {
     const parsed = parseJson(bytes, { maxDepth: 128, allowTrailing: false });
     if (!parsed.ok) {
@@ -76,6 +77,7 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
       );
     }
     root = JSON.parse(text);
+    jsonRoot = parsed.node;
     format = 'json';
   } else {
     try {
@@ -101,7 +103,7 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
     .filter((k) => k !== 'image-verifier-plugins')
     .map((k) => `settings.${k}`);
   const diagnostics: FileDiagnostic[] = [];
-  const where = format === 'json' ? jsonLocator(bytes) : tomlLocator(text);
+  const where = jsonRoot ? jsonLocator(bytes, jsonRoot) : tomlLocator(text);
   if (section === undefined) {
     diagnostics.push({
       rule: 'userdata/no-plugins',
@@ -166,12 +168,11 @@ function tomlLocator(text: string): DocumentLocator {
   };
 }
 
-function jsonLocator(bytes: Uint8Array): DocumentLocator {
-  const parsed = parseJson(bytes, { maxDepth: 128, allowTrailing: false });
+function jsonLocator(bytes: Uint8Array, root: JsonNode): DocumentLocator {
   const lines = new LineMap(bytes);
   /** The deepest member along the path (the last of duplicate keys, as serde reads them). */
   const walk = (path: string[]) => {
-    let node: JsonNode | undefined = parsed.ok ? parsed.node : undefined;
+    let node: JsonNode | undefined = root;
     let member: JsonMember | undefined;
     let exact = true;
     for (const key of path) {

@@ -291,3 +291,48 @@ spec:
     });
   });
 });
+
+describe('line ends', () => {
+  test('a CRLF ClusterConfig stays CRLF, with every other line as written', () => {
+    const text =
+      'kind: ClusterConfig\r\nmetadata: {name: prod}\r\nnodeGroups:\r\n  - name: a\r\n    amiFamily: Bottlerocket\r\n';
+    const m = mergeEksctl(text, given(true));
+    assert.ok(m.preserved);
+    assert.ok(m.text.startsWith(text));
+    assert.doesNotMatch(m.text.replace(/\r\n/g, ''), /\n/);
+  });
+  test('a CRLF user-data file stays CRLF', () => {
+    const text = '[settings.kubernetes]\r\nmax-pods = 1\r\n';
+    const m = mergeUserData(text, given(true));
+    assert.ok(m.preserved);
+    assert.ok(m.text.startsWith(text));
+    assert.doesNotMatch(m.text.replace(/\r\n/g, ''), /\n/);
+  });
+});
+
+describe('settings shared through a YAML anchor', () => {
+  const SHARED = `kind: ClusterConfig
+nodeGroups:
+  - name: a
+    amiFamily: Bottlerocket
+    bottlerocket: &br
+      settings: {motd: hi}
+  - name: b
+    amiFamily: Bottlerocket
+    bottlerocket: *br
+`;
+  test('merged into every nodegroup that shares them: the anchor is edited once, in place', () => {
+    const m = mergeEksctl(SHARED, given(true));
+    assert.ok(m.preserved);
+    const after = parseYaml(m.text) as { nodeGroups: { bottlerocket: { settings: Table } }[] };
+    for (const g of after.nodeGroups)
+      assert.deepEqual(plain(g.bottlerocket.settings['image-verifier-plugins']), {
+        enabled: true,
+        notation: { trustpolicy: NEW },
+      });
+    assert.ok(m.text.endsWith('    bottlerocket: *br\n'));
+  });
+  test('into one of them only: refused, since the other would change too', () => {
+    assert.throws(() => mergeEksctl(SHARED, given(true), 'a'), /shared through a YAML anchor/);
+  });
+});
