@@ -92,6 +92,12 @@ export function scanToml(text: string): TomlEntry[] {
     i++;
     return value;
   };
+  /** Skips a basic string without decoding it (values: only their extent matters). */
+  const BASIC = /(?:[^"\\]|\\[^])*"/y;
+  const skipBasic = () => {
+    BASIC.lastIndex = i + 1;
+    i = BASIC.exec(text) ? BASIC.lastIndex : n;
+  };
   const readLiteral = (): string => {
     const end = text.indexOf("'", i + 1);
     const value = text.slice(i + 1, end);
@@ -144,7 +150,7 @@ export function scanToml(text: string): TomlEntry[] {
     const c = text[i];
     if (text.startsWith('"""', i)) skipMultiline('"');
     else if (text.startsWith("'''", i)) skipMultiline("'");
-    else if (c === '"') readBasic();
+    else if (c === '"') skipBasic();
     else if (c === "'") readLiteral();
     else if (c === '[') {
       i++;
