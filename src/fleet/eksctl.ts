@@ -141,7 +141,8 @@ export function mergeEksctl(original: string, p: PluginPolicies, only?: string):
       p,
     );
     merges.set(k, merged);
-    const bottlerocket = (js['bottlerocket'] = { ...asTable(js['bottlerocket']) });
+    const bottlerocket = { ...asTable(js['bottlerocket']) };
+    js['bottlerocket'] = bottlerocket;
     bottlerocket['settings'] = {
       ...asTable(bottlerocket['settings']),
       'image-verifier-plugins': merged.subtree,

@@ -163,7 +163,7 @@ function lineStartOf(text: string, at: number): number {
  */
 export function mergeUserData(original: string, p: PluginPolicies): MergedUserData {
   const parsed = parseUserData(original);
-  const current = ((parsed['settings'] as Table | undefined) ?? {})['image-verifier-plugins'];
+  const current = (parsed['settings'] as Table | undefined)?.['image-verifier-plugins'];
   const merged = mergeSubtree(current, p);
   const expected = expectedMerge(parsed, merged.subtree);
   // Nothing written yet (a NodeClass without user data): civctl's own fragment.

@@ -112,7 +112,7 @@ async function readFleetFile(
       );
     return found;
   };
-  let chosen;
+  let chosen: ReturnType<typeof pick>;
   if (select.nodegroup !== undefined && select.nodeclass !== undefined)
     throw new UsageError('give --nodegroup or --nodeclass, not both');
   if (select.nodegroup !== undefined) chosen = pick('eksctl', select.nodegroup, 'nodegroup');

@@ -93,7 +93,7 @@ export function scanToml(text: string): TomlEntry[] {
     return value;
   };
   /** Skips a basic string without decoding it (values: only their extent matters). */
-  const BASIC = /(?:[^"\\]|\\[^])*"/y;
+  const BASIC = /(?:[^"\\]|\\[\s\S])*"/y;
   const skipBasic = () => {
     BASIC.lastIndex = i + 1;
     i = BASIC.exec(text) ? BASIC.lastIndex : n;
