@@ -5,9 +5,10 @@ import { say } from '../output/messages.ts';
 import { safeJson } from '../output/escape.ts';
 import { type ImageReference, parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
 import type { Resolved } from '../registry/resolve.ts';
-import { defineCommand, type GlobalArgs } from './spec.ts';
+import { defineCommand } from './spec.ts';
 
-interface ResolveArgs extends GlobalArgs, RegistryArgs {
+/** No socket: resolve never talks to the API (talksTo). */
+interface ResolveArgs extends RegistryArgs {
   images: string[];
   format: 'text' | 'json';
 }

@@ -13,7 +13,7 @@ export interface Context {
   io: Io;
 }
 
-/** The global options, as every handler receives them (declared in globalOptions below). */
+/** The global options, as the handlers of API commands receive them (globalOptions, commandOptions). */
 export interface GlobalArgs {
   socketPath: string;
   timeout: number;

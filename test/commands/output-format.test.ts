@@ -9,12 +9,15 @@ import { aliasesOf } from '../../src/commands/spec.ts';
 import { isOneCleanLine, run, withSim } from '../helpers.ts';
 
 describe('--format is the output option of every command', () => {
-  test('no command declares an option named output; every format option is -f/--format', () => {
+  test('no command declares an option named output; a short spelling of --format is -f', () => {
     for (const spec of COMMANDS) {
       assert.equal(spec.options['output'], undefined, spec.name);
       const format = spec.options['format'];
-      if (format) assert.ok(aliasesOf(format).includes('f'), `${spec.name} --format has -f`);
+      const short = format ? aliasesOf(format).filter((a) => a.length === 1) : [];
+      for (const letter of short) assert.ok(['f', 'o'].includes(letter), `${spec.name}: -${letter}`);
     }
+    for (const name of ['encode', 'lint', 'status', 'resolve', 'check'])
+      assert.ok(aliasesOf(COMMANDS.find((c) => c.name === name)!.options['format']!).includes('f'), name);
   });
 
   test('status --format json, -f json, and the old --output json / -o json print the same JSON', () =>
