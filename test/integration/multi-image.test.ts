@@ -4,6 +4,9 @@
  * nothing. Against a real registry on loopback (the rig); skipped where its packages are missing.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ROOT, run } from '../helpers.ts';
@@ -98,5 +101,70 @@ describe('one failing image does not hide the others', { skip: unavailable }, ()
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /unknown repository/);
+  });
+});
+
+describe('check --signatures: a registry failing one image’s signature lookup fails that image only', () => {
+  const MANIFEST = Buffer.from(
+    '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}',
+  );
+  const DIGEST = `sha256:${createHash('sha256').update(MANIFEST).digest('hex')}`;
+
+  test('the other image is decided; the failed one has error in JSON; exit 1', async () => {
+    // A loopback registry: every tag is MANIFEST; referrers answer 404 (no signatures) except for
+    // the repository "broken", whose referrers answer 400.
+    const server = createServer((req, res) => {
+      const url = req.url ?? '/';
+      if (/^\/v2\/[a-z/]+\/manifests\/v1$/.test(url)) {
+        res.writeHead(200, {
+          'content-type': 'application/vnd.oci.image.manifest.v1+json',
+          'docker-content-digest': DIGEST,
+          'content-length': String(MANIFEST.length),
+        });
+        res.end(req.method === 'HEAD' ? undefined : MANIFEST);
+        return;
+      }
+      res.writeHead(url.startsWith('/v2/broken/') ? 400 : 404, { 'content-type': 'application/json' });
+      res.end('{"errors":[{"code":"UNSUPPORTED"}]}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const policy = JSON.stringify({
+      version: '1.0',
+      trustPolicies: [
+        {
+          name: 'all',
+          registryScopes: ['*'],
+          signatureVerification: { level: 'strict' },
+          trustStores: ['ca:x'],
+          trustedIdentities: ['*'],
+        },
+      ],
+    });
+    try {
+      const r = await run(
+        [
+          'check',
+          '--signatures',
+          '--format',
+          'json',
+          '--policy',
+          'notation=-',
+          `${host}/broken/app:v1`,
+          `${host}/fine/app:v1`,
+        ],
+        { stdin: policy },
+      );
+      assert.equal(r.code, 1, r.stderr);
+      const [broken, fine] = JSON.parse(r.stdout).results;
+      assert.equal(broken.decision, undefined);
+      assert.match(broken.error, /referrers of broken\/app@sha256:[0-9a-f]{64}: response status code 400/);
+      assert.equal(fine.decision, 'blocked');
+      assert.match(fine.error, /no signature is associated with/);
+      assert.match(r.stderr, new RegExp(`civctl: ${host}/broken/app:v1: .*status code 400`));
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
