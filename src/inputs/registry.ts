@@ -6,6 +6,7 @@
 import { UsageError } from '../errors.ts';
 import { type Io, interruptibly } from '../io.ts';
 import { note } from '../output/messages.ts';
+import { timerMs } from '../timers.ts';
 import type { Credentials } from '../registry/auth.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import type { OptionSpec } from '../commands/spec.ts';
@@ -73,7 +74,7 @@ export async function registryClient(
     const { dockerConfigCredentials } = await import('../registry/credentials.ts');
     return interruptibly(io, (signal) =>
       dockerConfigCredentials(domain, io.env, {
-        timeoutMs: args.timeout * 1000,
+        timeoutMs: timerMs(args.timeout),
         signal,
         onStderr: (program, text) => note(io, `${program}: ${text}`),
       }),
