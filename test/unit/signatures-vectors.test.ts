@@ -11,7 +11,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { type VerifyImageResult, verifyImage } from '../../src/verifiers/signatures/index.ts';
+import {
+  checkJsonSignatures,
+  type VerifyImageResult,
+  verifyImage,
+} from '../../src/verifiers/signatures/index.ts';
 import { parseCertificate } from '../../src/verifiers/signatures/x509.ts';
 import {
   certificate,
@@ -279,6 +283,54 @@ describe('signature vectors made with Node crypto', () => {
         ['success', true],
         ['success', false],
       ],
+    );
+  });
+
+  test('at most 100 signatures are examined; check JSON marks the rest not-evaluated', async () => {
+    const bad = envelope('jws', rsa.certs, rsa.leafKey, { tamperPayload: true });
+    const many = Array.from({ length: 101 }, (_, i) => ({
+      ...bad,
+      bytes: Uint8Array.from([...bad.bytes.subarray(0, -1), 0x20, 0x7d]).subarray(
+        0,
+        bad.bytes.length + (i % 2),
+      ),
+    }));
+    const r = await run(many, storeFor(rsa));
+    assert.equal(r.outcome, 'failed');
+    assert.equal(r.notationStderr, FAILED_ALL);
+    assert.equal(r.signatures.filter((s) => s.evaluated).length, 100);
+    const json = checkJsonSignatures(r);
+    assert.deepEqual(json[100], { digest: r.signatures[100]!.digest, outcome: 'not-evaluated', steps: [] });
+    assert.equal(json[0]!['outcome'], 'failure');
+  });
+
+  test('a signature that names a verification plugin civctl does not run is undecided', async () => {
+    const plugin = envelope('jws', rsa.certs, rsa.leafKey, {
+      extraProtected: { 'io.cncf.notary.verificationPlugin': 'com.example.plugin' },
+      crit: ['io.cncf.notary.signingScheme', 'io.cncf.notary.verificationPlugin'],
+    });
+    const reg = registry(IMAGE, [plugin]);
+    const base = {
+      name: REF,
+      digest: IMAGE.digest,
+      policy: policy(),
+      descriptor: IMAGE,
+      referrers: reg.referrers,
+      fetch: reg.fetch,
+      trustStore: storeFor(rsa),
+      now: NOW,
+      revocation: { mode: 'offline' as const },
+    };
+    const installed = await verifyImage({
+      ...base,
+      plugins: { dir: '/p', installed: new Map([['com.example.plugin', { version: '1.0.0' }]]) },
+    });
+    assert.equal(installed.outcome, 'undecided');
+    assert.match(installed.notChecked!.join(), /com\.example\.plugin/);
+    const missing = await verifyImage(base);
+    assert.equal(
+      missing.signatures[0]!.error,
+      'error while locating the verification plugin "com.example.plugin", make sure the plugin is installed successfully before verifying the signature. error: plugin executable file is either not found or inaccessible: stat /usr/libexec/notation-plugins/plugins/com.example.plugin/notation-com.example.plugin: no such file or directory',
     );
   });
 

@@ -83,7 +83,15 @@ export interface VerifyImageInput {
   maxSignatures?: number;
 }
 
-export type SignatureOutcome = 'success' | 'failure' | 'skip' | 'fetch-error' | 'undecided';
+export type SignatureOutcome =
+  | 'success'
+  | 'failure'
+  | 'skip'
+  | 'fetch-error'
+  /** Depends on what was not checked (revocation offline, a plugin civctl does not run). */
+  | 'undecided'
+  /** Past notation's limit of signatures: never looked at. */
+  | 'not-evaluated';
 
 export interface SignatureReport {
   digest: string;
@@ -369,11 +377,7 @@ export async function verifyImage(input: VerifyImageInput): Promise<VerifyImageR
       evaluated: true,
       level: statement.level,
       steps: v.results.map(stepReport),
-      outcome: v.error
-        ? 'failure'
-        : v.notChecked.length > 0 && undecidedByEnforcedStep(v)
-          ? 'undecided'
-          : 'success',
+      outcome: v.error ? 'failure' : v.undecided ? 'undecided' : 'success',
     };
     if (v.error) report.error = v.error.message;
     if (v.notChecked.length > 0) report.notChecked = v.notChecked;
@@ -381,13 +385,7 @@ export async function verifyImage(input: VerifyImageInput): Promise<VerifyImageR
     reports.push(report);
   }
   for (const ref of referrers.slice(max)) {
-    reports.push({
-      digest: ref.digest,
-      evaluated: false,
-      steps: [],
-      outcome: 'undecided',
-      notChecked: ["beyond notation's limit of signatures"],
-    });
+    reports.push({ digest: ref.digest, evaluated: false, steps: [], outcome: 'not-evaluated' });
   }
 
   // notation.Verify's loop: the first success wins, a fetch error aborts.
@@ -467,13 +465,6 @@ export async function verifyImage(input: VerifyImageInput): Promise<VerifyImageR
   return finish(outcome, reports, extra);
 }
 
-/** Whether a not-checked step could have failed the signature (its action enforces). */
-function undecidedByEnforcedStep(v: SignatureVerification): boolean {
-  if (v.results.some((r) => r.notChecked && r.action === 'enforce')) return true;
-  // A plugin civctl does not run decides the rest of the signature.
-  return !v.content || v.notChecked.some((n) => n.includes('civctl does not run'));
-}
-
 /** The corpus's per-signature JSON (field names and order of EXPECTED.tsv's `signatures`). */
 export function corpusSignatures(result: VerifyImageResult): string {
   return JSON.stringify(
@@ -493,4 +484,20 @@ export function corpusSignatures(result: VerifyImageResult): string {
       return o;
     }),
   );
+}
+
+/**
+ * The `signatures` entries of check's JSON as issue 15 describes them: signatures notation did not
+ * reach are `not-evaluated` (their own reasons stay in the SignatureReport).
+ */
+export function checkJsonSignatures(result: VerifyImageResult): Record<string, unknown>[] {
+  return result.signatures.map((s) => {
+    const o: Record<string, unknown> = { digest: s.digest };
+    if (s.mediaType !== undefined) o['mediaType'] = s.mediaType;
+    o['outcome'] = s.evaluated || s.outcome === 'skip' ? s.outcome : 'not-evaluated';
+    const error = s.fetchError ?? s.error;
+    if (error !== undefined && s.evaluated) o['error'] = error;
+    o['steps'] = s.evaluated ? s.steps : [];
+    return o;
+  });
 }

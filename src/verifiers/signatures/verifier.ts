@@ -103,8 +103,10 @@ export interface SignatureVerification {
   content?: EnvelopeContent;
   /** The descriptor the signature signed, when its payload was read. */
   targetArtifact?: Descriptor & { annotations: [string, string][] };
-  /** civctl: why the outcome depends on what was not checked. */
+  /** civctl: what was not checked (the network was not used, a plugin was not run). */
   notChecked: string[];
+  /** civctl: whether what was not checked could have failed the signature. */
+  undecided: boolean;
   /** civctl: what AWS Signer would have been asked, when the call was not made or was made. */
   awsRequest?: AwsRevocationRequest;
 }
@@ -484,6 +486,7 @@ async function processSignature(
       out.notChecked.push(
         `the signature names the verification plugin ${goQuote(pluginName)}, which civctl does not run`,
       );
+      out.undecided = true;
       return undefined;
     }
     if (!parseSemver(installed.version))
@@ -663,13 +666,13 @@ export async function verifySignature(
   blob: Uint8Array,
   mediaType: string,
 ): Promise<SignatureVerification> {
-  const out: SignatureVerification = { results: [], notChecked: [] };
+  const out: SignatureVerification = { results: [], notChecked: [], undecided: false };
   const err = await processSignature(ctx, blob, mediaType, out);
   if (err !== undefined) {
     out.error = err;
     return out;
   }
-  if (out.notChecked.length > 0 && !out.content) return out;
+  if (out.results.some((r) => r.notChecked && r.action === 'enforce')) out.undecided = true;
   let target: ReturnType<typeof targetArtifact>;
   try {
     target = targetArtifact(out.content!.payload.content);
