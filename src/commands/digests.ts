@@ -21,7 +21,8 @@ import { hasErrors, lintPolicy } from '../policy/lint.ts';
 import { toLintEntry } from '../policy/lint-file.ts';
 import { API_BODY_LIMIT, bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
 import { USER_DATA_LIMIT } from '../policy/lint-file.ts';
-import { digestError, parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
+import { digestError, looksLikeDigest, PRESENTABLE_DIGESTS_TEXT } from '../policy/digest-rule.ts';
+import { parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
 import { defineCommand, type GlobalArgs } from './spec.ts';
 
 interface DigestsArgs extends GlobalArgs, RegistryArgs {
@@ -41,13 +42,12 @@ type Item =
 
 function parseItems(items: string[]): Item[] {
   return items.map((input) => {
-    if (
-      /^[a-z0-9]+([+._-][a-z0-9]+)*:[^/]*$/.test(input) &&
-      !input.includes('/') &&
-      /^(sha256|sha384|sha512):/.test(input)
-    ) {
+    if (looksLikeDigest(input)) {
       const problem = digestError(input);
-      if (problem) throw new UsageError(`'${input}' is not a digest containerd can present: ${problem}`);
+      if (problem)
+        throw new UsageError(
+          `'${input}' is not a digest containerd can present (${problem}); a digest is ${PRESENTABLE_DIGESTS_TEXT}`,
+        );
       return { input, digest: input };
     }
     try {
