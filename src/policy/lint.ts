@@ -365,6 +365,23 @@ export function detectVerifier(input: Uint8Array | PositionIndex): Detected {
   return { verifier: 'custom' };
 }
 
+/** Why a policy never reaches a node whatever its verifiers would decide, for summaries. */
+export const NOT_SETTABLE_TEXT =
+  "cannot be set on a node: its settings request is over the API's 2 MiB limit";
+
+/**
+ * A policy the API refuses (api/too-large) is never stored, so its effect is not what a node
+ * does: the node keeps the policy it has. Summaries say this instead of the effect.
+ */
+export function cannotBeSet(result: Pick<LintResult, 'diagnostics'>): boolean {
+  return result.diagnostics.some((d) => d.rule === 'api/too-large');
+}
+
+/** "on the node: EFFECT", or why it never gets there. */
+export function nodeOutcome(result: Pick<LintResult, 'diagnostics' | 'effect'>): string {
+  return cannotBeSet(result) ? NOT_SETTABLE_TEXT : `on the node: ${result.effect}`;
+}
+
 export function hasErrors(result: LintResult): boolean {
   return result.diagnostics.some((d) => d.severity === 'error');
 }
