@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { canPresentDigest, digestError, looksLikeDigest } from '../../src/policy/digest-rule.ts';
 import { lintPolicy } from '../../src/policy/lint.ts';
 import { run, scratch } from '../helpers.ts';
@@ -36,12 +37,32 @@ const neverMatches = (digest: string) =>
 
 describe('the digest rule (go-digest v1.0.0, as containerd validates)', () => {
   test('sha256, sha384 and sha512 in lower-case hex of the right length, and nothing else', () => {
-    for (const [digest, ok] of CANDIDATES) assert.equal(canPresentDigest(digest), ok, digest);
+    for (const [digest, ok] of CANDIDATES) {
+      assert.equal(canPresentDigest(digest), ok, digest);
+      assert.equal(digestError(digest) === undefined, ok, digest);
+    }
     assert.equal(digestError(`sha384:${hex(95)}`), 'invalid checksum digest length');
     assert.equal(digestError(`sha1:${hex(40)}`), 'unsupported digest algorithm');
     assert.equal(digestError('toString:abc'), 'invalid checksum digest format');
     assert.equal(digestError('__proto__:abc'), 'invalid checksum digest format');
     assert.equal(digestError('constructor:abc'), 'unsupported digest algorithm');
+  });
+
+  test('the quick check lint uses and go-digest’s Validate agree on any input', () => {
+    const algorithm = fc.constantFrom('sha256', 'sha384', 'sha512', 'SHA256', 'sha1', 'md5', '');
+    const hexish = fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEFg '), maxLength: 130 });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.tuple(algorithm, hexish).map(([a, h]) => `${a}:${h}`),
+          fc.string(),
+        ),
+        (input) => {
+          assert.equal(canPresentDigest(input), digestError(input) === undefined, input);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   test('arguments meant as digests: an algorithm prefix in any case; name:hex is still an image tag', () => {
