@@ -11,6 +11,7 @@ import {
   openSync,
   readFileSync,
   readlinkSync,
+  realpathSync,
   renameSync,
   type Stats,
   statSync,
@@ -126,7 +127,8 @@ export function editTarget(io: Io, path: string): string {
       throw fileError(path, err);
     }
     if (!info?.isSymbolicLink()) return current;
-    current = resolve(dirname(current), readlinkSync(current));
+    // Relative to the link's real folder: the kernel reads `..` after the folder's own links.
+    current = resolve(realpathSync(dirname(current)), readlinkSync(current));
   }
   throw new CivError('E_FILE_UNWRITABLE', `'${path}' is a loop of symbolic links; check where it points`);
 }

@@ -62,6 +62,23 @@ describe('digests --file through symbolic links', () => {
     }
   });
 
+  test('a relative link inside a linked folder is read as the kernel reads it (`..` of the real folder)', async () => {
+    const dir = scratch();
+    try {
+      mkdirSync(join(dir.path, 'real', 'inner'), { recursive: true });
+      const real = dir.file('real/p.json', EMPTY);
+      const decoy = dir.file('p.json', EMPTY);
+      symlinkSync('../p.json', join(dir.path, 'real', 'inner', 'l.json'));
+      symlinkSync('real/inner', join(dir.path, 'dl'));
+      const r = await run(['digests', 'add', '--file', 'dl/l.json', d('a')], { cwd: dir.path });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(listed(real), [d('a')]);
+      assert.deepEqual(listed(decoy), []);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   test('a link to a file that does not exist yet: add creates that file, and the link stays', async () => {
     const dir = scratch();
     try {
