@@ -77,7 +77,8 @@ async function digestsOf(io: Io, args: DigestsArgs, items: Item[]): Promise<stri
         try {
           resolved.set(item.input, (await resolveImage(client, item.image)).descriptor.digest);
         } catch (err) {
-          if (!(err instanceof CivError)) throw err;
+          // An interruption stops the whole run; other failures are collected and named together.
+          if (!(err instanceof CivError) || err instanceof InterruptedError) throw err;
           failures.push(`${item.input}: ${err.message}`);
         }
       }
