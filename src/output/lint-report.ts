@@ -1,6 +1,6 @@
 /** Formatters for lint results: text (people), json, github (workflow annotations) and sarif. */
 import type * as Sarif from 'sarif';
-import type { Effect } from '../policy/lint.ts';
+import { cannotBeSet, type Effect, NOT_SETTABLE_TEXT } from '../policy/lint.ts';
 import type { LintEntry } from '../policy/lint-file.ts';
 import { RULES } from '../policy/rules.ts';
 import { VERSION } from '../version.ts';
@@ -26,6 +26,7 @@ export function reportJson(entries: LintEntry[]): string {
         valid: e.valid,
         upstreamMessage: e.upstreamMessage,
         effect: e.effect,
+        ...(cannotBeSet(e) ? { settable: false } : {}),
         diagnostics: e.diagnostics.map((d) => ({
           rule: d.rule,
           severity: d.severity,
@@ -69,7 +70,7 @@ export function reportText(entries: LintEntry[], style: TextStyle): string {
       e.effect === 'enforced' ? style.green : e.effect === 'allows-all' ? style.yellow : style.red;
     const what = e.document === 'user-data' ? 'user-data' : `${e.verifier} policy`;
     lines.push(
-      `${label}: ${what}, ${e.valid ? 'valid' : 'invalid'}; on the node: ${effectColor(EFFECT_TEXT[e.effect])}`,
+      `${label}: ${what}, ${e.valid ? 'valid' : 'invalid'}; ${cannotBeSet(e) ? style.red(NOT_SETTABLE_TEXT) : `on the node: ${effectColor(EFFECT_TEXT[e.effect])}`}`,
     );
   }
   lines.push(
@@ -99,7 +100,7 @@ export function reportGithub(entries: LintEntry[]): string {
       lines.push(`::${level} ${props}::${escapeGithubData(terminalSafe(prefix + d.message))}`);
     }
     lines.push(
-      `::notice file=${escapeGithubProperty(e.file)},title=effect::${escapeGithubData(terminalSafe(`${entryLabel(e)}: ${EFFECT_TEXT[e.effect]}`))}`,
+      `::notice file=${escapeGithubProperty(e.file)},title=effect::${escapeGithubData(terminalSafe(`${entryLabel(e)}: ${cannotBeSet(e) ? NOT_SETTABLE_TEXT : EFFECT_TEXT[e.effect]}`))}`,
     );
   }
   return lines.length > 0 ? lines.join('\n') + '\n' : '';
@@ -130,7 +131,12 @@ export function reportSarif(entries: LintEntry[]): string {
             ...(e.plugin !== undefined ? { logicalLocations: [{ name: e.plugin, kind: 'object' }] } : {}),
           },
         ],
-        properties: { effect: e.effect, verifier: e.verifier, pointer: d.pointer },
+        properties: {
+          effect: e.effect,
+          ...(cannotBeSet(e) ? { settable: false } : {}),
+          verifier: e.verifier,
+          pointer: d.pointer,
+        },
       };
     }),
   );
