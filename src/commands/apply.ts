@@ -96,6 +96,7 @@ async function readDocuments(
 
 export const applyCommand = defineCommand<ApplyArgs>({
   name: 'apply',
+  talksTo: ['api'],
   describe:
     'Apply the image-verifier settings of settings documents (get --raw output, user-data TOML, settings JSON, eksctl and Karpenter files) in one transaction',
   positionals: [
@@ -103,15 +104,15 @@ export const applyCommand = defineCommand<ApplyArgs>({
       name: 'files',
       required: true,
       variadic: true,
-      describe: 'settings documents, applied in order (later ones win); - for standard input',
+      describe: 'Settings documents, applied in order (later ones win); - for standard input',
     },
   ],
   options: {
-    'dry-run': { type: 'boolean', default: false, describe: 'print the request body; send nothing' },
+    'dry-run': { type: 'boolean', default: false, describe: 'Print the request body; send nothing' },
     force: {
       type: 'boolean',
       default: false,
-      describe: 'apply even when lint finds errors, or when enforcement stops or every pull would fail',
+      describe: 'Apply even when lint finds errors, or when enforcement stops or every pull would fail',
     },
     schema: { type: 'string', describe: 'JSON Schema for custom verifiers' },
     ...SETTINGS_FILE_OPTIONS,

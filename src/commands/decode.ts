@@ -36,16 +36,17 @@ function writeExact(io: Io, bytes: Uint8Array): void {
 
 export const decodeCommand = defineCommand<DecodeArgs>({
   name: 'decode',
+  talksTo: [],
   describe: 'Decode a base64 trust policy, or the policies in a user-data or settings file',
   positionals: [
-    { name: 'input', describe: 'base64 text, or - for standard input; with --userdata, a verifier name' },
+    { name: 'input', describe: 'Base64 text, or - for standard input; with --userdata, a verifier name' },
   ],
   options: {
     pretty: { type: 'boolean', default: false, describe: 'Pretty-print the JSON' },
     userdata: {
       type: 'string',
       describe:
-        'Read a user-data TOML, settings JSON, eksctl or Karpenter file (- for standard input) instead',
+        'Decode the policies of this user-data TOML, settings JSON, eksctl or Karpenter file (- for standard input)',
     },
     ...SETTINGS_FILE_OPTIONS,
   },

@@ -93,6 +93,7 @@ export function parsePolicyArgs(targets: string[], io?: Io): [string, string | u
 
 export const encodeCommand = defineCommand<EncodeArgs>({
   name: 'encode',
+  talksTo: [],
   describe: 'Encode trust policies as base64, user-data TOML, settings JSON or an apiclient command',
   positionals: [
     {
@@ -126,21 +127,25 @@ export const encodeCommand = defineCommand<EncodeArgs>({
     'merge-into': {
       type: 'string',
       describe:
-        'userdata/eksctl/karpenter: print this file with these policies merged into its image-verifier settings (the rest kept)',
+        'For userdata, eksctl and karpenter: print this file with these policies merged into its image-verifier settings (the rest kept)',
     },
-    nodegroup: { type: 'string', describe: 'eksctl --merge-into: only this nodegroup' },
+    nodegroup: { type: 'string', describe: 'For eksctl with --merge-into: only this nodegroup' },
     name: {
       type: 'string',
       alias: 'nodeclass',
-      describe: 'karpenter: the EC2NodeClass name (default bottlerocket), or the one to merge into',
+      describe: 'For karpenter: the EC2NodeClass name (default bottlerocket), or the one to merge into',
     },
-    base64: { type: 'boolean', default: false, describe: 'userdata: base64, for a launch template UserData' },
+    base64: {
+      type: 'boolean',
+      default: false,
+      describe: 'For userdata: base64, as a launch template’s UserData takes it',
+    },
     targets: {
       type: 'string',
       array: true,
-      describe: 'ssm: Key=tag:NAME,Values=V1,V2 (repeatable), as send-command --targets',
+      describe: 'For ssm: Key=tag:NAME,Values=V1,V2 (repeatable), as send-command --targets',
     },
-    'instance-ids': { type: 'string', array: true, describe: 'ssm: instance IDs (at most 50)' },
+    'instance-ids': { type: 'string', array: true, describe: 'For ssm: instance IDs (at most 50)' },
   },
   examples: [
     ['$0 encode notation policy.json', 'Print the base64 of policy.json'],

@@ -20,11 +20,11 @@ export interface SettingsSelector {
 export const SETTINGS_FILE_OPTIONS = {
   nodegroup: {
     type: 'string',
-    describe: 'eksctl ClusterConfig: the nodegroup whose settings to use (needed when they differ)',
+    describe: 'For an eksctl ClusterConfig: the nodegroup whose settings to use (needed when they differ)',
   },
   nodeclass: {
     type: 'string',
-    describe: 'Karpenter file: the EC2NodeClass whose spec.userData to use (needed when they differ)',
+    describe: 'For a Karpenter file: the EC2NodeClass whose spec.userData to use (needed when they differ)',
   },
 } satisfies Record<string, OptionSpec>;
 

@@ -1,5 +1,6 @@
 /** Formatters for lint results: text (people), json, github (workflow annotations) and sarif. */
 import type * as Sarif from 'sarif';
+import { cannotBeSet, NOT_SETTABLE_TEXT } from '../policy/lint.ts';
 import type { LintEffect, LintEntry, LintEntryDiagnostic } from '../policy/lint-file.ts';
 import { RULES } from '../policy/rules.ts';
 import { VERSION } from '../version.ts';
@@ -59,7 +60,7 @@ function entrySummary(e: LintEntry): string {
   const policy = e.plugin !== undefined || e.document === undefined;
   const what = policy ? `${e.verifier} policy` : subjectOf(e);
   const none = !policy && e.valid ? ', no image-verifier policies' : '';
-  return `${what}, ${e.valid ? 'valid' : 'invalid'}${none}; on the node: `;
+  return `${what}, ${e.valid ? 'valid' : 'invalid'}${none}; `;
 }
 
 /** Counts of what was checked: policies, and the settings sections that hold none. */
@@ -108,6 +109,7 @@ export function reportJson(entries: LintEntry[]): string {
         valid: e.valid,
         upstreamMessage: e.upstreamMessage,
         effect: e.effect,
+        ...(cannotBeSet(e) ? { settable: false } : {}),
         diagnostics: e.diagnostics.map((d) => ({
           rule: d.rule,
           severity: d.severity,
@@ -158,7 +160,7 @@ export function reportText(entries: LintEntry[], style: TextStyle): string {
     lines.push(
       e.effect === 'not-deployed'
         ? `${label}: ${effectColor(summary)}`
-        : `${label}: ${summary}${effectColor(effectText(e))}`,
+        : `${label}: ${summary}${cannotBeSet(e) ? style.red(NOT_SETTABLE_TEXT) : `on the node: ${effectColor(effectText(e))}`}`,
     );
   }
   lines.push(
@@ -187,7 +189,7 @@ export function reportGithub(entries: LintEntry[]): string {
       lines.push(`::${level} ${props}::${escapeGithubData(terminalSafe(prefix + d.message))}`);
     }
     lines.push(
-      `::notice file=${escapeGithubProperty(e.file)},title=effect::${escapeGithubData(terminalSafe(`${entryLabel(e)}: ${effectText(e)}`))}`,
+      `::notice file=${escapeGithubProperty(e.file)},title=effect::${escapeGithubData(terminalSafe(`${entryLabel(e)}: ${cannotBeSet(e) ? NOT_SETTABLE_TEXT : effectText(e)}`))}`,
     );
   }
   return lines.length > 0 ? lines.join('\n') + '\n' : '';
@@ -214,7 +216,12 @@ export function reportSarif(entries: LintEntry[]): string {
             ...(e.plugin !== undefined ? { logicalLocations: [{ name: e.plugin, kind: 'object' }] } : {}),
           },
         ],
-        properties: { effect: e.effect, verifier: e.verifier, pointer: d.pointer },
+        properties: {
+          effect: e.effect,
+          ...(cannotBeSet(e) ? { settable: false } : {}),
+          verifier: e.verifier,
+          pointer: d.pointer,
+        },
       };
     }),
   );
