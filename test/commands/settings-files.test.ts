@@ -171,7 +171,7 @@ describe('decode --userdata and apply read them the same way', () => {
       assert.equal(refused.code, 2, refused.stderr);
       const r = await run(['-s', socket, 'apply', cluster, '--nodegroup', 'ng-a']);
       assert.equal(r.code, 0, r.stderr);
-      const got = await run(['-s', socket, 'decode', '--userdata', '-', 'digestion'], {
+      const got = await run(['decode', '--userdata', '-', 'digestion'], {
         stdin: (await run(['-s', socket, 'get', '--raw'])).stdout,
       });
       assert.equal(got.stdout, readFileSync(DIGESTION, 'utf8'));
