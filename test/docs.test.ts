@@ -180,7 +180,7 @@ describe('docs/lint.md documents every rule with an example that triggers it', (
   for (const [rule, section] of sections) {
     test(rule, async () => {
       assert.ok(RULES[rule], `${rule} is documented but civctl has no such rule`);
-      const block = /```(json|toml) lint([^\n]*)\n([\s\S]*?)```/.exec(section);
+      const block = /```(json|toml|yaml) lint([^\n]*)\n([\s\S]*?)```/.exec(section);
       assert.ok(block, `${rule}: no example block`);
       const [, kind, flags, body] = block;
       const tokens = flags!.trim().split(/\s+/).filter(Boolean);

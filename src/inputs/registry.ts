@@ -4,7 +4,9 @@
  * --username the Docker config is consulted.
  */
 import { CivError, UsageError } from '../errors.ts';
-import type { Io } from '../io.ts';
+import { type Io, interruptibly } from '../io.ts';
+import { note } from '../output/messages.ts';
+import { timerMs } from '../timers.ts';
 import type { Credentials } from '../registry/auth.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import type { OptionSpec } from '../commands/spec.ts';
@@ -63,9 +65,18 @@ export async function registryClient(
   const caCertificates = args.caFile !== undefined ? readCaFile(io, args.caFile) : undefined;
   // The registry layer (node:tls, node:crypto, node:child_process) loads only for registry commands.
   const { RegistryClient } = await import('../registry/client.ts');
-  // The Docker config is read only when a registry asks for credentials.
-  const fromDockerConfig = async (domain: string) =>
-    (await import('../registry/credentials.ts')).dockerConfigCredentials(domain, io.env);
+  // The Docker config is read only when a registry asks for credentials. A credential helper runs
+  // within --timeout, in an interruptible section: SIGINT/SIGTERM kill it before civctl exits.
+  const fromDockerConfig = async (domain: string) => {
+    const { dockerConfigCredentials } = await import('../registry/credentials.ts');
+    return interruptibly(io, (signal) =>
+      dockerConfigCredentials(domain, io.env, {
+        timeoutMs: timerMs(args.timeout),
+        signal,
+        onStderr: (program, text) => note(io, `${program}: ${text}`),
+      }),
+    );
+  };
   return new RegistryClient({
     timeoutSeconds: args.timeout,
     plainHttp: args.plainHttp,

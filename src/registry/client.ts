@@ -18,6 +18,7 @@ import {
 } from './auth.ts';
 import { RegistryError } from './errors.ts';
 import { type ProxyEnvironment, type ProxySetting, proxyEnvironment, proxyFor, proxyLabel } from './proxy.ts';
+import { MAX_TIMER_MS, timerMs } from '../timers.ts';
 import { type ImageReference, registryHost, schemeFor } from './reference.ts';
 
 export interface RegistryOptions {
@@ -160,9 +161,9 @@ export class RegistryClient {
     return { dispatcher, ...(proxy ? { proxy } : {}) };
   }
 
-  /** --timeout in ms, within what Node's timers honour (beyond 2^31 − 1 ms they fire at once). */
+  /** --timeout in ms, within what Node's timers honour (options refuse more; a caller may not). */
   private timeoutMs(): number {
-    return Math.min(2 ** 31 - 1, Math.max(1, Math.round(this.options.timeoutSeconds * 1000)));
+    return Math.min(MAX_TIMER_MS, timerMs(this.options.timeoutSeconds));
   }
 
   /** scheme://host for a reference: docker.io → registry-1.docker.io, http only on loopback. */
