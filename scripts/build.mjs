@@ -28,7 +28,7 @@ Dispatcher.prototype.request = require('undici/lib/api/api-request.js');
 module.exports = {
   Client: require('undici/lib/dispatcher/client.js'),
   Agent: require('undici/lib/dispatcher/agent.js'),
-  EnvHttpProxyAgent: require('undici/lib/dispatcher/env-http-proxy-agent.js'),
+  ProxyAgent: require('undici/lib/dispatcher/proxy-agent.js'),
   Dispatcher,
 };`,
   },

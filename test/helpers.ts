@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -185,4 +185,48 @@ export function corpusRows(dir: string): string[][] {
     .map((line) => line.split('\t'));
   if (rows.length === 0) throw new Error(`${dir}/EXPECTED.tsv has no cases`);
   return rows;
+}
+
+/**
+ * The processes of a process group that are still alive (zombies, which a container's PID 1 may
+ * never reap, count as gone), read from /proc.
+ */
+export function liveInGroup(pgid: number): number[] {
+  const live: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone while we looked
+    }
+    // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') live.push(Number(entry));
+  }
+  return live;
+}
+
+/** Polls until `check` holds (every 20 ms), failing after a generous bound. */
+export async function waitUntil(what: string, check: () => boolean, boundMs = 20_000): Promise<void> {
+  const deadline = Date.now() + boundMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The process id a child script wrote to `path` (`echo $$ > path`), once it is there. */
+export async function pidFrom(path: string): Promise<number> {
+  let pid = 0;
+  await waitUntil(`${path} holds a process id`, () => {
+    try {
+      pid = Number(readFileSync(path, 'utf8').trim());
+    } catch {
+      return false;
+    }
+    return pid > 0;
+  });
+  return pid;
 }

@@ -6,7 +6,7 @@
  */
 import parser from 'yargs-parser';
 import { COMMANDS } from '../commands/index.ts';
-import { type CommandSpec, camel, globalOptions, type OptionSpec } from '../commands/spec.ts';
+import { aliasesOf, type CommandSpec, camel, commandOptions, type OptionSpec } from '../commands/spec.ts';
 
 export interface FastParse {
   spec: CommandSpec;
@@ -35,7 +35,7 @@ export function fastParse(argv: string[], env: Record<string, string | undefined
   if (!split || !spec) return undefined;
   const rest = split.rest;
   if (rest.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '--')) return undefined;
-  const options: Record<string, OptionSpec> = { ...globalOptions(env), ...spec.options };
+  const options: Record<string, OptionSpec> = commandOptions(spec, env);
   const config: parser.Options = {
     boolean: [],
     string: [],
@@ -48,8 +48,9 @@ export function fastParse(argv: string[], env: Record<string, string | undefined
   for (const [name, option] of Object.entries(options)) {
     // Numbers are read as text: checkArgs checks them and quotes a bad value as it was typed.
     (config[option.type === 'number' ? 'string' : option.type] as string[]).push(name);
-    if (option.alias) (config.alias as Record<string, string[]>)[name] = [option.alias];
-    for (const key of [name, camel(name), option.alias]) if (key) known.add(key);
+    const aliases = aliasesOf(option);
+    if (aliases.length > 0) (config.alias as Record<string, string[]>)[name] = [...aliases];
+    for (const key of [name, camel(name), ...aliases, ...aliases.map(camel)]) known.add(key);
   }
   const parsed = parser.detailed(rest, config);
   if (parsed.error) return undefined;
