@@ -23,9 +23,9 @@ const word = typeof found === 'string' && /^[a-z]+$/.test(found) ? found : 'none
 // undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it twice, a quick baseline
 // (Liftoff) and an optimised version in the background that the process waits for at exit: for a
 // CLI making a few requests the second compile only costs time. The flag is set before anything
-// is compiled, and only for the commands that speak HTTP (`http: true` in their declarations in
-// src/commands/, filled in by scripts/build.mjs), so each command's code cache always meets the
-// same V8 flags and is never rejected for them.
+// is compiled, and only for the commands that speak HTTP (those whose declaration in src/commands/
+// talks to the API or a registry, filled in by scripts/build.mjs), so each command's code cache
+// always meets the same V8 flags and is never rejected for them.
 const HTTP_COMMANDS = /* HTTP_COMMANDS */ [];
 const liftoffOnly = HTTP_COMMANDS.includes(word) && env.CIVCTL_WASM_TIERUP !== '1';
 if (liftoffOnly) require('node:v8').setFlagsFromString('--liftoff-only');

@@ -2,7 +2,8 @@
 // scripts/build.mjs) and the standalone binary's banner (scripts/build-standalone.mjs) — needs two
 // facts from the command declarations: where the command is in argv (src/cli/command-word.ts, the
 // fast path's own reading, with the spellings of globalOptions in src/commands/spec.ts), and which
-// commands talk HTTP (CommandSpec.http), for which V8's --liftoff-only is set. Both are read from
+// commands talk HTTP (those whose CommandSpec.talksTo names the API or a registry), for which V8's
+// --liftoff-only is set. Both are read from
 // src/ here, at build time, so that no list of commands or global options is written twice.
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -14,7 +15,7 @@ import { tsImport } from 'tsx/esm/api';
  */
 export async function startupFacts() {
   const { COMMANDS } = await tsImport('../src/commands/index.ts', import.meta.url);
-  const { globalOptions } = await tsImport('../src/commands/spec.ts', import.meta.url);
+  const { globalOptions, talksToOf } = await tsImport('../src/commands/spec.ts', import.meta.url);
   const compiled = await build({
     entryPoints: [fileURLToPath(new URL('../src/cli/command-word.ts', import.meta.url))],
     bundle: true,
@@ -34,8 +35,9 @@ export async function startupFacts() {
     throw new Error(
       'src/commands/spec.ts globalOptions declares no option: the command-word split needs them',
     );
-  const httpCommands = COMMANDS.filter((c) => c.http === true).map((c) => c.name);
-  if (httpCommands.length === 0) throw new Error('no command in src/commands declares http: true');
+  // A command that talks to the API or a registry speaks HTTP (CommandSpec.talksTo).
+  const httpCommands = COMMANDS.filter((c) => talksToOf(c).length > 0).map((c) => c.name);
+  if (httpCommands.length === 0) throw new Error('no command in src/commands talks to the API or a registry');
   return {
     commandWord: `((m,g)=>(argv)=>m.splitCommand(argv,g)?.name)(${module},${JSON.stringify(spellings)})`,
     httpCommands,

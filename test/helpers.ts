@@ -1,16 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createRequire } from 'node:module';
-import { type AddressInfo, connect as netConnect, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -277,123 +271,17 @@ export function testCertificate(dir: string, host: string): { key: string; cert:
   return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
 }
 
-/** Host names the test servers below stand for: never resolved, since a proxied client never looks them up. */
+/** The name the fake registry below stands for: never resolved (a proxied client never looks it up). */
 export const FAKE_REGISTRY_HOST = 'registry.test';
 
-/** What a loopback server was asked, in order. */
-export interface Recorded {
-  /** `CONNECT host:port` for tunnels; `METHOD target` for requests (absolute-form through a proxy). */
-  requests: string[];
-  /** The Proxy-Authorization (proxy) or Host (registry) header of each request. */
-  headers: (string | undefined)[];
-}
-
-export interface LoopbackProxy extends Recorded {
-  url: string;
-  close(): Promise<void>;
-}
-
-/**
- * A forward proxy on loopback, as a corporate proxy behaves: CONNECT tunnels and absolute-form
- * requests (`GET http://host:port/path`, as Go sends plain-http requests to a proxy). It never
- * resolves a name or dials anything but 127.0.0.1: `hosts` are the names it maps to 127.0.0.1
- * (the port is the request's); any other host gets 502. With `credentials` ("user:password"),
- * a request without them as Basic Proxy-Authorization gets 407.
- */
-export async function startProxy(options: { hosts: string[]; credentials?: string }): Promise<LoopbackProxy> {
-  const hosts = new Set(options.hosts);
-  const requests: string[] = [];
-  const headers: (string | undefined)[] = [];
-  const tunnels = new Set<Socket>();
-  const expected = options.credentials
-    ? `Basic ${Buffer.from(options.credentials).toString('base64')}`
-    : undefined;
-  const admitted = (req: IncomingMessage) => {
-    requests.push(`${req.method} ${req.url}`);
-    headers.push(req.headers['proxy-authorization']);
-    return expected === undefined || req.headers['proxy-authorization'] === expected;
-  };
-  const server = createServer((req, res) => {
-    if (!admitted(req)) {
-      res.writeHead(407, { 'proxy-authenticate': 'Basic realm="civctl-test-proxy"' });
-      return res.end();
-    }
-    let target: URL;
-    try {
-      target = new URL(req.url ?? '');
-    } catch {
-      res.writeHead(400);
-      return res.end();
-    }
-    if (target.protocol !== 'http:' || !hosts.has(target.hostname)) {
-      res.writeHead(502);
-      return res.end();
-    }
-    const forwarded = { ...req.headers };
-    delete forwarded['proxy-authorization'];
-    delete forwarded['proxy-connection'];
-    const upstream = httpRequest(
-      {
-        host: '127.0.0.1',
-        port: Number(target.port || 80),
-        method: req.method,
-        path: target.pathname + target.search,
-        headers: forwarded,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(upstream);
-  });
-  server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
-    tunnels.add(client);
-    client.on('error', () => {});
-    client.on('close', () => tunnels.delete(client));
-    if (!admitted(req)) {
-      client.end(
-        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="civctl-test-proxy"\r\nContent-Length: 0\r\n\r\n',
-      );
-      return;
-    }
-    const colon = (req.url ?? '').lastIndexOf(':');
-    const host = (req.url ?? '').slice(0, colon);
-    const port = Number((req.url ?? '').slice(colon + 1));
-    if (colon < 0 || !hosts.has(host) || !Number.isInteger(port)) {
-      client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    const upstream = netConnect(port, '127.0.0.1', () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    tunnels.add(upstream);
-    upstream.on('close', () => tunnels.delete(upstream));
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    headers,
-    close: async () => {
-      for (const socket of tunnels) socket.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
-
-export interface FakeRegistry extends Recorded {
+export interface FakeRegistry {
   port: number;
+  /** 127.0.0.1:port, where test/proxy.ts's startProxy sends `host` (hosts: { [host]: address }). */
+  address: string;
+  /** `METHOD path` of each request, in order. */
+  requests: string[];
+  /** The Host header of each request. */
+  headers: (string | undefined)[];
   /** FAKE_REGISTRY_HOST:port, the registry as image references name it. */
   host: string;
   /** The manifest of `app:v1`, as containerd resolves it. */
@@ -452,6 +340,7 @@ export async function startFakeRegistry(
   const port = (server.address() as AddressInfo).port;
   return {
     port,
+    address: `127.0.0.1:${port}`,
     host: `${FAKE_REGISTRY_HOST}:${port}`,
     manifest: { digest, mediaType, size: body.length },
     requests,

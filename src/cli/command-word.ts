@@ -15,7 +15,10 @@ export interface GlobalSpellings {
   flags: string[];
 }
 
-/** The spellings of a set of option declarations: `--name`, and `-a` for a one-letter alias. */
+/**
+ * The spellings of a set of option declarations: `--name`, and each alias (`-a` for one letter).
+ * (spec.ts's aliasesOf, inlined: this file imports nothing at run time.)
+ */
 export function globalSpellings(
   options: Record<string, Pick<OptionSpec, 'type' | 'alias'>>,
 ): GlobalSpellings {
@@ -23,7 +26,9 @@ export function globalSpellings(
   for (const [name, option] of Object.entries(options)) {
     const list = option.type === 'boolean' ? spellings.flags : spellings.withValue;
     list.push(`--${name}`);
-    if (option.alias) list.push(option.alias.length === 1 ? `-${option.alias}` : `--${option.alias}`);
+    const aliases =
+      option.alias === undefined ? [] : typeof option.alias === 'string' ? [option.alias] : option.alias;
+    for (const alias of aliases) list.push(alias.length === 1 ? `-${alias}` : `--${alias}`);
   }
   return spellings;
 }

@@ -6,7 +6,14 @@
  */
 import parser from 'yargs-parser';
 import { COMMANDS } from '../commands/index.ts';
-import { type CommandSpec, camel, globalOptions, type OptionSpec } from '../commands/spec.ts';
+import {
+  aliasesOf,
+  type CommandSpec,
+  camel,
+  commandOptions,
+  globalOptions,
+  type OptionSpec,
+} from '../commands/spec.ts';
 import { globalSpellings, splitCommand } from './command-word.ts';
 
 export interface FastParse {
@@ -15,13 +22,13 @@ export interface FastParse {
 }
 
 export function fastParse(argv: string[], env: Record<string, string | undefined>): FastParse | undefined {
-  const globals = globalOptions(env);
-  const split = splitCommand(argv, globalSpellings(globals));
+  // Any global option may come before the command word; the command then takes those that apply.
+  const split = splitCommand(argv, globalSpellings(globalOptions(env)));
   const spec = split && COMMANDS.find((c) => c.name === split.name);
   if (!split || !spec) return undefined;
   const rest = split.rest;
   if (rest.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '--')) return undefined;
-  const options: Record<string, OptionSpec> = { ...globals, ...spec.options };
+  const options: Record<string, OptionSpec> = commandOptions(spec, env);
   const config: parser.Options = {
     boolean: [],
     string: [],
@@ -34,8 +41,9 @@ export function fastParse(argv: string[], env: Record<string, string | undefined
   for (const [name, option] of Object.entries(options)) {
     // Numbers are read as text: checkArgs checks them and quotes a bad value as it was typed.
     (config[option.type === 'number' ? 'string' : option.type] as string[]).push(name);
-    if (option.alias) (config.alias as Record<string, string[]>)[name] = [option.alias];
-    for (const key of [name, camel(name), option.alias]) if (key) known.add(key);
+    const aliases = aliasesOf(option);
+    if (aliases.length > 0) (config.alias as Record<string, string[]>)[name] = [...aliases];
+    for (const key of [name, camel(name), ...aliases, ...aliases.map(camel)]) known.add(key);
   }
   const parsed = parser.detailed(rest, config);
   if (parsed.error) return undefined;

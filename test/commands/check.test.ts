@@ -512,3 +512,82 @@ describe("Go's duration text", () => {
     assert.equal(goDuration(3_600_000_000_000n), '1h0m0s');
   });
 });
+
+describe('an allowed image says why in words (containerd’s reason is often empty)', () => {
+  const IMAGE = `public.ecr.aws/docker/library/redis@${ALLOWED}`;
+  const whyLine = (stderr: string) => stderr.split('\n').find((l) => l.startsWith('civctl: note: '));
+
+  test('the digestion allowlist lists it; notation has no policy: containerd’s text kept, the why on stderr', async () => {
+    const r = await run(['check', '--offline', '--policy', `digestion=${DIGESTION}`, IMAGE]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      `ALLOWED ${IMAGE} digestion-image-verifier => , notation-image-verifier =>\n`,
+      'stdout keeps one line per image, with containerd’s exact reason',
+    );
+    assert.equal(
+      whyLine(r.stderr),
+      `civctl: note: ${IMAGE} is allowed because digestion-image-verifier lists the digest; notation-image-verifier has no trust policy or an empty one, so it allows every image`,
+    );
+  });
+
+  test('a notation statement with level skip, and an empty allowlist', async () => {
+    const dir = scratch();
+    try {
+      const skip = dir.file(
+        'skip.json',
+        JSON.stringify({
+          version: '1.0',
+          trustPolicies: [
+            { name: 'skip-all', registryScopes: ['*'], signatureVerification: { level: 'skip' } },
+          ],
+        }),
+      );
+      const empty = dir.file('empty.json', '{"version":"1.0","trustedDigests":[]}');
+      const r = await run([
+        'check',
+        '--offline',
+        '--policy',
+        `notation=${skip}`,
+        '--policy',
+        `digestion=${empty}`,
+        IMAGE,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(
+        whyLine(r.stderr),
+        `civctl: note: ${IMAGE} is allowed because digestion-image-verifier has no trust policy or an empty allowlist, so it allows every image; notation-image-verifier's statement "skip-all" has level skip: no signature is needed`,
+      );
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('a verifier binary that exits 0; no note for a blocked image, nor in JSON', async () => {
+    const dir = binDir({ 'a-ok': 'cat >/dev/null; exit 0', 'b-no': 'cat >/dev/null; echo nope; exit 1' });
+    try {
+      const ud = dir.file('ud.toml', '[settings.image-verifier-plugins]\nenabled = true\n');
+      const ok = await run(['check', '--offline', '--user-data', ud, '--bin-dir', dir.bin, IMAGE]);
+      assert.equal(ok.code, 1, ok.stderr);
+      assert.equal(whyLine(ok.stderr), undefined, 'b-no blocks: nothing to explain');
+      rmSync(join(dir.bin, 'b-no'));
+      const allowed = await run(['check', '--offline', '--user-data', ud, '--bin-dir', dir.bin, IMAGE]);
+      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.equal(whyLine(allowed.stderr), `civctl: note: ${IMAGE} is allowed because a-ok exited 0`);
+      const json = await run([
+        'check',
+        '--offline',
+        '--format',
+        'json',
+        '--user-data',
+        ud,
+        '--bin-dir',
+        dir.bin,
+        IMAGE,
+      ]);
+      assert.equal(whyLine(json.stderr), undefined);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

@@ -13,6 +13,17 @@ import { ROOT, STANDALONE, standaloneMissing, tempDir } from '../helpers.ts';
 const BINARY = STANDALONE;
 const missing = standaloneMissing();
 
+test('the docs name the Node the standalone binaries embed', () => {
+  const { standalone } = JSON.parse(readFileSync(join(ROOT, 'scripts', 'node-runtimes.json'), 'utf8'));
+  const fleet = readFileSync(join(ROOT, 'docs', 'fleet.md'), 'utf8');
+  for (const arch of ['x64', 'arm64'])
+    assert.match(fleet, new RegExp(`\\| \`dist/civctl-linux-${arch}\` \\| .* \\| Node ${standalone} `));
+  assert.match(
+    readFileSync(join(ROOT, 'README.md'), 'utf8'),
+    new RegExp(`with Node ${standalone} \\(LTS\\) inside`),
+  );
+});
+
 describe('the standalone binary, with no Node installed', { skip: missing }, () => {
   const dir = tempDir();
   after(() => dir.cleanup());
@@ -42,6 +53,13 @@ describe('the standalone binary, with no Node installed', { skip: missing }, () 
     assert.match(r.stdout, /\(exit 1: refused; the live policy is unchanged\)/);
     assert.match(r.stdout, /demo: done/);
     assert.match(r.stderr, /committed settings\.image-verifier-plugins\.digestion\.trustpolicy/);
+  });
+
+  test('it embeds the Node pinned for it, not the Node running the build', () => {
+    // process.release's headers URL, compiled into Node, names its version.
+    const { standalone } = JSON.parse(readFileSync(join(ROOT, 'scripts', 'node-runtimes.json'), 'utf8'));
+    const binary = readFileSync(BINARY);
+    assert.ok(binary.includes(`/v${standalone}/node-v${standalone}-headers`), `Node ${standalone} inside`);
   });
 
   test('version, usage and runtime exit codes, no warnings', () => {

@@ -16,13 +16,12 @@ import {
   builtChunk,
   FAKE_REGISTRY_HOST,
   type FakeRegistry,
-  type LoopbackProxy,
   startFakeRegistry,
-  startProxy,
   tempDir,
   testCertificate,
   withServer,
 } from '../helpers.ts';
+import { startProxy, type TestProxy } from '../proxy.ts';
 
 const shipped = builtChunk(BIN, 'undici') as unknown as typeof Undici;
 /** The https case needs a certificate for registry.test, made by openssl (as the registry rig's are). */
@@ -94,8 +93,11 @@ describe("the bundle's undici chunk", () => {
   let registry: FakeRegistry;
   let tlsRegistry: FakeRegistry | undefined;
   let ca = '';
-  let proxy: LoopbackProxy;
-  let guarded: LoopbackProxy;
+  let proxy: TestProxy;
+  let guarded: TestProxy;
+  /** What the proxy was asked, from `from` on: `CONNECT host:port` or `GET http://host:port/path`. */
+  const asked = (p: TestProxy, from = 0) => p.log.slice(from).map((e) => `${e.method} ${e.target}`);
+  const url = (p: TestProxy) => `http://${p.address}`;
   before(async () => {
     registry = await startFakeRegistry();
     if (!noOpenssl) {
@@ -103,11 +105,15 @@ describe("the bundle's undici chunk", () => {
       ca = certificate.cert;
       tlsRegistry = await startFakeRegistry({ tls: certificate });
     }
-    proxy = await startProxy({ hosts: [FAKE_REGISTRY_HOST] });
-    guarded = await startProxy({ hosts: [FAKE_REGISTRY_HOST], credentials: 'proxyuser:pr0xy secret' });
+    // registry.test:PORT stands for each registry: the proxy maps the name, nothing resolves it.
+    const hosts = Object.fromEntries(
+      [registry, tlsRegistry].flatMap((r) => (r ? [[r.host, r.address]] : [])),
+    );
+    proxy = await startProxy({ hosts });
+    guarded = await startProxy({ hosts, credentials: 'proxyuser:pr0xy secret' });
   });
   after(async () => {
-    await Promise.all([registry.close(), tlsRegistry?.close(), proxy.close(), guarded.close()]);
+    await Promise.all([registry.close(), tlsRegistry?.close(), proxy.stop(), guarded.stop()]);
     dir.cleanup();
   });
   const manifestUrl = (r: FakeRegistry, scheme = 'http') => `${scheme}://${r.host}/v2/app/manifests/v1`;
@@ -178,23 +184,23 @@ describe("the bundle's undici chunk", () => {
   });
 
   test('an http registry through a CONNECT tunnel', async () => {
-    const before = proxy.requests.length;
+    const before = proxy.log.length;
     await bothAgree(
-      (undici) => outcome(new undici.ProxyAgent({ uri: proxy.url }), manifestUrl(registry)),
+      (undici) => outcome(new undici.ProxyAgent({ uri: url(proxy) }), manifestUrl(registry)),
       served(() => registry),
     );
-    assert.deepEqual(proxy.requests.slice(before), [`CONNECT ${registry.host}`, `CONNECT ${registry.host}`]);
+    assert.deepEqual(asked(proxy, before), [`CONNECT ${registry.host}`, `CONNECT ${registry.host}`]);
   });
 
   test('an http registry through absolute-form requests (no tunnel), as Go sends them', async () => {
-    const before = proxy.requests.length;
+    const before = proxy.log.length;
     await bothAgree(
       (undici) =>
-        outcome(new undici.ProxyAgent({ uri: proxy.url, proxyTunnel: false }), manifestUrl(registry)),
+        outcome(new undici.ProxyAgent({ uri: url(proxy), proxyTunnel: false }), manifestUrl(registry)),
       served(() => registry),
     );
-    const url = `GET ${manifestUrl(registry)}`;
-    assert.deepEqual(proxy.requests.slice(before), [url, url]);
+    const absolute = `GET ${manifestUrl(registry)}`;
+    assert.deepEqual(asked(proxy, before), [absolute, absolute]);
     assert.ok(registry.headers.includes(registry.host), 'the registry saw its own name as Host');
   });
 
@@ -202,29 +208,31 @@ describe("the bundle's undici chunk", () => {
     skip: noOpenssl,
   }, async () => {
     const tls = tlsRegistry!;
-    const before = proxy.requests.length;
+    const before = proxy.log.length;
     await bothAgree(
       (undici) =>
         outcome(
-          new undici.ProxyAgent({ uri: proxy.url, requestTls: { ca: [ca] } }),
+          new undici.ProxyAgent({ uri: url(proxy), requestTls: { ca: [ca] } }),
           manifestUrl(tls, 'https'),
         ),
       served(() => tls),
     );
-    assert.deepEqual(proxy.requests.slice(before), [`CONNECT ${tls.host}`, `CONNECT ${tls.host}`]);
+    assert.deepEqual(asked(proxy, before), [`CONNECT ${tls.host}`, `CONNECT ${tls.host}`]);
   });
 
   test('credentials in the proxy URL go as Proxy-Authorization; wrong ones meet a 407', async () => {
-    const good = `http://proxyuser:${encodeURIComponent('pr0xy secret')}@${new URL(guarded.url).host}`;
+    const good = `http://proxyuser:${encodeURIComponent('pr0xy secret')}@${guarded.address}`;
     for (const proxyTunnel of [true, false])
       await bothAgree(
         (undici) => outcome(new undici.ProxyAgent({ uri: good, proxyTunnel }), manifestUrl(registry)),
         served(() => registry),
       );
     assert.ok(
-      guarded.headers.every((h) => h === `Basic ${Buffer.from('proxyuser:pr0xy secret').toString('base64')}`),
+      guarded.log.every(
+        (e) => e.proxyAuthorization === `Basic ${Buffer.from('proxyuser:pr0xy secret').toString('base64')}`,
+      ),
     );
-    const bad = `http://proxyuser:wrong@${new URL(guarded.url).host}`;
+    const bad = `http://proxyuser:wrong@${guarded.address}`;
     for (const proxyTunnel of [true, false])
       await bothAgree(
         (undici) => outcome(new undici.ProxyAgent({ uri: bad, proxyTunnel }), manifestUrl(registry)),
@@ -233,26 +241,26 @@ describe("the bundle's undici chunk", () => {
   });
 
   test('a dead proxy is a connection error, not a crash', async () => {
-    const dead = await startProxy({ hosts: [] });
-    await dead.close();
+    const dead = await startProxy();
+    await dead.stop();
     await bothAgree(
-      (undici) => outcome(new undici.ProxyAgent({ uri: dead.url }), manifestUrl(registry)),
+      (undici) => outcome(new undici.ProxyAgent({ uri: url(dead) }), manifestUrl(registry)),
       (o) => assert.match('error' in o ? o.error : JSON.stringify(o), /ECONNREFUSED/),
     );
   });
 
   test('EnvHttpProxyAgent: through the proxy, or direct for a NO_PROXY host', async () => {
-    const before = proxy.requests.length;
+    const before = proxy.log.length;
     for (const noProxy of ['other.test', FAKE_REGISTRY_HOST])
       await bothAgree(
         (undici) =>
           outcome(
-            new undici.EnvHttpProxyAgent({ httpProxy: proxy.url, noProxy, connect: { lookup } }),
+            new undici.EnvHttpProxyAgent({ httpProxy: url(proxy), noProxy, connect: { lookup } }),
             manifestUrl(registry),
           ),
         served(() => registry),
       );
     // Proxied for other.test's NO_PROXY (twice: once per implementation), direct for its own.
-    assert.deepEqual(proxy.requests.slice(before), [`CONNECT ${registry.host}`, `CONNECT ${registry.host}`]);
+    assert.deepEqual(asked(proxy, before), [`CONNECT ${registry.host}`, `CONNECT ${registry.host}`]);
   });
 });
