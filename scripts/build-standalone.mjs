@@ -1,29 +1,35 @@
 // npm run build:standalone: dist/civctl-linux-x64 and dist/civctl-linux-arm64, Node single-executable
 // applications that run with no Node installed (the admin container has none). They embed the Node
 // pinned as "standalone" in scripts/node-runtimes.json (Node 24 LTS, fetched from the npm
-// registry's node-linux-<arch> packages), not the Node running this build. A SEA runs one CommonJS
-// script, so the whole program is bundled into one file here (no lazy chunks: there is no file to
-// read them from), given a code cache, and injected into a stripped copy of that Node with postject
-// (Node 24 still does it this way: it has no --build-sea).
+// registry's node-linux-<arch> packages), not the Node running this build, and inject it with
+// postject (Node 24 still does it this way: it has no --build-sea).
 //
-// The arm64 binary is built and checked by running arm64 Node under qemu-user (its code cache must
+// A binary is the bundle (dist/civctl.cjs, from npm run build) in another form: its main script is
+// the bundle's own loader, and the chunks the bundle keeps in a trailing comment are the
+// executable's assets, byte for byte, so both run the same code, lazily loaded the same way. With
+// them go V8 code caches for each chunk and command, made when the binary is built by running the
+// commands with the Node it embeds (as the bundle makes them in the user's cache folder on its
+// first run): a binary's first run is as quick as its later ones, and it writes nothing.
+//
+// The arm64 binary is built and checked by running arm64 Node under qemu-user (its code caches must
 // come from arm64 V8). Without qemu it is skipped, saying so; CIVCTL_REQUIRE_ARM64=1 makes that an
 // error.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { build } from 'esbuild';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
 import { nodeBinary, RUNTIMES } from './node-runtimes.mjs';
-import { liftoffBanner, startupFacts } from './startup.mjs';
 
 const out = 'dist';
 const work = join(out, 'standalone');
@@ -32,28 +38,37 @@ mkdirSync(work, { recursive: true });
 const nodeVersion = RUNTIMES.standalone;
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
-// The bundle's loader sets --liftoff-only for the commands that speak HTTP (undici's WebAssembly
-// parser; see scripts/loader.cjs): the same decision here, from the same declarations
-// (scripts/startup.mjs), made before any code runs.
-const liftoff = liftoffBanner(await startupFacts());
+/**
+ * The bundle's parts (scripts/build.mjs): the loader before its trailing comment, the chunk table
+ * and build id it holds, and each chunk's stored bytes (brotli and base64 for the cold ones).
+ */
+function readBundle(file) {
+  const bytes = readFileSync(file);
+  const text = bytes.toString('latin1');
+  const table = /^const CHUNKS = (\{.*\});$/m.exec(text);
+  const build = /^const BUILD = "([0-9a-f]{16})";$/m.exec(text);
+  if (!table || !build || !text.includes('\nconst SEA = false;\n'))
+    throw new Error(`${file} is not a bundle this script knows (run npm run build first)`);
+  const chunks = JSON.parse(table[1]);
+  const start = bytes.length - Math.max(...Object.values(chunks).map(([fromEnd]) => fromEnd));
+  const loader = text.slice(0, start - '\n/*\n'.length);
+  if (text.slice(loader.length, start) !== '\n/*\n')
+    throw new Error(`${file}: the chunks do not start where its table says`);
+  const stored = {};
+  for (const [name, [fromEnd, length]] of Object.entries(chunks))
+    stored[name] = bytes.subarray(bytes.length - fromEnd, bytes.length - fromEnd + length);
+  return { loader, build: build[1], stored };
+}
 
+const bundle = readBundle(join(out, 'civctl.cjs'));
 const main = join(work, 'civctl.cjs');
-await build({
-  entryPoints: ['src/bin.ts'],
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: `node${nodeVersion}`,
-  minify: true,
-  legalComments: 'none',
-  outfile: main,
-  // yargs reads import.meta.url when it loads; a CommonJS bundle has none of its own.
-  define: { 'import.meta.url': '__civctl_url' },
-  banner: {
-    js: `${liftoff}const __civctl_url = require('node:url').pathToFileURL(process.execPath).href;`,
-  },
-  logLevel: 'warning',
-});
+writeFileSync(main, bundle.loader.replace('\nconst SEA = false;\n', '\nconst SEA = true;\n'));
+const chunkAssets = {};
+for (const [name, bytes] of Object.entries(bundle.stored)) {
+  const file = join(work, `chunk-${name}`);
+  writeFileSync(file, bytes);
+  chunkAssets[`chunk:${name}`] = resolve(file);
+}
 
 /** The first of these commands found on PATH. */
 function findTool(...names) {
@@ -126,8 +141,90 @@ function inject(binary, blob) {
     if (!KNOWN_POSTJECT_LINES.some((known) => known.test(line))) process.stderr.write(`postject: ${line}\n`);
 }
 
+/**
+ * The commands run at build time to make the code caches, from the bundle's directory: each names
+ * its caches (program-get, undici-get, …) and leaves the functions it ran compiled in them. The API
+ * commands talk to the simulator; the registry commands go to a closed loopback port (their caches
+ * hold everything up to the connection; what follows compiles when a run needs it).
+ */
+function warmUps(socket, closedPort) {
+  const registry = `127.0.0.1:${closedPort}/civctl/warm-up:v1`;
+  const digestion = 'examples/digestion-redis.json';
+  return [
+    ['--version'],
+    ['encode', 'digestion', digestion],
+    ['decode', readFileSync(digestion).toString('base64')],
+    ['lint', 'examples/notation-aws-signer.json', digestion],
+    ['-s', socket, 'set', 'digestion', digestion, '--enable'],
+    ['-s', socket, 'get'],
+    ['-s', socket, 'status'],
+    ['-s', socket, 'disable'],
+    ['-s', socket, 'enable'],
+    ['-s', socket, 'apply', 'docs/examples/saved-settings.json'],
+    ['digests', 'list', '--file', digestion],
+    ['resolve', '--plain-http', registry],
+    ['check', '--plain-http', '--policy', `digestion=${digestion}`, registry],
+  ];
+}
+
+/** A loopback TCP port nothing listens on (one the system just handed out, closed again). */
+async function closedPort() {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address();
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+/**
+ * The code caches a linux-`arch` Node makes for the bundle's chunks when it runs the warm-up
+ * commands (under qemu for arm64: a cache only loads on the V8 and platform that made it), as SEA
+ * assets: cache:<chunk>-<command> → file.
+ */
+async function makeCaches(arch, node, runner) {
+  const temp = mkdtempSync(join(tmpdir(), `civctl-caches-${arch}-`));
+  const socket = join(temp, 'api.sock');
+  const sim = spawn(process.execPath, [join(out, 'civctl.cjs'), 'sim', '--socket', socket], {
+    stdio: 'ignore',
+  });
+  try {
+    for (let i = 0; i < 200 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
+    if (!existsSync(socket)) throw new Error('the API simulator did not start for the warm-up runs');
+    const env = {
+      PATH: process.env['PATH'] ?? '',
+      HOME: temp,
+      LANG: 'C',
+      CIVCTL_CACHE_DIR: join(temp, 'cache'),
+    };
+    const [command = node, ...prefix] = [...runner, node];
+    for (const args of warmUps(socket, await closedPort()))
+      spawnSync(command, [...prefix, join(out, 'civctl.cjs'), ...args], {
+        env,
+        stdio: 'ignore',
+        timeout: 120_000,
+      });
+    const dir = join(temp, 'cache', `${bundle.build}-v${nodeVersion}`);
+    const assets = {};
+    for (const file of existsSync(dir) ? readdirSync(dir) : []) {
+      if (!file.endsWith('.v8cache')) continue;
+      const kept = join(work, `cache-${arch}-${file}`);
+      copyFileSync(join(dir, file), kept);
+      assets[`cache:${file.slice(0, -'.v8cache'.length)}`] = resolve(kept);
+    }
+    for (const needed of ['program-get', 'undici-get', 'program-lint'])
+      if (!assets[`cache:${needed}`])
+        throw new Error(`the ${arch} warm-up runs made no ${needed} code cache (in ${dir})`);
+    return assets;
+  } finally {
+    sim.kill('SIGTERM');
+    await new Promise((r) => sim.once('exit', r));
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
 /** Builds dist/civctl-linux-<arch>, or says why not when this machine cannot run that architecture's Node. */
-function buildFor(arch) {
+async function buildFor(arch) {
   const binary = join(out, `civctl-linux-${arch}`);
   rmSync(binary, { force: true });
   const runner = runnerFor(arch);
@@ -139,10 +236,10 @@ function buildFor(arch) {
     return;
   }
   const node = nodeBinary(nodeVersion, arch);
+  const caches = process.env['CIVCTL_SEA_CODE_CACHE'] === '0' ? {} : await makeCaches(arch, node, runner);
 
-  // The blob is made by the Node it goes into, on its own architecture (under qemu for arm64): a code
-  // cache only loads on the platform that compiled it. useCodeCache halves start-up (measured in
-  // docs/fleet.md); a start-up snapshot would need a separate entry and is not used.
+  // The blob is made by the Node it goes into, on its own architecture (under qemu for arm64).
+  // useCodeCache covers the loader itself.
   const config = join(work, `sea-config-${arch}.json`);
   const blob = join(work, `sea-prep-${arch}.blob`);
   writeFileSync(
@@ -152,6 +249,7 @@ function buildFor(arch) {
       output: blob,
       disableExperimentalSEAWarning: true,
       useCodeCache: process.env['CIVCTL_SEA_CODE_CACHE'] !== '0',
+      assets: { ...chunkAssets, ...caches },
     }),
   );
   const [command = node, ...prefix] = [...runner, node];
@@ -180,9 +278,9 @@ function buildFor(arch) {
       `${binary} --version answered ${JSON.stringify(answer.stdout)} (exit ${answer.status}), not ${version}: ${answer.stderr}`,
     );
   console.log(
-    `${binary}: ${(statSync(binary).size / 1e6).toFixed(1)} MB (Node v${nodeVersion}, linux-${arch}${runner.length > 0 ? ', checked under qemu' : ''})`,
+    `${binary}: ${(statSync(binary).size / 1e6).toFixed(1)} MB (Node v${nodeVersion}, linux-${arch}, ${Object.keys(caches).length} code caches${runner.length > 0 ? ', checked under qemu' : ''})`,
   );
   return true;
 }
 
-for (const arch of ['x64', 'arm64']) buildFor(arch);
+for (const arch of ['x64', 'arm64']) await buildFor(arch);

@@ -172,10 +172,37 @@ const lazyChunks = {
   },
 };
 
+// yargs-parser (the fast path, in every run) calls createRequire(import.meta.url) when it loads, for
+// the require it uses only to read a JSON config file, which civctl never asks it to. Loading
+// node:module loads Node's ES module loader with it (about 2 ms): the program gets a createRequire
+// that loads node:module only when its require is called. The build checks that yargs-parser
+// imports nothing else from node:module.
+const YARGS_PARSER_MODULE_IMPORT = "import { createRequire } from 'node:module';";
+const lateModule = {
+  name: 'late-node-module',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?module$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]yargs-parser[\\/]/.test(args.importer)) return undefined;
+      const text = readFileSync(args.importer, 'utf8');
+      const imports = text.match(/^import .* from ['"](node:)?module['"];?$/gm) ?? [];
+      if (imports.length !== 1 || imports[0] !== YARGS_PARSER_MODULE_IMPORT)
+        throw new Error(
+          `${args.importer} imports ${imports.join(' ') || 'node:module in a form the build does not know'}: the late node:module in scripts/build.mjs provides only createRequire`,
+        );
+      return { path: 'module', namespace: 'civctl-late-module' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'civctl-late-module' }, () => ({
+      contents:
+        "export const createRequire = (url) => (id) => process.getBuiltinModule('node:module').createRequire(url)(id);",
+      loader: 'js',
+    }));
+  },
+};
+
 const program = await build({
   ...common,
   entryPoints: ['src/bin.ts'],
-  plugins: [lazyChunks],
+  plugins: [lazyChunks, lateModule],
 });
 const programCode = program.outputFiles[0].text;
 
@@ -193,7 +220,8 @@ const placeholders = {
   '/* CHUNKS */ {}': () => JSON.stringify(table),
   "/* BUILD */ 'dev'": () => JSON.stringify(version),
   '/* COMMAND_WORD */ (_argv) => undefined': () => startup.commandWord,
-  '/* HTTP_COMMANDS */ []': () => JSON.stringify(startup.httpCommands),
+  // scripts/build-standalone.mjs turns this on in the standalone binary's copy of the loader.
+  '/* SEA */ false': () => 'false',
 };
 for (const marker of Object.keys(placeholders))
   if (!template.includes(marker)) throw new Error(`scripts/loader.cjs has lost its placeholder ${marker}`);

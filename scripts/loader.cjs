@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // civctl: a loader around the program, which follows this code in a comment. scripts/build.mjs
-// fills its placeholders (the chunk table, the build, the command declarations). This file is what V8 parses on every run, so everything in it stays
-// small; V8 skips a comment far faster than it scans the same bytes as a string literal.
+// fills its placeholders (the chunk table, the build, the command declarations). This file is what
+// V8 parses on every run, so everything in it stays small; V8 skips a comment far faster than it
+// scans the same bytes as a string literal. The standalone binary runs the same loader
+// (scripts/build-standalone.mjs sets SEA): its chunks, and code caches made when it was built, are
+// the executable's assets.
 'use strict';
 const CHUNKS = /* CHUNKS */ {};
 const BUILD = /* BUILD */ 'dev';
+const SEA = /* SEA */ false;
 const vm = require('node:vm');
 const fs = require('node:fs');
 const env = process.env;
@@ -13,22 +17,31 @@ const env = process.env;
 const marks = env.CIVCTL_TRACE_PHASES === '1' ? [['loader', performance.now()]] : null;
 globalThis.__civctlMarks = marks;
 
-// The command (`civctl -s PATH get` runs get) names the code caches and decides the V8 flags below.
+// The command (`civctl -s PATH get` runs get) names the code caches.
 // scripts/build.mjs fills in how the fast path finds it (src/cli/command-word.ts, with the global
 // options declared in src/commands/spec.ts); a word of anything but letters is no cache's name.
 const commandWord = /* COMMAND_WORD */ (_argv) => undefined;
 const found = commandWord(process.argv.slice(2));
 const word = typeof found === 'string' && /^[a-z]+$/.test(found) ? found : 'none';
 
-// undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it twice, a quick baseline
-// (Liftoff) and an optimised version in the background that the process waits for at exit: for a
-// CLI making a few requests the second compile only costs time. The flag is set before anything
-// is compiled, and only for the commands that speak HTTP (those whose declaration in src/commands/
-// talks to the API or a registry, filled in by scripts/build.mjs), so each command's code cache
-// always meets the same V8 flags and is never rejected for them.
-const HTTP_COMMANDS = /* HTTP_COMMANDS */ [];
-const liftoffOnly = HTTP_COMMANDS.includes(word) && env.CIVCTL_WASM_TIERUP !== '1';
-if (liftoffOnly) require('node:v8').setFlagsFromString('--liftoff-only');
+// undici parses HTTP with llhttp compiled to WebAssembly. The V8 of Node 20 (11.x) then compiles
+// its hot parser function again, optimised, in the background, and the process waits for that at
+// exit: 60 ms for a CLI that makes a few requests. V8 12 and later (Node 22, 24) do not, so the
+// Liftoff-only flag is set only under V8 11, and only once undici and the built-ins it requires
+// are loaded: a built-in compiled after a flag changes no longer matches Node's own code cache and
+// is compiled from source (docs/performance.md). Code caches are written with the flag reset, so
+// that the next run, which starts without it, accepts them. CIVCTL_WASM_TIERUP=1 leaves it unset.
+const liftoffPays = Number(process.versions.v8.split('.')[0]) < 12 && env.CIVCTL_WASM_TIERUP !== '1';
+let liftoffOnly = false;
+let liftoffUsed = false;
+function setLiftoffOnly(on) {
+  // The flag also turns off the two tier-up flags; all three are set back to their defaults.
+  require('node:v8').setFlagsFromString(
+    on ? '--liftoff-only' : '--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering',
+  );
+  liftoffOnly = on;
+  liftoffUsed ||= on;
+}
 
 const loaded = new Map();
 let cacheDir;
@@ -65,24 +78,40 @@ function cacheFile(name) {
   return cacheDir ? `${cacheDir}/${name}.v8cache` : undefined;
 }
 
-/** A chunk's source: its bytes, counted from the end of this file (the loader's length varies). */
-function source(name) {
-  const [fromEnd, length, escaped, compressed] = CHUNKS[name];
+/** A standalone binary's asset as a Buffer over its bytes (no copy), or undefined. */
+function asset(key) {
+  try {
+    return Buffer.from(require('node:sea').getRawAsset(key));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A chunk's stored bytes: counted from the end of this file (the loader's length varies), or an asset. */
+function stored(name, fromEnd, length) {
+  if (SEA) return asset(`chunk:${name}`);
   const fd = fs.openSync(__filename, 'r');
   try {
     const buffer = Buffer.allocUnsafe(length);
     fs.readSync(fd, buffer, 0, length, fs.fstatSync(fd).size - fromEnd);
-    // Cold chunks are brotli-compressed and base64-encoded; the program is stored as it is, with
-    // every "*/" written as "*\0/" inside the comment (esbuild's ASCII output has no NUL).
-    if (compressed)
-      return require('node:zlib')
-        .brotliDecompressSync(Buffer.from(buffer.latin1Slice(0, length), 'base64'))
-        .latin1Slice();
-    const text = buffer.latin1Slice(0, length);
-    return escaped ? text.replaceAll('*\0/', '*/') : text;
+    return buffer;
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** A chunk's source. */
+function source(name) {
+  const [fromEnd, length, escaped, compressed] = CHUNKS[name];
+  const buffer = stored(name, fromEnd, length);
+  // Cold chunks are brotli-compressed and base64-encoded; the program is stored as it is, with
+  // every "*/" written as "*\0/" inside the comment (esbuild's ASCII output has no NUL).
+  if (compressed)
+    return require('node:zlib')
+      .brotliDecompressSync(Buffer.from(buffer.latin1Slice(0, length), 'base64'))
+      .latin1Slice();
+  const text = buffer.latin1Slice(0, length);
+  return escaped ? text.replaceAll('*\0/', '*/') : text;
 }
 
 const pending = [];
@@ -92,22 +121,32 @@ const url = require('node:url').pathToFileURL(__filename).href;
 function __civctlLoad(name, cacheName = `${name}-${word}`) {
   if (loaded.has(name)) return loaded.get(name);
   marks?.push([`${name}:start`, performance.now()]);
-  const file = cacheFile(cacheName);
-  let cachedData;
+  // The standalone binary's own cache for this chunk and command, made when it was built; else the
+  // user's. One the binary's V8 rejects (V8 flags in NODE_OPTIONS) is replaced in the user's folder.
+  const embedded = SEA && env.CIVCTL_COMPILE_CACHE !== '0' ? asset(`cache:${cacheName}`) : undefined;
+  let file = embedded ? undefined : cacheFile(cacheName);
+  let cachedData = embedded;
   if (file)
     try {
       cachedData = fs.readFileSync(file);
     } catch {}
+  // A chunk loaded after undici (smol-toml for `digests add`) is compiled without the flag, so that
+  // its cache matches every run's.
+  const flagged = liftoffOnly;
+  if (flagged) setLiftoffOnly(false);
   const script = new vm.Script(
     `(function (module, exports, require, __civctlLoad, __civctl_url) {${source(name)}\n})`,
     { filename: `civctl:${name}`, cachedData },
   );
+  if (flagged) setLiftoffOnly(true);
+  if (embedded && script.cachedDataRejected) file = cacheFile(cacheName);
   if (file && (!cachedData || script.cachedDataRejected)) pending.push({ file, script });
   const module = { exports: {} };
   loaded.set(name, module.exports);
   marks?.push([`${name}:compiled`, performance.now()]);
   script.runInThisContext()(module, module.exports, require, __civctlLoad, url);
   loaded.set(name, module.exports);
+  if (name === 'undici' && liftoffPays && !liftoffOnly) setLiftoffOnly(true);
   marks?.push([`${name}:loaded`, performance.now()]);
   return module.exports;
 }
@@ -119,13 +158,14 @@ process.once('exit', () => {
   // For benchmarks and tests: the command this loader saw, and which chunks this run compiled.
   if (env.CIVCTL_TRACE_CHUNKS === '1')
     process.stderr.write(
-      `civctl command: ${word}${liftoffOnly ? ' (--liftoff-only)' : ''}\ncivctl chunks: ${[...loaded.keys()].join(' ')}\n`,
+      `civctl command: ${word}${liftoffUsed ? ' (--liftoff-only)' : ''}\ncivctl chunks: ${[...loaded.keys()].join(' ')}\n`,
     );
   if (marks) {
     marks.push(['exit', performance.now()]);
     process.stderr.write(`civctl phases: ${JSON.stringify(marks)}\n`);
   }
   if (pending.length === 0) return;
+  if (liftoffOnly) setLiftoffOnly(false);
   for (const { file, script } of pending) {
     try {
       const tmp = `${file}.${process.pid}`;

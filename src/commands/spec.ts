@@ -54,9 +54,8 @@ export interface CommandSpec<Args = Record<string, unknown>> {
   /**
    * What the command talks to, which decides the global options it takes: 'api' gives
    * -s/--socket-path and --timeout, 'registry' --timeout. Default: both. A command that talks to
-   * either speaks HTTP and loads undici: the bundle's loader and the standalone binary set V8's
-   * --liftoff-only for it before anything is compiled (scripts/startup.mjs reads talksToOf at build
-   * time), and test/e2e/bundle.test.ts checks that exactly these commands load undici.
+   * either speaks HTTP and loads undici (under Node 20 the loader then sets V8's --liftoff-only:
+   * scripts/loader.cjs), and test/e2e/bundle.test.ts checks that exactly these commands load undici.
    */
   talksTo?: readonly ('api' | 'registry')[];
   run(args: Args, ctx: Context): Promise<void>;
