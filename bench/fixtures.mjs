@@ -12,7 +12,9 @@ function digestion(count) {
     { length: count },
     (_, i) => `sha256:${createHash('sha256').update(String(i)).digest('hex')}`,
   );
-  return JSON.stringify({ version: '1.0', trustedDigests: digests }, null, 2) + '\n';
+  // Compact, as a generated allowlist is written: 20 000 digests pretty-printed would be over the
+  // API's 2 MiB request limit once base64-encoded, so lint would answer api/too-large.
+  return JSON.stringify({ version: '1.0', trustedDigests: digests }) + '\n';
 }
 
 function notation(count) {
@@ -26,6 +28,6 @@ function notation(count) {
   return JSON.stringify({ version: '1.0', trustPolicies: statements }, null, 2) + '\n';
 }
 
-// 20 000 digests, pretty-printed, is about the API's 2 MiB request limit once base64-encoded.
 for (const n of [1000, 5000, 20000]) writeFileSync(join(dir, `digestion-${n}.json`), digestion(n));
-for (const n of [200, 1000, 2000]) writeFileSync(join(dir, `notation-${n}.json`), notation(n));
+// notation-1: the cold first run (an empty compile cache) beside the warm one.
+for (const n of [1, 200, 1000, 2000]) writeFileSync(join(dir, `notation-${n}.json`), notation(n));

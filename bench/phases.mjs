@@ -1,6 +1,8 @@
 // Where a command's time goes: runs it N times with CIVCTL_TRACE_PHASES=1 (the loader and the
 // program mark named moments) and once more under --trace-gc, and prints the median of each phase.
 // Usage: node bench/phases.mjs RUNS -- node dist/civctl.cjs ARGS...
+//        node bench/phases.mjs RUNS -- dist/civctl-linux-x64 ARGS...   (the standalone binary: no GC
+//        column, since a V8 flag in NODE_OPTIONS would make it reject the code caches it carries)
 import { spawnSync } from 'node:child_process';
 
 const runs = Number(process.argv[2]);
@@ -48,11 +50,14 @@ for (let i = 0; i < runs + 2; i++) {
 const gcEnv = { ...env };
 delete gcEnv.CIVCTL_TRACE_PHASES;
 const gcRuns = [];
-for (let i = 0; i < 5; i++) {
+for (let i = 0; i < (command[0] === 'node' ? 5 : 0); i++) {
   const r = spawnSync(command[0], ['--trace-gc', ...command.slice(1)], { env: gcEnv, encoding: 'utf8' });
   gcRuns.push([...r.stdout.matchAll(/, ([\d.]+) \/ [\d.]+ ms/g)].reduce((s, m) => s + Number(m[1]), 0));
 }
 const result = {};
 for (const key of Object.keys(all[0])) result[key] = median(all.map((p) => p[key] ?? 0));
-result.gc = median(gcRuns);
-console.log(JSON.stringify({ command: command.slice(1).join(' '), phases: result }));
+if (gcRuns.length > 0) result.gc = median(gcRuns);
+// The command as the report labels it: civctl's arguments after `node`, or the binary's path.
+console.log(
+  JSON.stringify({ command: command.slice(command[0] === 'node' ? 1 : 0).join(' '), phases: result }),
+);

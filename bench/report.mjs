@@ -3,12 +3,14 @@
 // per-phase breakdown; and resolve against skopeo.
 import { readFileSync } from 'node:fs';
 
-const [mainFile, scalingFile, phasesFile, resolveFile] = process.argv.slice(2);
+const [mainFile, coldFile, scalingFile, phasesFile, resolveFile] = process.argv.slice(2);
 const results = (file) => JSON.parse(readFileSync(file, 'utf8')).results;
 const ms = (s) => (s * 1000).toFixed(1);
 const label = (c) =>
   c
     .replace(/node \S*dist\/civctl\.cjs/, 'civctl')
+    .replace(/^(node )?\S*dist\/civctl-linux-(\w+)/, 'binary ($2)')
+    .replace(/^env CIVCTL_CACHE_DIR=\S*\/(warm|cold)-cache (\S+)/, '$2 [$1 compile cache]')
     .replace(/-s \S+ /, '-s SOCK ')
     .replace(/\S*\.fixtures\//g, '')
     .replace(/docker:\/\/\S+\//, 'docker://REGISTRY/')
@@ -28,7 +30,17 @@ function table(file, title) {
   return { rows, base };
 }
 
-table(mainFile, 'Start-up and large-policy lint');
+const main = table(mainFile, 'Start-up and large-policy lint');
+const bundleGet = main.rows.find((r) => r.command.includes('civctl.cjs -s '));
+const binaryGet = main.rows.find((r) => /civctl-linux-\w+ -s /.test(r.command));
+if (bundleGet && binaryGet)
+  console.log(
+    `standalone binary's get: ${(binaryGet.median / bundleGet.median).toFixed(2)} × the bundle's (never slower: ${binaryGet.median <= bundleGet.median ? 'met' : 'not met'})`,
+  );
+const cold = table(coldFile, 'First run with an empty compile cache, beside a warm one');
+const [warmRow, coldRow] = cold.rows.slice(1);
+if (warmRow && coldRow)
+  console.log(`cold first run: ${ms(coldRow.median - warmRow.median)} ms more than the warm run`);
 const scaling = table(scalingFile, 'Scaling: lint time above node -e 0');
 for (const kind of ['digestion', 'notation']) {
   const points = scaling.rows

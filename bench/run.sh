@@ -2,6 +2,8 @@
 # Start-up and lint benchmarks, as a user's machine sees them: civctl side by side with
 # `node -e 0` in one hyperfine run, both WITHOUT NODE_EXTRA_CA_CERTS (some machines set it to the
 # system CA bundle, which Node 20 parses at every start, about 35 ms that would flatter every ratio).
+# The standalone binary (when built: npm run build:standalone) is measured beside the bundle, and the
+# first run with an empty compile cache (every CI runner) beside the warm one.
 # Then the scaling table, a per-phase breakdown, and `civctl resolve` against skopeo.
 # Usage: bash bench/run.sh [runs]   (needs hyperfine; the resolve comparison needs the registry rig)
 set -euo pipefail
@@ -21,15 +23,33 @@ sim=$!
 trap 'kill -TERM $sim 2>/dev/null || true; wait $sim 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do [ -S "$socket" ] && break; sleep 0.1; done
 $C -s "$socket" set digestion examples/digestion-redis.json --enable 2>/dev/null
-# The 20 000-digest allowlist is over the API's 2 MiB request limit (lint says so, exit 1): -i.
-hyperfine -N -i --warmup 3 --runs "$runs" --export-json "$work/main.json" \
+# The standalone binary for this machine, beside the bundle, when it is built.
+case "$(uname -m)" in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
+B="dist/civctl-linux-$arch"
+binary=()
+if [ -x "$B" ]; then
+  binary=("$B --version" "$B -s $socket get")
+else
+  echo "bench: $B is not built (npm run build:standalone): the binary's rows are skipped"
+fi
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/main.json" \
   'node -e 0' \
   "$C --version" \
   "$C encode digestion examples/digestion-redis.json" \
   "$C -s $socket get" \
+  "${binary[@]}" \
   "$C lint $fixtures/digestion-20000.json" \
   "$C lint $fixtures/notation-2000.json" >/dev/null 2>&1
-hyperfine -N -i --warmup 3 --runs "$runs" --export-json "$work/scaling.json" \
+# The first run on a machine (every CI runner) has no compile cache: the same lint with a cache
+# folder emptied before every run, beside one kept warm (env on both, so that both pay for it).
+mkdir -p "$work/warm-cache"
+CIVCTL_CACHE_DIR="$work/warm-cache" $C lint "$fixtures/notation-1.json" >/dev/null
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/cold.json" \
+  --prepare true --prepare true --prepare "rm -rf $work/cold-cache" \
+  'node -e 0' \
+  "env CIVCTL_CACHE_DIR=$work/warm-cache $C lint $fixtures/notation-1.json" \
+  "env CIVCTL_CACHE_DIR=$work/cold-cache $C lint $fixtures/notation-1.json" >/dev/null 2>&1
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/scaling.json" \
   'node -e 0' \
   "$C lint $fixtures/digestion-1000.json" \
   "$C lint $fixtures/digestion-5000.json" \
@@ -39,6 +59,7 @@ hyperfine -N -i --warmup 3 --runs "$runs" --export-json "$work/scaling.json" \
   "$C lint $fixtures/notation-2000.json" >/dev/null 2>&1
 {
   node bench/phases.mjs "$runs" -- node dist/civctl.cjs -s "$socket" get
+  if [ -x "$B" ]; then node bench/phases.mjs "$runs" -- "$B" -s "$socket" get; fi
   node bench/phases.mjs "$runs" -- node dist/civctl.cjs lint "$fixtures/digestion-20000.json"
   node bench/phases.mjs "$runs" -- node dist/civctl.cjs lint "$fixtures/notation-2000.json"
 } >"$work/phases.jsonl"
@@ -57,4 +78,4 @@ if [ -x /usr/bin/docker-registry ] && command -v skopeo >/dev/null; then
 else
   echo "bench: the resolve comparison needs Debian's docker-registry and skopeo (apt-get install docker-registry skopeo apache2-utils); skipped"
 fi
-node bench/report.mjs "$work/main.json" "$work/scaling.json" "$work/phases.jsonl" $resolve
+node bench/report.mjs "$work/main.json" "$work/cold.json" "$work/scaling.json" "$work/phases.jsonl" $resolve
