@@ -1,5 +1,5 @@
 /** The process boundary: argv in, exit code out, errors printed once. */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { main } from './cli/main.ts';
 import { CivError, exitCodeOf, formatError } from './errors.ts';
 import { readAllStdin } from './inputs/files.ts';
@@ -18,7 +18,7 @@ function fdStream(fd: 1 | 2): OutStream & { error?: NodeJS.ErrnoException } {
   let tty: boolean | undefined;
   const stream: OutStream & { error?: NodeJS.ErrnoException } = {
     get isTTY() {
-      tty ??= process.getBuiltinModule('node:tty').isatty(fd);
+      tty ??= couldBeTerminal(fd) && process.getBuiltinModule('node:tty').isatty(fd);
       return tty;
     },
     write(chunk) {
@@ -41,6 +41,22 @@ function fdStream(fd: 1 | 2): OutStream & { error?: NodeJS.ErrnoException } {
     },
   };
   return stream;
+}
+
+/**
+ * False when the descriptor cannot be a terminal, known without node:tty, which loads node:net and
+ * the streams with it (milliseconds of every lint): only a character device can be one, and on
+ * Linux never a memory device (major 1: /dev/null, /dev/zero, /dev/full), where scripts and
+ * benchmarks send output. Anything else is left to isatty.
+ */
+function couldBeTerminal(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isCharacterDevice()) return false;
+    return !(process.platform === 'linux' && stat.rdev >= 256 && stat.rdev < 512);
+  } catch {
+    return true;
+  }
 }
 
 /** Writes through /dev/fd/N opened anew: that descriptor is blocking even when fd N is not. */
