@@ -40,9 +40,10 @@ function attributes(lines: string): Map<string, string> {
   return map;
 }
 
-interface ManifestDescriptor {
+export interface ManifestDescriptor {
   mediaType?: string;
   digest?: string;
+  size?: number;
   artifactType?: string;
 }
 
@@ -64,7 +65,7 @@ function errorCode(res: RegistryResponse): string | undefined {
 }
 
 /** The referrer descriptors of `ref` (whose digest is set). */
-async function referrers(client: RegistryClient, ref: ImageReference): Promise<ManifestDescriptor[]> {
+export async function referrers(client: RegistryClient, ref: ImageReference): Promise<ManifestDescriptor[]> {
   const digest = ref.digest!;
   const api = await client.request(
     ref,
