@@ -15,6 +15,7 @@ import { after, describe, test } from 'node:test';
 import {
   BIN,
   BIN_ESM,
+  CORPUS,
   builtChunkNames,
   isOneCleanLine,
   ROOT,
@@ -68,8 +69,29 @@ describe('the built bundle', () => {
       await withSimProcess(dir, (socket) => assert.equal(runAlone(['-s', socket, 'get']).code, 0), {
         file: lonely,
       });
+      const signed = join(CORPUS, 'notation-verify', 'cases', 'dev-valid-001-jws-rsa2048-chain1-ca');
+      const verify = runAlone([
+        'check',
+        '--offline',
+        '--oci-layout',
+        join(signed, 'layout'),
+        '--trust-store',
+        join(signed, 'truststore'),
+        '--policy',
+        `notation=${join(signed, 'trustpolicy.json')}`,
+        'localhost:5000/team/api-server@sha256:fc0adf96c1c208259827395b5a24a9cee790b07f06ed1c756c21f8b17a6abe1c',
+      ]);
+      assert.equal(verify.code, 0, verify.stderr);
       assert.deepEqual([...chunks].sort(), builtChunkNames(built), name);
-      assert.deepEqual(builtChunkNames(built), ['ajv', 'program', 'smol-toml', 'undici', 'yaml', 'yargs']);
+      assert.deepEqual(builtChunkNames(built), [
+        'ajv',
+        'program',
+        'signatures',
+        'smol-toml',
+        'undici',
+        'yaml',
+        'yargs',
+      ]);
     }
   });
   test('completion prints a shell script', () => {
