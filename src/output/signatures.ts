@@ -5,9 +5,11 @@ import type { VerifierOutcome } from '../verifiers/containerd.ts';
 export function verifiedLines(v: VerifierOutcome, verbose: boolean): string[] {
   if (!v.verified) return [];
   const lines: string[] = [];
-  for (const w of v.warnings ?? []) lines.push(`  ${w}`);
-  for (const r of v.reasons ?? []) lines.push(`  hidden reason: ${r}`);
-  for (const n of v.notChecked ?? []) lines.push(`  not checked: ${n}`);
+  // Under the image's line; with --verbose, under the verifier's.
+  const indent = verbose ? '    ' : '  ';
+  for (const w of v.warnings ?? []) lines.push(`${indent}${w}`);
+  for (const r of v.reasons ?? []) lines.push(`${indent}hidden reason: ${r}`);
+  for (const n of v.notChecked ?? []) lines.push(`${indent}not checked: ${n}`);
   if (!verbose) return lines;
   for (const s of v.verified) {
     const who =

@@ -206,3 +206,26 @@ export function signatureVerifier(setup: SignatureSetup & { trustStore: string }
     };
   };
 }
+
+/**
+ * lint --trust-store: what a trust store directory holds for each `<type>:<name>`, judged by
+ * notation's own loading rules (the engine's truststore.ts), with the CLI's texts.
+ */
+export async function trustStoreLookup(
+  dir: string,
+): Promise<import('../policy/notation/advice.ts').TrustStoreLookup> {
+  const engine = await import('./signatures/index.ts');
+  const snapshot = engine.readTrustStore(dir);
+  return (type, name) => {
+    if (!snapshot.stores.has(`${type}/${name}`)) return 'missing';
+    const certs = engine.getCertificates(snapshot, type, name);
+    if (Array.isArray(certs)) return 'usable';
+    const notExist = (e: typeof certs): boolean => e.notExist === true || (e.wraps ?? []).some(notExist);
+    // verify.go checkVerificationFailure: the store error in its own words.
+    return {
+      unusable: notExist(certs)
+        ? `${certs.message}. Use command 'notation cert add' to create and add trusted certificates to the trust store`
+        : `${certs.message}. ${certs.inner ? certs.inner.message : '%!w(<nil>)'}`,
+    };
+  };
+}

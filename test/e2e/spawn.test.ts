@@ -94,6 +94,19 @@ describe('the built bundle', () => {
       ]);
     }
   });
+  test('only signature verification loads the signature engine: check with a trust store, lint --trust-store', () => {
+    const env = { CIVCTL_TRACE_CHUNKS: '1' };
+    const policy = join(ROOT, 'examples', 'notation-aws-signer.json');
+    const store = join(ROOT, 'test', 'fixtures', 'trust-stores', 'unusable');
+    const image = `registry.example.com/app@sha256:${'a'.repeat(64)}`;
+    const unverified = runBuilt(['check', '--offline', '--policy', `notation=${policy}`, image], { env });
+    assert.equal(unverified.code, 0, unverified.stderr);
+    assert.deepEqual(tracedChunks(unverified.stderr), ['program']);
+    assert.deepEqual(tracedChunks(runBuilt(['lint', policy], { env }).stderr), ['program']);
+    const withStore = runBuilt(['lint', '--trust-store', store, policy], { env });
+    assert.equal(withStore.code, 0, withStore.stderr);
+    assert.deepEqual(tracedChunks(withStore.stderr), ['program', 'signatures']);
+  });
   test('completion prints a shell script', () => {
     const r = runBuilt(['completion']);
     assert.equal(r.code, 0);
