@@ -10,7 +10,7 @@ import { readInput } from '../inputs/files.ts';
 import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import { readSettingsFile, SETTINGS_FILE_OPTIONS } from '../inputs/settings-file.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
-import { SIGNATURE_OPTIONS, signatureSetup } from '../inputs/trust-store.ts';
+import { checkSignatureArgs, SIGNATURE_OPTIONS, signatureSetup } from '../inputs/trust-store.ts';
 import { type Io, interruptibly } from '../io.ts';
 import { type CheckEntry, checkJson, checkText, isFailure, whyAllowed } from '../output/check.ts';
 import { note, say, warn } from '../output/messages.ts';
@@ -265,6 +265,7 @@ export const checkCommand = defineCommand<CheckArgs>({
     };
     try {
       const planned = plannedTargets(io, args);
+      checkSignatureArgs(args);
       if (!Number.isInteger(args.maxVerifiers))
         throw new UsageError(`--max-verifiers must be a whole number, not '${args.maxVerifiers}'`);
       const node = await nodePolicies(io, args);

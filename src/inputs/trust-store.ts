@@ -52,6 +52,12 @@ function requireDirectory(option: string, dir: string): void {
   if (!isDirectory) throw new UsageError(`--${option} ${dir} is not a directory`);
 }
 
+/** Usage errors of the signature options, before anything is contacted. */
+export function checkSignatureArgs(args: SignatureArgs): void {
+  if (args.trustStore !== undefined) requireDirectory('trust-store', args.trustStore);
+  if (args.ociLayout !== undefined) requireDirectory('oci-layout', args.ociLayout);
+}
+
 /**
  * The signature verifier for check: with a trust store, every image whose notation statement
  * requires signatures is verified; with --oci-layout the images' descriptors are the layout's.
@@ -62,9 +68,8 @@ export async function signatureSetup(
   targets: { descriptor?: Descriptor; failure?: string }[],
   registry: () => Promise<RegistryClient>,
 ): Promise<SignatureSetupResult> {
-  if (args.trustStore !== undefined) requireDirectory('trust-store', args.trustStore);
+  checkSignatureArgs(args);
   if (args.ociLayout !== undefined) {
-    requireDirectory('oci-layout', args.ociLayout);
     for (const target of targets) {
       if (target.descriptor === undefined) continue;
       const found = await layoutDescriptor(args.ociLayout, target.descriptor.digest);
