@@ -55,12 +55,14 @@ module.exports = {
   // eksctl and Karpenter files only.
   yaml: { chunk: 'yaml', source: "export * from 'yaml';" },
   // The notation signature engine and its ASN.1/X.509/CMS and CBOR libraries (@peculiar/asn1-*,
-  // asn1js, cbor2): only check with a trust store and lint --trust-store load it
-  // (src/verifiers/signature-check.ts and src/policy/trust-store-lint.ts import it by this name).
+  // asn1js, cbor2): only check with a trust store or --signatures, and lint --trust-store, load it
+  // (src/verifiers/signature-check.ts imports it by this name).
   './signatures/index.ts': {
     chunk: 'signatures',
     source: "export * from './src/verifiers/signatures/index.ts';",
   },
+  // The same chunk, reached from src/registry/signatures.ts (check --signatures).
+  '../verifiers/signatures/index.ts': { alias: './signatures/index.ts' },
 };
 
 // Built-ins undici requires at load but never uses on civctl's paths, each replaced by exactly what

@@ -36,6 +36,7 @@ export type { StoreDirectory, StoreEntry, TrustStoreSnapshot } from './truststor
 // The I/O side, so that one lazy chunk (scripts/build.mjs) holds the whole engine.
 export { LayoutError, readOciLayout, readTrustStore } from './layout.ts';
 export { getCertificates } from './truststore.ts';
+export { parseCertificate } from './x509.ts';
 
 export const SIGNATURE_ARTIFACT_TYPE = 'application/vnd.cncf.notary.signature';
 export const MAX_SIGNATURES = 100;
