@@ -93,7 +93,7 @@ function fetchCrl(url: string): Promise<Uint8Array | { error: string }> {
       }
     };
     try {
-      const req = http.get(url, { timeout: 5000 }, (res) => {
+      const req = http.get(url, { timeout: 5000, agent: false }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           done({ error: `failed to download with status code: ${res.statusCode}` });

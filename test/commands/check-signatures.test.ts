@@ -229,6 +229,67 @@ describe('check --oci-layout --trust-store: the node’s decision for signed ima
 });
 
 /**
+ * The CRL server of the corpus's revocation cases, at the URL their certificates name
+ * (http://localhost:5000/crl/leaf.crl), on loopback only; undefined when port 5000 is taken.
+ */
+async function serveCrl(
+  crl: Buffer,
+): Promise<{ requests: string[]; close: () => Promise<void> } | undefined> {
+  const requests: string[] = [];
+  const servers: import('node:http').Server[] = [];
+  for (const host of ['127.0.0.1', '::1']) {
+    const server = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      if (req.url !== '/crl/leaf.crl') {
+        res.writeHead(404);
+        return res.end();
+      }
+      res.writeHead(200, { 'content-type': 'application/pkix-crl' });
+      res.end(crl);
+    });
+    const listening = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(5000, host, () => resolve(true));
+    });
+    if (listening) servers.push(server);
+    else if (host === '127.0.0.1') return undefined;
+  }
+  return {
+    requests,
+    close: async () => {
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    },
+  };
+}
+
+describe('check --trust-store online: revocation from the certificates’ own CRL URLs', () => {
+  for (const id of ['dev-revocation-003-crl-revoked', 'dev-revocation-004-crl-revoked-log']) {
+    test(`${id}: the CRL is fetched and decides as notation did`, async (t) => {
+      const c = corpusCase(id);
+      const crl = await serveCrl(readFileSync(join(c.dir, 'crl', 'leaf.crl')));
+      if (!crl) return t.skip('port 5000 is taken on this machine');
+      try {
+        const r = await run(['check', '-f', 'json', ...c.args, c.ref]);
+        const notation = notationOf(r.stdout);
+        assert.equal(notation.output, c.verifierStdout);
+        assert.equal(r.code, c.verifierStdout === '' ? 0 : 1, r.stderr);
+        assert.deepEqual(
+          notation.warnings ?? [],
+          c.notationStderr.split('\n').filter((l) => l.startsWith('Warning: ')),
+        );
+        assert.deepEqual(
+          notation.signatures!.map((s) => [s.outcome, s.steps]),
+          c.signatures.map((s) => [s.outcome, s.steps]),
+        );
+        assert.deepEqual(crl.requests, ['GET /crl/leaf.crl']);
+      } finally {
+        await crl.close();
+      }
+    });
+  }
+});
+
+/**
  * A loopback registry serving one corpus layout under `repo`: manifests, blobs, and its
  * signatures through the OCI referrers API — or, without it, the referrers tag schema.
  */
