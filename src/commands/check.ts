@@ -310,13 +310,13 @@ export const checkCommand = defineCommand<CheckArgs>({
         entries.push({ ...decision, ...(target.image !== undefined ? { image: target.image } : {}) });
       }
       io.stdout.write(args.format === 'json' ? checkJson(entries) : checkText(entries, args.verbose));
-      signing.afterwards(entries);
       // containerd's reason for an allowed pull is the verifiers' output, often empty: say why.
       if (args.format === 'text')
         for (const entry of entries) {
           const why = isFailure(entry) ? undefined : whyAllowed(entry);
           if (why) note(io, why);
         }
+      signing.afterwards(entries, args.format === 'text' && !args.verbose);
       const failures = entries.filter(isFailure);
       for (const f of failures) say(io, `${f.image}: ${f.failure}`);
       if (failures.length > 0)

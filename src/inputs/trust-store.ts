@@ -38,8 +38,8 @@ interface SignatureArgs {
 
 export interface SignatureSetupResult {
   verify?: SignatureVerify;
-  /** Notes on stderr once the decisions are printed. */
-  afterwards(entries: CheckEntry[]): void;
+  /** Notes on stderr once the decisions are printed (`text`: text output without --verbose). */
+  afterwards(entries: CheckEntry[], text: boolean): void;
 }
 
 function requireDirectory(option: string, dir: string): void {
@@ -91,11 +91,16 @@ export async function signatureSetup(
         });
   return {
     ...(verify ? { verify } : {}),
-    afterwards(entries) {
+    afterwards(entries, text) {
       for (const entry of entries) {
         if ('failure' in entry) continue;
         for (const v of entry.verifiers) {
           const subject = entry.name.includes('@') ? entry.name : `${entry.name}@${entry.digest}`;
+          // Text without --verbose: what the node hides, on stderr (stdout is one line per image).
+          if (text) {
+            for (const w of v.warnings ?? []) note(io, `${subject}: notation prints ${w}`);
+            for (const r of v.reasons ?? []) note(io, `${subject}: the reason the node hides: ${r}`);
+          }
           for (const what of v.notChecked ?? []) note(io, `${subject}: not checked: ${what}`);
           if (verify === undefined && v.decision === 'signature-required')
             note(

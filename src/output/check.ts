@@ -126,10 +126,7 @@ export function checkText(entries: CheckEntry[], verbose: boolean): string {
     const text =
       r.decision === 'blocked' ? r.error : r.decision === 'allowed' ? r.reason : signatureSummary(r);
     lines.push(terminalSafe(`${r.decision.toUpperCase()} ${subject(r)} ${text ?? ''}`.trimEnd()));
-    if (!verbose) {
-      for (const v of r.verifiers) for (const line of verifiedLines(v, false)) lines.push(terminalSafe(line));
-      continue;
-    }
+    if (!verbose) continue;
     for (const v of r.verifiers) {
       lines.push(
         terminalSafe(
@@ -146,8 +143,7 @@ export function checkText(entries: CheckEntry[], verbose: boolean): string {
           terminalSafe(`    statement ${JSON.stringify(v.statement)}, level ${v.level}: ${actions}`),
         );
       }
-      for (const line of v.verified ? verifiedLines(v, true) : signatureLines(v))
-        lines.push(terminalSafe(line));
+      for (const line of v.verified ? verifiedLines(v) : signatureLines(v)) lines.push(terminalSafe(line));
       for (const line of v.stderr.split('\n').filter(Boolean))
         lines.push(terminalSafe(`    stderr: ${line}`));
     }

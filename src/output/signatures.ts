@@ -1,16 +1,17 @@
 /** check's text for verified notation signatures: the reasons the node hides, and each step with --verbose. */
 import type { VerifierOutcome } from '../verifiers/containerd.ts';
 
-/** Lines under an image's line: notation's warnings, the hidden reasons, what was not checked. */
-export function verifiedLines(v: VerifierOutcome, verbose: boolean): string[] {
+/**
+ * --verbose lines under the notation verifier's: notation's warnings, the reasons the node hides,
+ * what was not checked, and each signature's steps. (Without --verbose the warnings and reasons
+ * are notes on stderr: stdout keeps one line per image.)
+ */
+export function verifiedLines(v: VerifierOutcome): string[] {
   if (!v.verified) return [];
   const lines: string[] = [];
-  // Under the image's line; with --verbose, under the verifier's.
-  const indent = verbose ? '    ' : '  ';
-  for (const w of v.warnings ?? []) lines.push(`${indent}${w}`);
-  for (const r of v.reasons ?? []) lines.push(`${indent}hidden reason: ${r}`);
-  for (const n of v.notChecked ?? []) lines.push(`${indent}not checked: ${n}`);
-  if (!verbose) return lines;
+  for (const w of v.warnings ?? []) lines.push(`    ${w}`);
+  for (const r of v.reasons ?? []) lines.push(`    hidden reason: ${r}`);
+  for (const n of v.notChecked ?? []) lines.push(`    not checked: ${n}`);
   for (const s of v.verified) {
     const who =
       s.subject !== undefined

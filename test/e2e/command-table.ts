@@ -229,8 +229,9 @@ export const CASES: Record<string, { success: (f: Fixture) => Case; failure: (f:
         SIGNED_IMAGE,
       ],
       code: 1,
-      stdout:
-        /^BLOCKED [^\n]*signature verification failed for all the signatures[^\n]*\n {2}hidden reason: [^\n]*expired/,
+      stdout: /^BLOCKED [^\n]*signature verification failed for all the signatures[^\n]*\n$/,
+      stderr:
+        /the reason the node hides: failed to verify signature with digest sha256:[0-9a-f]{64}, [^\n]*expired/,
       chunks: ['program', 'signatures'],
     }),
   },
