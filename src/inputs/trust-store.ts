@@ -80,8 +80,15 @@ export async function signatureSetup(
   const store = trustStoreDir(args.trustStore);
   if (store !== undefined && args.trustStore === undefined)
     note(io, `verifying signatures with the node's trust store ${store}`);
+  // --offline never asks a registry: signatures then come only from an OCI layout.
+  const offlineWithoutLayout = args.offline && args.ociLayout === undefined;
+  if (store !== undefined && offlineWithoutLayout)
+    note(
+      io,
+      '--offline: signatures are not verified without --oci-layout DIR (the registry is not asked for them)',
+    );
   const verify =
-    store === undefined
+    store === undefined || offlineWithoutLayout
       ? undefined
       : signatureVerifier({
           trustStore: store,
@@ -102,7 +109,7 @@ export async function signatureSetup(
             for (const r of v.reasons ?? []) note(io, `${subject}: the reason the node hides: ${r}`);
           }
           for (const what of v.notChecked ?? []) note(io, `${subject}: not checked: ${what}`);
-          if (verify === undefined && v.decision === 'signature-required')
+          if (store === undefined && v.decision === 'signature-required')
             note(
               io,
               `${subject}: signatures are not verified without a trust store: give --trust-store DIR (notation's truststore layout) holding ${

@@ -6,6 +6,7 @@
  * asked of the certificates' own CRL URLs unless offline; then it is reported as not checked.
  */
 import { existsSync } from 'node:fs';
+import { CivError, InterruptedError } from '../errors.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import type { ImageReference } from '../registry/reference.ts';
 import type { Descriptor } from './bindir.ts';
@@ -161,9 +162,22 @@ export function signatureVerifier(setup: SignatureSetup & { trustStore: string }
       source = { descriptor, referrers: [], fetch: () => undefined };
     } else {
       const { fetchSignatures } = await import('../registry/signature-fetch.ts');
-      const fetched = await fetchSignatures(await setup.registry(), referenceOf(pre));
+      const registry = await setup.registry();
+      const ref = referenceOf(pre);
+      // notation resolves the descriptor itself: --name/--digest give containerd's with size 0.
+      let resolved: Descriptor | { error: string } = descriptor;
+      if (descriptor.size === 0) {
+        const { resolveImage } = await import('../registry/resolve.ts');
+        try {
+          resolved = (await resolveImage(registry, ref)).descriptor;
+        } catch (err) {
+          if (!(err instanceof CivError) || err instanceof InterruptedError) throw err;
+          resolved = { error: err.message };
+        }
+      }
+      const fetched = await fetchSignatures(registry, ref);
       source = {
-        descriptor,
+        descriptor: resolved,
         referrers: fetched.referrers,
         fetch: (digest) => fetched.blobs.get(digest),
       };

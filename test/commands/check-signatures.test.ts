@@ -415,6 +415,42 @@ describe('check --trust-store with signatures from a registry', () => {
     });
   }
 
+  test('--name/--digest (containerd’s descriptor has size 0): notation’s own resolution gives the real descriptor', async () => {
+    const c = corpusCase('dev-valid-001-jws-rsa2048-chain1-ca');
+    const registry = await serveLayout(join(c.dir, 'layout'), 'team/api-server', true);
+    servers.push(registry);
+    const r = await run([
+      'check',
+      '--plain-http',
+      '--trust-store',
+      join(c.dir, 'truststore'),
+      '--policy',
+      `notation=${join(c.dir, 'trustpolicy.json')}`,
+      '--name',
+      `${registry.host}/team/api-server:v1`,
+      '--digest',
+      c.digest,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ALLOWED /);
+  });
+
+  test('--offline without --oci-layout: the registry is not asked for signatures; signature-required', async () => {
+    const c = corpusCase('dev-valid-001-jws-rsa2048-chain1-ca');
+    const r = await run([
+      'check',
+      '--offline',
+      '--trust-store',
+      join(c.dir, 'truststore'),
+      '--policy',
+      `notation=${join(c.dir, 'trustpolicy.json')}`,
+      c.ref,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^SIGNATURE-REQUIRED /);
+    assert.match(r.stderr, /--offline: signatures are not verified without --oci-layout DIR/);
+  });
+
   test('an unsigned image is blocked with notation’s “no signature is associated” text', async () => {
     const c = corpusCase('dev-multi-011-no-signatures');
     const registry = await serveLayout(join(c.dir, 'layout'), 'app', true);
