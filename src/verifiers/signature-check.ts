@@ -27,8 +27,6 @@ export interface VerifiedSignature {
   subject?: string;
   issuer?: string;
   trustedIdentity?: boolean | null;
-  /** Why this signature's outcome depends on what was not checked. */
-  notChecked?: string[];
 }
 
 /** The node's decision for the notation verifier, after verification. */
@@ -193,10 +191,14 @@ export function signatureVerifier(setup: SignatureSetup & { trustStore: string }
       now: setup.now ?? new Date(),
       revocation: setup.offline ? { mode: 'offline' } : { mode: 'online', fetcher: { crl: fetchCrl } },
     });
-    const signatures = engine.checkJsonSignatures(result) as unknown as VerifiedSignature[];
-    result.signatures.forEach((s, i) => {
-      if (s.notChecked && s.evaluated) signatures[i]!.notChecked = s.notChecked;
-    });
+    // Issue 15's shape: steps are notation-go's results ({type, action, error?}); what was not
+    // checked is said once, beside them (the verifier's notChecked).
+    const signatures = (engine.checkJsonSignatures(result) as unknown as VerifiedSignature[]).map((s) => ({
+      ...s,
+      steps: s.steps.map(({ type, action, error }) =>
+        error !== undefined ? { type, action, error } : { type, action },
+      ),
+    }));
     const reasons = result.signatures
       .filter((s) => s.evaluated && (s.error !== undefined || s.fetchError !== undefined))
       .map((s) =>

@@ -192,6 +192,9 @@ describe('check --oci-layout --trust-store: the node’s decision for signed ima
       /revocation .*http:\/\/localhost:5000\/crl\/leaf\.crl.* was not checked/,
     );
     assert.match(r.stderr, /not checked: revocation /);
+    // The steps are notation-go's results only: {type, action, error?}.
+    for (const step of notation.signatures![0]!.steps)
+      assert.deepEqual(Object.keys(step).sort(), ['action', 'type']);
   });
 
   test('AWS Signer: the stock policy (revocation skipped) verifies offline; with revocation enforced the plugin’s call to AWS is not made', async () => {
