@@ -185,11 +185,13 @@ describe('docs/lint.md documents every rule with an example that triggers it', (
       const [, kind, flags, body] = block;
       const tokens = flags!.trim().split(/\s+/).filter(Boolean);
       // Flags: latin1 (bytes that are not UTF-8), padded=N (white space up to N bytes, for size
-      // limits Markdown cannot show), with-missing (a second, missing file), schema=PATH, a verifier.
+      // limits Markdown cannot show), with-missing (a second, missing file), schema=PATH,
+      // trust-store=PATH (lint --trust-store), a verifier.
       const flagWords = ['latin1', 'with-missing'];
       const verifier = tokens.find((t) => !t.includes('=') && !flagWords.includes(t));
       const padded = Number(tokens.find((t) => t.startsWith('padded='))?.slice('padded='.length) ?? 0);
       const schema = tokens.find((t) => t.startsWith('schema='))?.slice('schema='.length);
+      const trustStore = tokens.find((t) => t.startsWith('trust-store='))?.slice('trust-store='.length);
       const effect = /On the node: `([a-z-]+)`/.exec(section)?.[1];
       const file = join(tmp.path, `${rule.replace('/', '-')}.${kind}`);
       const content = padded > body!.length ? body! + '\n'.repeat(padded - body!.length) : body!;
@@ -203,6 +205,7 @@ describe('docs/lint.md documents every rule with an example that triggers it', (
         ...(tokens.includes('with-missing') ? [join(tmp.path, 'missing.json')] : []),
         ...(verifier ? ['--verifier', verifier] : []),
         ...(schema ? ['--schema', join(ROOT, schema)] : []),
+        ...(trustStore ? ['--trust-store', join(ROOT, trustStore)] : []),
       ];
       const out = JSON.parse((await run(args)).stdout);
       const results = out.results as { effect: string; diagnostics: { rule: string }[] }[];

@@ -511,7 +511,7 @@ export async function startRig(): Promise<Rig> {
       caFile: join(dir.path, 'ca.crt'),
       lookup,
       images: { single, multi, private: priv, docker, signed },
-      signerSubject: 'CN=civctl signer, O=civctl test, ST=WA, C=US',
+      signerSubject: 'CN=civctl signer,O=civctl test,ST=WA,C=US',
       stop,
     };
   } catch (err) {

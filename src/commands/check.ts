@@ -10,6 +10,7 @@ import { readInput } from '../inputs/files.ts';
 import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import { readSettingsFile, SETTINGS_FILE_OPTIONS } from '../inputs/settings-file.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
+import { checkSignatureArgs, SIGNATURE_OPTIONS, signatureSetup } from '../inputs/trust-store.ts';
 import { type Io, interruptibly } from '../io.ts';
 import { type CheckEntry, checkJson, checkText, isFailure, whyAllowed } from '../output/check.ts';
 import { note, say, warn } from '../output/messages.ts';
@@ -39,6 +40,8 @@ interface CheckArgs extends GlobalArgs, RegistryArgs {
   verifierTimeout: number;
   maxVerifiers: number;
   signatures: boolean;
+  trustStore?: string;
+  ociLayout?: string;
   format: 'text' | 'json';
   verbose: boolean;
 }
@@ -124,16 +127,19 @@ function plannedTargets(io: Io, args: CheckArgs): Target[] {
   }
   if (args.images.length === 0) throw new UsageError('give at least one image, or --name and --digest');
   const refs = parseImages(args.images);
-  if (!args.offline) return refs.map((ref, i) => ({ image: args.images[i]!, name: ref.name, ref }));
+  const layout = args.ociLayout !== undefined;
+  if (!args.offline && !layout)
+    return refs.map((ref, i) => ({ image: args.images[i]!, name: ref.name, ref }));
   const undigested = args.images.filter((_, i) => refs[i]!.digest === undefined);
   if (undigested.length > 0)
     throw new UsageError(
-      `--offline needs every image with its digest (IMAGE@sha256:…); not: ${undigested.join(', ')}`,
+      `--${layout ? 'oci-layout' : 'offline'} needs every image with its digest (IMAGE@sha256:…); not: ${undigested.join(', ')}`,
     );
-  warn(
-    io,
-    `--offline: the registry is not asked; the descriptor given to verifiers has media type ${args.mediaType} and size 0`,
-  );
+  if (!layout)
+    warn(
+      io,
+      `--offline: the registry is not asked; the descriptor given to verifiers has media type ${args.mediaType} and size 0`,
+    );
   return refs.map((ref, i) => ({
     image: args.images[i]!,
     name: ref.name,
@@ -215,6 +221,7 @@ export const checkCommand = defineCommand<CheckArgs>({
       default: false,
       describe: 'Look the image’s notation signatures up in the registry',
     },
+    ...SIGNATURE_OPTIONS,
     format: {
       alias: 'f',
       type: 'string',
@@ -237,6 +244,10 @@ export const checkCommand = defineCommand<CheckArgs>({
       "On a node (admin container): run the node's own verifiers",
     ],
     [
+      '$0 check --offline --oci-layout ./layout --policy notation=policy.json --trust-store ./truststore registry.example.com/app@sha256:7aec734b2bb298a1d769fd8729f13b8514a41bf90fcdd1f38ec52267fbaa8ee6',
+      'Verify the signatures of an OCI layout as the node would, and say why it would block',
+    ],
+    [
       '$0 check --policy notation=p.json --name docker.io/library/redis:7 --digest sha256:7aec734b2bb298a1d769fd8729f13b8514a41bf90fcdd1f38ec52267fbaa8ee6',
       'Replay a pull from a kubelet event',
     ],
@@ -254,10 +265,12 @@ export const checkCommand = defineCommand<CheckArgs>({
     };
     try {
       const planned = plannedTargets(io, args);
+      checkSignatureArgs(args);
       if (!Number.isInteger(args.maxVerifiers))
         throw new UsageError(`--max-verifiers must be a whole number, not '${args.maxVerifiers}'`);
       const node = await nodePolicies(io, args);
       await resolveTargets(planned, client);
+      const signing = await signatureSetup(io, args, planned, client);
       const custom = [...node.policies.keys()].filter((n) => n !== 'notation' && n !== 'digestion');
       if (args.binDir === undefined && custom.length > 0)
         note(
@@ -265,7 +278,8 @@ export const checkCommand = defineCommand<CheckArgs>({
           `custom verifiers (${custom.join(', ')}) are not run without --bin-dir: give the directory that holds their binaries`,
         );
       const { decideImage } = await import('../verifiers/containerd.ts');
-      const signatureLookup = args.signatures ? await signatureFinder(client) : undefined;
+      const signatureLookup =
+        args.signatures && args.ociLayout === undefined ? await signatureFinder(client) : undefined;
       const entries: CheckEntry[] = [];
       for (const target of planned) {
         const image = target.image ?? target.name;
@@ -282,6 +296,7 @@ export const checkCommand = defineCommand<CheckArgs>({
             env: io.env as NodeJS.ProcessEnv,
             interruptibly: (fn) => interruptibly(io, fn),
             ...(signatureLookup ? { signatureLookup } : {}),
+            ...(signing.verify ? { signatureVerify: signing.verify } : {}),
           });
         } catch (err) {
           // --signatures asks the registry again: its failure is this image's alone (an
@@ -301,6 +316,7 @@ export const checkCommand = defineCommand<CheckArgs>({
           const why = isFailure(entry) ? undefined : whyAllowed(entry);
           if (why) note(io, why);
         }
+      signing.afterwards(entries, args.format === 'text' && !args.verbose);
       const failures = entries.filter(isFailure);
       for (const f of failures) say(io, `${f.image}: ${f.failure}`);
       if (failures.length > 0)

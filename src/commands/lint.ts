@@ -21,6 +21,7 @@ interface LintArgs {
   format: LintFormat;
   schema?: string;
   strict: boolean;
+  trustStore?: string;
 }
 
 export const lintCommand = defineCommand<LintArgs>({
@@ -45,12 +46,21 @@ export const lintCommand = defineCommand<LintArgs>({
     },
     schema: { type: 'string', describe: 'JSON Schema (draft-07 or 2020-12) for custom verifiers' },
     strict: { type: 'boolean', default: false, describe: 'Fail on warnings too' },
+    'trust-store': {
+      type: 'string',
+      describe:
+        'Judge notation trust stores by this directory (notation’s truststore layout) instead of a stock node’s',
+    },
   },
   examples: [
     ['$0 lint trustpolicy.json', 'Lint one policy'],
     ['$0 lint user-data.toml --format github', 'Lint user-data in a GitHub workflow'],
     ['$0 lint my.json --verifier my-verifier --schema my-schema.json', 'A custom verifier with a schema'],
     ['$0 lint *.json --format sarif > civctl.sarif', 'SARIF for code scanning'],
+    [
+      '$0 lint trustpolicy.json --trust-store ./truststore',
+      'Check the stores a policy names against a trust store',
+    ],
   ],
   run: async (args, ctx) => {
     requireVerifierName(args.verifier, ctx.io);
@@ -59,6 +69,7 @@ export const lintCommand = defineCommand<LintArgs>({
     if (files.filter((f) => isStdin(f)).length > 1)
       throw new UsageError('standard input (-) can be read only once');
     const schema = args.schema !== undefined ? await loadSchema(ctx.io, args.schema) : undefined;
+    const trustStore = args.trustStore !== undefined ? await lintTrustStore(args.trustStore) : undefined;
     const entries: LintEntry[] = [];
     for (const file of files) {
       const label = inputLabel(file);
@@ -75,6 +86,7 @@ export const lintCommand = defineCommand<LintArgs>({
         ...(await lintFile(label, file === undefined || isStdin(file) ? '' : file, bytes, {
           verifier: args.verifier,
           schema,
+          trustStore,
         })),
       );
     }
@@ -95,6 +107,15 @@ export const lintCommand = defineCommand<LintArgs>({
       );
   },
 });
+
+/** The --trust-store directory's stores (the signature engine's chunk reads them). */
+async function lintTrustStore(dir: string) {
+  const { statSync } = process.getBuiltinModule('node:fs');
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(`--trust-store ${dir} is not a directory`);
+  const { trustStoreLookup } = await import('../verifiers/signature-check.ts');
+  return trustStoreLookup(dir);
+}
 
 /** A file that could not be read, as a report entry with one error. */
 function unreadableEntry(file: string, message: string): LintEntry {

@@ -1,6 +1,7 @@
 /** check's results: one line per image for people (details with --verbose), or JSON for CI. */
 import type { ImageDecision, VerifierOutcome } from '../verifiers/containerd.ts';
 import { safeJson, terminalSafe } from './escape.ts';
+import { verifiedLines } from './signatures.ts';
 
 export interface CheckResult extends ImageDecision {
   /** The image as given (absent for --name/--digest). */
@@ -50,7 +51,9 @@ function decisionJson(r: CheckResult) {
       ...(v.actions ? { actions: v.actions } : {}),
       ...(v.trustStores ? { trustStores: v.trustStores } : {}),
       ...(v.trustedIdentities ? { trustedIdentities: v.trustedIdentities } : {}),
-      ...(v.signatures ? { signatures: v.signatures } : {}),
+      ...(v.verified ? { signatures: v.verified } : v.signatures ? { signatures: v.signatures } : {}),
+      ...(v.warnings ? { warnings: v.warnings } : {}),
+      ...(v.notChecked?.length ? { notChecked: v.notChecked } : {}),
       ...(v.error !== undefined ? { error: v.error } : {}),
       source: v.source,
     })),
@@ -97,6 +100,10 @@ function allowedBecause(v: VerifierOutcome): string {
     return skipped
       ? `${v.verifier} has no trust policy or an empty allowlist, so it allows every image`
       : `${v.verifier} lists the digest`;
+  if (v.verified) {
+    const good = v.verified.find((s) => s.outcome === 'success');
+    return `${v.verifier} verified ${good ? `signature ${good.digest}` : 'a signature'} under statement ${JSON.stringify(v.statement)} (level ${v.level})`;
+  }
   if (v.statement !== undefined)
     return `${v.verifier}'s statement ${JSON.stringify(v.statement)} has level ${v.level}: no signature is needed`;
   return `${v.verifier} has no trust policy or an empty one, so it allows every image`;
@@ -136,7 +143,7 @@ export function checkText(entries: CheckEntry[], verbose: boolean): string {
           terminalSafe(`    statement ${JSON.stringify(v.statement)}, level ${v.level}: ${actions}`),
         );
       }
-      for (const line of signatureLines(v)) lines.push(terminalSafe(line));
+      for (const line of v.verified ? verifiedLines(v) : signatureLines(v)) lines.push(terminalSafe(line));
       for (const line of v.stderr.split('\n').filter(Boolean))
         lines.push(terminalSafe(`    stderr: ${line}`));
     }

@@ -6,6 +6,7 @@
 import type { SchemaValidator } from './custom.ts';
 import { decodeBase64 } from './base64.ts';
 import { FLEET_KIND } from './file-kinds.ts';
+import type { TrustStoreLookup } from './notation/advice.ts';
 import { type Diagnostic, detectVerifier, type Effect, type LintResult, lintPolicy } from './lint.ts';
 import { verifierKind } from './names.ts';
 import { PositionIndex } from './positions.ts';
@@ -81,6 +82,8 @@ export interface LintFileOptions {
   /** --verifier: lint every policy as this verifier. */
   verifier?: string | undefined;
   schema?: SchemaValidator | undefined;
+  /** --trust-store: what the directory holds, for notation's trust stores. */
+  trustStore?: TrustStoreLookup | undefined;
 }
 
 /** Lints one file; `label` names it in reports, `path` decides by its suffix what it is. */
@@ -101,7 +104,10 @@ export async function lintFile(
   const detected =
     options.verifier !== undefined ? { verifier: verifierKind(options.verifier) } : detectVerifier(positions);
   mark('parsed');
-  const entry = toLintEntry(label, lintPolicy({ bytes, ...detected, schema: options.schema, positions }));
+  const entry = toLintEntry(
+    label,
+    lintPolicy({ bytes, ...detected, schema: options.schema, positions, trustStore: options.trustStore }),
+  );
   mark('validated');
   return [entry];
 }
@@ -194,6 +200,7 @@ export function sectionEntries(
         bytes: decodeBase64(plugin.trustpolicy),
         verifier: kind,
         schema: options.schema,
+        trustStore: options.trustStore,
       });
       entry = toLintEntry(file, result, prefix + name);
       // Each finding also carries where the encoded value is in the file, for file:line:col reports.

@@ -14,7 +14,7 @@ import {
 import type { SchemaValidator } from './custom.ts';
 import type { JsonNode } from './json.ts';
 import type { VerifierKind } from './names.ts';
-import { notationWarnings } from './notation/advice.ts';
+import { notationWarnings, type TrustStoreLookup } from './notation/advice.ts';
 import { loadNotationDocument } from './notation/decode.ts';
 import { cleanNotationStatements } from './notation/fast.ts';
 import { validateNotationDocument } from './notation/validate.ts';
@@ -52,6 +52,8 @@ export interface LintInput {
   positions?: PositionIndex;
   /** The digestion verifier's load of the same bytes, when detectVerifier already ran it. */
   digestion?: DigestionOutcome;
+  /** lint --trust-store: what the directory holds (else: a stock node's stores). */
+  trustStore?: TrustStoreLookup | undefined;
 }
 
 export class DiagnosticList {
@@ -105,7 +107,12 @@ function lintApiAcceptance(bytes: Uint8Array, diags: DiagnosticList, apiAcceptsJ
   return false;
 }
 
-function lintNotation(bytes: Uint8Array, diags: DiagnosticList, wrapper: WrapperOutcome): LintResult {
+function lintNotation(
+  bytes: Uint8Array,
+  diags: DiagnosticList,
+  wrapper: WrapperOutcome,
+  trustStore?: TrustStoreLookup,
+): LintResult {
   const pos = diags.positions;
   const loaded = loadNotationDocument(bytes, pos.root);
   let upstream: string | null = null;
@@ -130,7 +137,7 @@ function lintNotation(bytes: Uint8Array, diags: DiagnosticList, wrapper: Wrapper
         pos.atNode(finding.node ?? loaded.root),
       );
     } else {
-      for (const w of notationWarnings(loaded.document))
+      for (const w of notationWarnings(loaded.document, trustStore))
         diags.add(w.rule, 'warning', w.message, pos.atNode(w.node));
     }
   }
@@ -295,7 +302,8 @@ function lintPolicyContent(input: LintInput): LintResult {
   if (verifier === 'notation') {
     // A clean policy (the common large input) is answered without a positioned parse.
     const statements = cleanNotationStatements(diags.positions.latin1, () => diags.positions.plain);
-    if (statements !== undefined)
+    // With a trust store directory, even the stock stores are looked at.
+    if (statements !== undefined && !input.trustStore)
       return {
         verifier,
         valid: true,
@@ -307,7 +315,7 @@ function lintPolicyContent(input: LintInput): LintResult {
     // The generic parse is needed for notation anyway; it can vouch for the wrapper's strict parse.
     const wrapper = notationWrapperCheck(bytes, diags.positions.parsedDocument);
     lintApiAcceptance(bytes, diags, wrapper.apiAcceptsJson);
-    return lintNotation(bytes, diags, wrapper);
+    return lintNotation(bytes, diags, wrapper, input.trustStore);
   }
   if (verifier === 'digestion') {
     const outcome = input.digestion ?? loadDigestionPolicy(bytes);

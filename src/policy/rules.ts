@@ -21,7 +21,10 @@ export const RULES: Record<string, string> = {
   'notation/duplicate-scope': 'A registry scope appears more than once.',
   'notation/aws-signer-wildcard-identity':
     'A signingAuthority store with the "*" identity: AWS Signer rejects it.',
-  'notation/unshipped-trust-store': 'A trust store that Bottlerocket does not ship.',
+  'notation/unshipped-trust-store':
+    'A trust store that Bottlerocket does not ship (or that the --trust-store directory does not hold).',
+  'notation/unusable-trust-store':
+    'A trust store of the --trust-store directory that is empty or holds no usable certificate.',
   'notation/duplicate-trust-store': 'A trust store listed twice in one statement.',
   'notation/placeholder': 'A trusted identity still holds a template placeholder.',
   'notation/signer-arn': 'An ARN identity that the AWS Signer plugin silently ignores.',

@@ -7,6 +7,7 @@
 import type { RegistryClient, RegistryResponse } from './client.ts';
 import { RegistryError } from './errors.ts';
 import type { ImageReference } from './reference.ts';
+import { parseDistinguishedName } from '../policy/notation/dn.ts';
 
 export const SIGNATURE_ARTIFACT_TYPE = 'application/vnd.cncf.notary.signature';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -24,25 +25,10 @@ export interface SignatureInfo {
   subjectAttributes?: Map<string, string>;
 }
 
-/** Node prints a name one attribute per line, most general first; Go prints it reversed, comma-joined. */
-function goName(lines: string): string {
-  return lines.split('\n').filter(Boolean).reverse().join(', ');
-}
-
-function attributes(lines: string): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const line of lines.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq <= 0) continue;
-    const type = line.slice(0, eq);
-    map.set(type === 'S' ? 'ST' : type, line.slice(eq + 1));
-  }
-  return map;
-}
-
-interface ManifestDescriptor {
+export interface ManifestDescriptor {
   mediaType?: string;
   digest?: string;
+  size?: number;
   artifactType?: string;
 }
 
@@ -64,7 +50,7 @@ function errorCode(res: RegistryResponse): string | undefined {
 }
 
 /** The referrer descriptors of `ref` (whose digest is set). */
-async function referrers(client: RegistryClient, ref: ImageReference): Promise<ManifestDescriptor[]> {
+export async function referrers(client: RegistryClient, ref: ImageReference): Promise<ManifestDescriptor[]> {
   const digest = ref.digest!;
   const api = await client.request(
     ref,
@@ -120,14 +106,22 @@ export async function findSignatures(client: RegistryClient, ref: ImageReference
           ? coseCertificate(blob.body)
           : undefined;
     if (!certificate) continue;
+    // The names as notation sees them: Go's pkix.Name strings (the signature engine's x509.ts;
+    // Node's X509Certificate prints OpenSSL's order and escaping), the subject parsed by
+    // notation's DN rules for the identity match.
+    const { parseCertificate } = await import('../verifiers/signatures/index.ts');
+    let cert: ReturnType<typeof parseCertificate>;
     try {
-      const { X509Certificate } = process.getBuiltinModule('node:crypto');
-      const cert = new X509Certificate(certificate);
-      info.subject = goName(cert.subject);
-      info.issuer = goName(cert.issuer);
-      info.subjectAttributes = attributes(cert.subject);
+      cert = parseCertificate(certificate);
     } catch {
-      // not a certificate: subject and issuer stay unknown
+      continue; // not a certificate: subject and issuer stay unknown
+    }
+    info.subject = cert.subjectString;
+    info.issuer = cert.issuerString;
+    try {
+      info.subjectAttributes = parseDistinguishedName(cert.subjectString);
+    } catch {
+      // a subject notation cannot parse matches no identity: trustedIdentity stays unknown
     }
   }
   return out;

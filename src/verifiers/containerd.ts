@@ -7,6 +7,7 @@
 import { type Actions, decideNotation, NOTATION_VERIFIER } from './notation.ts';
 import { DIGESTION_VERIFIER, decideDigestion } from './digestion.ts';
 import { type Descriptor, goDuration, listVerifiers, runVerifierBinary } from './bindir.ts';
+import type { SignatureVerify, VerifiedSignature } from './signature-check.ts';
 
 export type Decision = 'allowed' | 'blocked' | 'signature-required';
 
@@ -29,6 +30,12 @@ export interface VerifierOutcome {
   artifactReference?: string;
   /** With --signatures: what the registry holds for the artifact (nothing is verified). */
   signatures?: SignatureReport[];
+  /** With a trust store: each signature as notation verified it (signature-check.ts). */
+  verified?: VerifiedSignature[];
+  /** notation's `Warning: …` lines, the reasons the node hides, and what was not checked. */
+  warnings?: string[];
+  reasons?: string[];
+  notChecked?: string[];
 }
 
 export interface SignatureReport {
@@ -81,6 +88,8 @@ export interface CheckOptions {
    * statement's trusted identities; signatures found are reported, not verified.
    */
   signatureLookup?: (artifactReference: string, trustedIdentities: string[]) => Promise<SignatureLookup>;
+  /** Verifies the signatures as notation does (a trust store was given): the notation model's verdict. */
+  signatureVerify?: SignatureVerify;
 }
 
 const BUILT_IN = [DIGESTION_VERIFIER, NOTATION_VERIFIER];
@@ -181,7 +190,32 @@ export async function decideImage(
       options.binDir === undefined
         ? modelOutcome(bin, node, name, digest)
         : await runBinary(options, bin, name, descriptor);
-    if (outcome.verify && options.signatureLookup && outcome.artifactReference) {
+    if (outcome.verify && options.signatureVerify) {
+      const verdict = await options.signatureVerify(name, descriptor, node.policies.get('notation'));
+      Object.assign(outcome, {
+        decision: verdict.decision,
+        exitCode: verdict.exitCode,
+        output: verdict.output,
+        stderr: verdict.stderr,
+        verified: verdict.signatures,
+        warnings: verdict.warnings,
+        reasons: verdict.reasons,
+        notChecked: verdict.notChecked,
+      });
+      if (options.signatureLookup && outcome.artifactReference && verdict.signatures.length > 0) {
+        const found = await options.signatureLookup(
+          outcome.artifactReference,
+          outcome.trustedIdentities ?? [],
+        );
+        for (const s of found.signatures) {
+          const v = verdict.signatures.find((x) => x.digest === s.digest);
+          if (!v) continue;
+          if (s.subject !== undefined) v.subject = s.subject;
+          if (s.issuer !== undefined) v.issuer = s.issuer;
+          v.trustedIdentity = s.trustedIdentity;
+        }
+      }
+    } else if (outcome.verify && options.signatureLookup && outcome.artifactReference) {
       const found = await options.signatureLookup(outcome.artifactReference, outcome.trustedIdentities ?? []);
       if (found.none !== undefined) {
         outcome.decision = 'blocked';

@@ -19,6 +19,7 @@ import { type CommandSpec, commandOptions, talksToOf } from '../../src/commands/
 import { startSimulator } from '../../src/sim/server.ts';
 import {
   type Built,
+  CORPUS,
   type FakeRegistry,
   isOneCleanLine,
   ROOT,
@@ -31,6 +32,10 @@ import {
 import { startProxy, type TestProxy } from '../proxy.ts';
 
 const DIGESTION = join(ROOT, 'examples', 'digestion-redis.json');
+/** A signed image whose signing certificate expired (corpus/notation-verify, written for this project). */
+const SIGNED = join(CORPUS, 'notation-verify', 'cases', 'dev-expiry-003-leaf-expired-signed-inside-ca');
+const SIGNED_IMAGE =
+  'localhost:5000/app@sha256:6eca3f1bdefc8cca1567da4bb7bbb0325b3ac38e533bd7983893729c9f9103f1';
 
 /** What a case runs in: a folder of its own (the cwd), the API simulator at ./api, a registry, a proxy. */
 interface Fixture {
@@ -210,19 +215,25 @@ export const CASES: Record<string, { success: (f: Fixture) => Case; failure: (f:
       stdout: /^ALLOWED /,
       chunks: ['program', 'undici'],
     }),
-    // The node's decision: blocked, exit 1.
-    failure: (f) => ({
+    // The node's decision: blocked, exit 1 — here by notation, whose signatures are verified with
+    // a trust store: only then is the signature engine's chunk loaded.
+    failure: () => ({
       args: [
         'check',
-        '--plain-http',
+        '--offline',
+        '--oci-layout',
+        join(SIGNED, 'layout'),
+        '--trust-store',
+        join(SIGNED, 'truststore'),
         '--policy',
-        `digestion=${f.file('other.json', policyOf([`sha256:${'1'.repeat(64)}`]))}`,
-        `${f.registry.host}/app:v1`,
+        `notation=${join(SIGNED, 'trustpolicy.json')}`,
+        SIGNED_IMAGE,
       ],
-      env: f.proxied,
       code: 1,
-      stdout: /^BLOCKED /,
-      chunks: ['program', 'undici'],
+      stdout: /^BLOCKED [^\n]*signature verification failed for all the signatures[^\n]*\n$/,
+      stderr:
+        /the reason the node hides: failed to verify signature with digest sha256:[0-9a-f]{64}, [^\n]*expired/,
+      chunks: ['program', 'signatures'],
     }),
   },
   sim: {

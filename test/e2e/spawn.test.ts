@@ -15,6 +15,7 @@ import { after, describe, test } from 'node:test';
 import {
   BIN,
   BIN_ESM,
+  CORPUS,
   builtChunkNames,
   isOneCleanLine,
   ROOT,
@@ -68,9 +69,43 @@ describe('the built bundle', () => {
       await withSimProcess(dir, (socket) => assert.equal(runAlone(['-s', socket, 'get']).code, 0), {
         file: lonely,
       });
+      const signed = join(CORPUS, 'notation-verify', 'cases', 'dev-valid-001-jws-rsa2048-chain1-ca');
+      const verify = runAlone([
+        'check',
+        '--offline',
+        '--oci-layout',
+        join(signed, 'layout'),
+        '--trust-store',
+        join(signed, 'truststore'),
+        '--policy',
+        `notation=${join(signed, 'trustpolicy.json')}`,
+        'localhost:5000/team/api-server@sha256:fc0adf96c1c208259827395b5a24a9cee790b07f06ed1c756c21f8b17a6abe1c',
+      ]);
+      assert.equal(verify.code, 0, verify.stderr);
       assert.deepEqual([...chunks].sort(), builtChunkNames(built), name);
-      assert.deepEqual(builtChunkNames(built), ['ajv', 'program', 'smol-toml', 'undici', 'yaml', 'yargs']);
+      assert.deepEqual(builtChunkNames(built), [
+        'ajv',
+        'program',
+        'signatures',
+        'smol-toml',
+        'undici',
+        'yaml',
+        'yargs',
+      ]);
     }
+  });
+  test('only signature verification loads the signature engine: check with a trust store, lint --trust-store', () => {
+    const env = { CIVCTL_TRACE_CHUNKS: '1' };
+    const policy = join(ROOT, 'examples', 'notation-aws-signer.json');
+    const store = join(ROOT, 'test', 'fixtures', 'trust-stores', 'unusable');
+    const image = `registry.example.com/app@sha256:${'a'.repeat(64)}`;
+    const unverified = runBuilt(['check', '--offline', '--policy', `notation=${policy}`, image], { env });
+    assert.equal(unverified.code, 0, unverified.stderr);
+    assert.deepEqual(tracedChunks(unverified.stderr), ['program']);
+    assert.deepEqual(tracedChunks(runBuilt(['lint', policy], { env }).stderr), ['program']);
+    const withStore = runBuilt(['lint', '--trust-store', store, policy], { env });
+    assert.equal(withStore.code, 0, withStore.stderr);
+    assert.deepEqual(tracedChunks(withStore.stderr), ['program', 'signatures']);
   });
   test('completion prints a shell script', () => {
     const r = runBuilt(['completion']);

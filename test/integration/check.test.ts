@@ -110,7 +110,7 @@ describe('check against a loopback registry', { skip: unavailable }, () => {
     );
     assert.match(
       b.stdout,
-      /jws signature sha256:[0-9a-f]{64}: subject CN=civctl signer, O=civctl test, ST=WA, C=US; .*matches no trusted identity/,
+      /jws signature sha256:[0-9a-f]{64}: subject CN=civctl signer,O=civctl test,ST=WA,C=US; .*matches no trusted identity/,
     );
   });
 

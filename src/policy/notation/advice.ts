@@ -11,6 +11,18 @@ export interface Advice {
   node: JsonNode | undefined;
 }
 
+/**
+ * What a trust store directory (lint --trust-store) holds for `<type>:<name>`: usable
+ * certificates, nothing at all, or notation's text for why it cannot be used (empty, no usable
+ * certificate, an unreadable file). Answered by the caller: policy knowledge stays pure.
+ */
+export type TrustStoreLookup = (type: string, name: string) => 'usable' | 'missing' | { unusable: string };
+
+/** notation's CLI text for a trust store that does not exist (verify.go checkVerificationFailure). */
+export function missingStoreText(type: string, name: string): string {
+  return `the trust store ${JSON.stringify(name)} of type ${JSON.stringify(type)} does not exist. Use command 'notation cert add' to create and add trusted certificates to the trust store`;
+}
+
 /** The only trust stores Bottlerocket ships. */
 export const SHIPPED_TRUST_STORES = [
   'signingAuthority:aws-signer-ts',
@@ -30,7 +42,7 @@ const PLACEHOLDER = /<[^<>]*>|\{[^{}]*\}|\*{3,}/;
 /** containerd passes fully qualified names, so these hosts never appear in a reference. */
 const NEVER_SEEN_HOSTS = ['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'];
 
-export function notationWarnings(doc: NotationDocument): Advice[] {
+export function notationWarnings(doc: NotationDocument, trustStore?: TrustStoreLookup): Advice[] {
   const out: Advice[] = [];
   for (const st of live(doc.trustPolicies)) {
     const name = () => JSON.stringify(st.name);
@@ -57,12 +69,27 @@ export function notationWarnings(doc: NotationDocument): Advice[] {
           message: `statement ${name()} lists trust store ${JSON.stringify(store)} twice`,
           node: storeNodes[i],
         });
-      else if (!SHIPPED_TRUST_STORES.includes(store))
-        out.push({
-          rule: 'notation/unshipped-trust-store',
-          message: `trust store ${JSON.stringify(store)} is not shipped on Bottlerocket (only ${SHIPPED_TRUST_STORES.join(' and ')} exist), so verification with statement ${name()} fails at pull time`,
-          node: storeNodes[i],
-        });
+      else {
+        const colon = store.indexOf(':');
+        const [type, storeName] = [store.slice(0, colon), store.slice(colon + 1)];
+        const held = trustStore?.(type, storeName);
+        if (held === 'missing' || (held === undefined && !SHIPPED_TRUST_STORES.includes(store)))
+          out.push({
+            rule: 'notation/unshipped-trust-store',
+            message: `trust store ${JSON.stringify(store)} ${
+              trustStore
+                ? 'is not in the trust store directory given'
+                : `is not shipped on Bottlerocket (only ${SHIPPED_TRUST_STORES.join(' and ')} exist)`
+            }, so verification with statement ${name()} fails at pull time: Error: ${missingStoreText(type, storeName)}`,
+            node: storeNodes[i],
+          });
+        else if (held !== undefined && held !== 'usable')
+          out.push({
+            rule: 'notation/unusable-trust-store',
+            message: `trust store ${JSON.stringify(store)} holds no usable certificate, so verification with statement ${name()} fails at pull time: Error: ${held.unusable}`,
+            node: storeNodes[i],
+          });
+      }
       seenStores.add(store);
     });
     const arns = identities.filter((id) => id.startsWith('arn:'));

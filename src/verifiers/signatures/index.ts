@@ -33,6 +33,10 @@ export type { Descriptor, PluginEnvironment, StepResult } from './verifier.ts';
 export type { RevocationFetcher } from './revocation.ts';
 export type { AwsRevocationAnswer, AwsRevocationRequest } from './awssigner.ts';
 export type { StoreDirectory, StoreEntry, TrustStoreSnapshot } from './truststore.ts';
+// The I/O side, so that one lazy chunk (scripts/build.mjs) holds the whole engine.
+export { LayoutError, readOciLayout, readTrustStore } from './layout.ts';
+export { getCertificates } from './truststore.ts';
+export { parseCertificate } from './x509.ts';
 
 export const SIGNATURE_ARTIFACT_TYPE = 'application/vnd.cncf.notary.signature';
 export const MAX_SIGNATURES = 100;
