@@ -7,10 +7,16 @@
 // has no such thing). Packages only some commands use (yargs for help and usage errors, undici
 // for the API, ajv for --schema, smol-toml for user-data) are separate strings, compiled, also
 // with a cache, the first time they are imported.
+//
+// The undici chunk is built from undici's internal files, with stubs of built-ins it requires:
+// undici, yargs and yargs-parser are pinned exactly in package.json, and scripts/UPGRADING.md says
+// what this build relies on inside them and how to upgrade them.
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { build } from 'esbuild';
+import { startupFacts } from './startup.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -18,18 +24,26 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const CHUNKS = {
   // yargs is imported as a default export; Node's CJS interop would hand over the whole namespace.
   yargs: { chunk: 'yargs', source: "export { default } from 'yargs';", unwrapDefault: true },
-  // undici's HTTP/1.1 dispatchers and the request API only (wired as undici's own index.js does):
-  // the Client for the API socket, Agent and EnvHttpProxyAgent for registries (several origins,
-  // perhaps a proxy). Not fetch, WebSocket, caches, mocks or the stream APIs, which civctl never uses.
+  // undici's HTTP/1.1 dispatchers, wired as undici's own index.js wires them: the whole Dispatcher
+  // API (request, stream, pipeline, upgrade and connect, which ProxyAgent's CONNECT tunnel calls)
+  // on Dispatcher.prototype. The Client for the API socket; Agent, ProxyAgent and EnvHttpProxyAgent
+  // for registries (several origins, perhaps a proxy); Pool, buildConnector and errors cost nothing
+  // more (the dispatchers require them). Not fetch, WebSocket, caches, mocks or interceptors, which
+  // civctl never uses: bundling undici whole costs a registry command milliseconds (see
+  // docs/performance.md). The paths inside undici are internal: scripts/UPGRADING.md.
   undici: {
     chunk: 'undici',
     source: `const Dispatcher = require('undici/lib/dispatcher/dispatcher.js');
-Dispatcher.prototype.request = require('undici/lib/api/api-request.js');
+Object.assign(Dispatcher.prototype, require('undici/lib/api/index.js'));
 module.exports = {
-  Client: require('undici/lib/dispatcher/client.js'),
-  Agent: require('undici/lib/dispatcher/agent.js'),
-  EnvHttpProxyAgent: require('undici/lib/dispatcher/env-http-proxy-agent.js'),
   Dispatcher,
+  Client: require('undici/lib/dispatcher/client.js'),
+  Pool: require('undici/lib/dispatcher/pool.js'),
+  Agent: require('undici/lib/dispatcher/agent.js'),
+  ProxyAgent: require('undici/lib/dispatcher/proxy-agent.js'),
+  EnvHttpProxyAgent: require('undici/lib/dispatcher/env-http-proxy-agent.js'),
+  buildConnector: require('undici/lib/core/connect.js'),
+  errors: require('undici/lib/core/errors.js'),
 };`,
   },
   // src/registry/undici-agents.ts: the same chunk, reached through the registry's own module.
@@ -42,18 +56,56 @@ module.exports = {
   yaml: { chunk: 'yaml', source: "export * from 'yaml';" },
 };
 
-// Built-ins undici requires at load but never uses on civctl's paths, each replaced by what it
-// reads of them. node:http2 (about 14 ms to load): civctl speaks HTTP/1.1 and never enables
-// HTTP/2, and undici's own fallback for a Node built without http2 is this object. node:http
-// (about 5 ms with its _http_* modules): undici reads only http.maxHeaderSize and compares a
-// request body's constructor with IncomingMessage. node:assert (with its error formatting): undici
-// calls only assert(value).
+// Built-ins undici requires at load but never uses on civctl's paths, each replaced by exactly what
+// undici reads of it (`reads`). node:http2 (about 14 ms to load): civctl speaks HTTP/1.1 and never
+// sets allowH2, so no connection negotiates HTTP/2; the stub is undici's own fallback for a Node
+// built without http2. node:http (about 5 ms with its _http_* modules): undici reads only
+// http.maxHeaderSize (Node's default; civctl never changes it) and compares a request body's
+// constructor with IncomingMessage (civctl's bodies are strings). node:assert (with its error
+// formatting): undici calls only assert(value). The build checks every undici file against
+// `reads` (checkStubContract), so an undici that reads more of them fails here, not in the bundle.
+// test/e2e/undici-chunk.test.ts runs the shipped chunk over every path civctl takes.
 const STUBS = {
-  http2: 'module.exports = { constants: {} };',
-  http: 'module.exports = { maxHeaderSize: 16384, IncomingMessage: class IncomingMessage {} };',
-  assert:
-    "function assert(value, message) { if (!value) throw new Error(message || 'assertion failed'); }\nmodule.exports = assert;\nassert.ok = assert;",
+  // constants at load; connect only for HTTP/2, which civctl never negotiates.
+  http2: { reads: ['constants', 'connect'], contents: 'module.exports = { constants: {} };' },
+  http: {
+    reads: ['maxHeaderSize', 'IncomingMessage'],
+    contents: 'module.exports = { maxHeaderSize: 16384, IncomingMessage: class IncomingMessage {} };',
+  },
+  assert: {
+    reads: ['ok'],
+    contents:
+      "function assert(value, message) { if (!value) throw new Error(message || 'assertion failed'); }\nmodule.exports = assert;\nassert.ok = assert;",
+  },
 };
+
+/** What an undici source file reads of the stubbed built-ins beyond STUBS[...].reads. */
+function checkStubContract(file, text) {
+  const problems = [];
+  const requires = /require\('(?:node:)?(http2|http|assert)'\)/g;
+  const bindings = /(\{[^}]*\}|[\w$]+)\s*=\s*require\('(?:node:)?(http2|http|assert)'\)/g;
+  const bound = [...text.matchAll(bindings)];
+  if (bound.length !== [...text.matchAll(requires)].length)
+    problems.push('requires a stubbed built-in in a form the check cannot follow');
+  for (const [, binding, builtin] of bound) {
+    const names = binding.startsWith('{')
+      ? binding
+          .slice(1, -1)
+          .split(',')
+          .map((n) => n.split(':')[0].trim())
+          .filter(Boolean)
+      : [...text.matchAll(new RegExp(`(?<![\\w$.])${binding.replace('$', '\\$')}\\.([\\w$]+)`, 'g'))].map(
+          (m) => m[1],
+        );
+    for (const name of names)
+      if (!STUBS[builtin].reads.includes(name)) problems.push(`reads ${builtin}.${name}`);
+  }
+  if (problems.length > 0)
+    throw new Error(
+      `${file} ${[...new Set(problems)].join(', ')}: the node:${Object.keys(STUBS).join('/')} stubs in scripts/build.mjs do not have it (scripts/UPGRADING.md)`,
+    );
+}
+
 const stubBuiltins = {
   name: 'stub-builtins',
   setup(b) {
@@ -62,9 +114,14 @@ const stubBuiltins = {
       namespace: 'civctl-stub',
     }));
     b.onLoad({ filter: /.*/, namespace: 'civctl-stub' }, (args) => ({
-      contents: STUBS[args.path],
+      contents: STUBS[args.path].contents,
       loader: 'js',
     }));
+    b.onLoad({ filter: /[\\/]node_modules[\\/]undici[\\/].*\.js$/ }, (args) => {
+      const contents = readFileSync(args.path, 'utf8');
+      checkStubContract(args.path.slice(args.path.lastIndexOf('node_modules')), contents);
+      return { contents, loader: 'js', resolveDir: dirname(args.path) };
+    });
   },
 };
 
@@ -125,14 +182,22 @@ const programCode = program.outputFiles[0].text;
 const sources = { program: programCode, ...chunkCode };
 const version = createHash('sha256').update(JSON.stringify(sources)).digest('hex').slice(0, 16);
 
-// The loader is a real file (linted and formatted like the rest); only its two placeholders are
-// filled. The chunks follow it in one trailing comment; each is found by its distance from the end
-// of the file, so the same payload serves the CommonJS file and the ESM one.
+// The loader is a real file (linted and formatted like the rest); only its placeholders are
+// filled: the chunk table, the build's hash, and what it must know of the command declarations
+// (scripts/startup.mjs). The chunks follow it in one trailing comment; each is found by its
+// distance from the end of the file, so the same payload serves the CommonJS file and the ESM one.
 const template = readFileSync(new URL('./loader.cjs', import.meta.url), 'utf8');
-for (const marker of ['/* CHUNKS */ {}', "/* BUILD */ 'dev'"])
+const startup = await startupFacts();
+const table = {};
+const placeholders = {
+  '/* CHUNKS */ {}': () => JSON.stringify(table),
+  "/* BUILD */ 'dev'": () => JSON.stringify(version),
+  '/* COMMAND_WORD */ (_argv) => undefined': () => startup.commandWord,
+  '/* HTTP_COMMANDS */ []': () => JSON.stringify(startup.httpCommands),
+};
+for (const marker of Object.keys(placeholders))
   if (!template.includes(marker)) throw new Error(`scripts/loader.cjs has lost its placeholder ${marker}`);
 const parts = [];
-const table = {};
 let tail = '\n*/\n';
 for (const name of Object.keys(sources).reverse()) {
   if (sources[name].includes('\0'))
@@ -159,10 +224,8 @@ for (const name of Object.keys(sources).reverse()) {
   tail = chunk + tail;
 }
 const payload = `\n/*\n${tail}`;
-const loader = template
-  .replace('/* CHUNKS */ {}', () => JSON.stringify(table))
-  .replace("/* BUILD */ 'dev'", () => JSON.stringify(version))
-  .replace('// civctl: a loader around', `// civctl ${pkg.version}: a loader around`);
+let loader = template.replace('// civctl: a loader around', `// civctl ${pkg.version}: a loader around`);
+for (const [marker, value] of Object.entries(placeholders)) loader = loader.replace(marker, value);
 // The same loader as an ES module, for those who run dist/civctl.mjs (a CommonJS entry starts
 // about 5 ms faster, so the package's bin is the .cjs file).
 const esm = loader

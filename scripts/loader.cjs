@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // civctl: a loader around the program, which follows this code in a comment. scripts/build.mjs
-// fills CHUNKS and BUILD. This file is what V8 parses on every run, so everything in it stays
+// fills its placeholders (the chunk table, the build, the command declarations). This file is what V8 parses on every run, so everything in it stays
 // small; V8 skips a comment far faster than it scans the same bytes as a string literal.
 'use strict';
 const CHUNKS = /* CHUNKS */ {};
@@ -13,17 +13,22 @@ const env = process.env;
 const marks = env.CIVCTL_TRACE_PHASES === '1' ? [['loader', performance.now()]] : null;
 globalThis.__civctlMarks = marks;
 
-// The command word names the code caches and decides the V8 flags below.
-const word = process.argv.slice(2).find((a) => /^[a-z]+$/.test(a)) || 'none';
+// The command (`civctl -s PATH get` runs get) names the code caches and decides the V8 flags below.
+// scripts/build.mjs fills in how the fast path finds it (src/cli/command-word.ts, with the global
+// options declared in src/commands/spec.ts); a word of anything but letters is no cache's name.
+const commandWord = /* COMMAND_WORD */ (_argv) => undefined;
+const found = commandWord(process.argv.slice(2));
+const word = typeof found === 'string' && /^[a-z]+$/.test(found) ? found : 'none';
 
 // undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it twice, a quick baseline
 // (Liftoff) and an optimised version in the background that the process waits for at exit: for a
 // CLI making a few requests the second compile only costs time. The flag is set before anything
-// is compiled, and only for the commands that speak HTTP, so each command's code cache always
-// meets the same V8 flags and is never rejected for them.
-const HTTP_COMMANDS = ['get', 'set', 'enable', 'disable', 'status', 'resolve', 'digests', 'check', 'apply'];
-if (HTTP_COMMANDS.includes(word) && env.CIVCTL_WASM_TIERUP !== '1')
-  require('node:v8').setFlagsFromString('--liftoff-only');
+// is compiled, and only for the commands that speak HTTP (those whose declaration in src/commands/
+// talks to the API or a registry, filled in by scripts/build.mjs), so each command's code cache
+// always meets the same V8 flags and is never rejected for them.
+const HTTP_COMMANDS = /* HTTP_COMMANDS */ [];
+const liftoffOnly = HTTP_COMMANDS.includes(word) && env.CIVCTL_WASM_TIERUP !== '1';
+if (liftoffOnly) require('node:v8').setFlagsFromString('--liftoff-only');
 
 const loaded = new Map();
 let cacheDir;
@@ -111,9 +116,11 @@ function __civctlLoad(name, cacheName = `${name}-${word}`) {
 // that cannot be written is simply not used. A run that wrote a new cache also removes the
 // caches of other builds and Node versions, so the folder never grows.
 process.once('exit', () => {
-  // For benchmarks and tests: which chunks this run compiled, and whether from the cache.
+  // For benchmarks and tests: the command this loader saw, and which chunks this run compiled.
   if (env.CIVCTL_TRACE_CHUNKS === '1')
-    process.stderr.write(`civctl chunks: ${[...loaded.keys()].join(' ')}\n`);
+    process.stderr.write(
+      `civctl command: ${word}${liftoffOnly ? ' (--liftoff-only)' : ''}\ncivctl chunks: ${[...loaded.keys()].join(' ')}\n`,
+    );
   if (marks) {
     marks.push(['exit', performance.now()]);
     process.stderr.write(`civctl phases: ${JSON.stringify(marks)}\n`);

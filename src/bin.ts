@@ -59,9 +59,11 @@ const stdout = fdStream(1);
 const stderr = fdStream(2);
 
 /**
- * Sections that must clean up before exiting when SIGINT or SIGTERM arrives (Io.interruptible).
- * The handlers are installed only while such a section runs; otherwise a signal ends the process
- * as it normally would.
+ * Sections that must clean up before exiting when SIGINT or SIGTERM arrives (Io.interruptible):
+ * API transactions, and every child process civctl runs (src/process-group.ts kills its process
+ * group). The handlers are installed only while such a section runs; otherwise a signal ends the
+ * process as it normally would. Once a signal has arrived, every later section starts aborted, so
+ * that nothing new is started, and a command that then fails ends with the signal's status.
  */
 let interruptibleSections = 0;
 // Created with the first section: AbortController itself is a module Node loads on first use.
@@ -78,7 +80,7 @@ function onSignal(name: string): void {
 const handlers = Object.keys(SIGNAL_EXIT).map((name) => [name, () => onSignal(name)] as const);
 function enterSection(): void {
   if (interruptibleSections++ === 0) {
-    if (!interrupts || interrupts.signal.aborted) interrupts = new AbortController();
+    interrupts ??= new AbortController();
     for (const [name, handler] of handlers) process.on(name, handler);
   }
 }
@@ -133,9 +135,15 @@ function finish(error: unknown): void {
   const failed = stdout.error;
   if (failed && failed.code !== 'EPIPE' && error === undefined) error = outputFailure(failed);
   if (error === undefined) return;
+  // A command that failed after a signal interrupted it ends as the signal would have ended it,
+  // whatever it said last (a command that reports each image's failure reports the interrupted
+  // ones among them). One that stops cleanly on a signal (sim) exits 0.
+  const interruptedBy = interrupts?.signal.aborted
+    ? SIGNAL_EXIT[String(interrupts.signal.reason)]
+    : undefined;
   const line = formatError(error);
   if (line !== '') stderr.write(line + '\n');
   // The stack is for bug reports only.
   if (process.env['CIVCTL_DEBUG'] && error instanceof Error) stderr.write(`${error.stack}\n`);
-  process.exitCode = exitCodeOf(error);
+  process.exitCode = interruptedBy ?? exitCodeOf(error);
 }

@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'E_BLOCKED'
   | 'E_LOCKED'
   | 'E_CREDENTIALS'
+  | 'E_CA_FILE'
   | 'E_CHANNEL_LIMIT'
   | 'E_FLEET_FILE';
 

@@ -16,7 +16,8 @@ export interface Io {
   waitForSignal?: () => Promise<string>;
   /**
    * Runs fn with a signal that SIGINT/SIGTERM abort (its reason is the signal's name), so that fn
-   * can clean up before the process ends. Outside it, a signal ends the process at once.
+   * can clean up before the process ends: discard an API transaction, kill a child's process group
+   * (every child runs inside one: src/process-group.ts). Outside it, a signal ends the process at once.
    */
   interruptible?: <T>(fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
   /** Tests only: how registry connections look host names up (never /etc/hosts edits). */

@@ -8,7 +8,9 @@ import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } fr
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { RULES } from '../src/policy/rules.ts';
+import type { LookupFunction } from 'node:net';
 import { ROOT, run, tempDir, withSim } from './helpers.ts';
+import { startProxy, type TestProxy } from './proxy.ts';
 import { type Rig, rigUnavailable, startRig } from './registry-rig.ts';
 
 const unavailable = rigUnavailable();
@@ -41,26 +43,61 @@ function workFolder(): string {
 
 /** Docs show the loopback registry as localhost:5000; the tests' rig listens elsewhere. */
 const DOC_REGISTRY = 'localhost:5000';
+/**
+ * Docs show a forward proxy at localhost:3128 (user civctl, password pr0xy) in front of the same
+ * registry named registry.internal:5000, a name the proxy resolves (and, for NO_PROXY examples,
+ * the reader's /etc/hosts: here a lookup stands for it).
+ */
+const DOC_PROXY = 'localhost:3128';
+const DOC_PROXIED = 'registry.internal:5000';
 let rig: Promise<Rig> | undefined;
-after(async () => (rig ? (await rig).stop() : undefined));
+let proxy: Promise<TestProxy> | undefined;
+after(async () => {
+  await (proxy ? (await proxy).stop() : undefined);
+  await (rig ? (await rig).stop() : undefined);
+});
+
+const internalLookup = ((hostname: string, options: unknown, callback: unknown) => {
+  const cb = (typeof options === 'function' ? options : callback) as (...a: unknown[]) => void;
+  const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all;
+  if (hostname === 'registry.internal' || hostname === 'localhost')
+    return all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4);
+  cb(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
+}) as LookupFunction;
 
 async function runExample(
   command: string,
-  context: { socket: string; cwd: string; registry?: Rig },
+  context: { socket: string; cwd: string; registry?: Rig; proxy?: TestProxy },
   stdin?: string,
 ): Promise<string> {
   const registry = context.registry?.open;
-  const swap = (text: string, from: string | undefined, to: string | undefined) =>
-    from && to ? text.split(from).join(to) : text;
-  const args = splitArgs(swap(command.replace(/^civctl\s+/, ''), DOC_REGISTRY, registry));
-  const r = await run(args, {
+  const proxied = registry && `registry.internal:${registry.slice(registry.lastIndexOf(':') + 1)}`;
+  const swaps: [string, string | undefined][] = [
+    [DOC_REGISTRY, registry],
+    [DOC_PROXIED, proxied],
+    [DOC_PROXY, context.proxy?.address],
+  ];
+  const swap = (text: string, back = false) =>
+    swaps.reduce(
+      (t, [doc, real]) => (real ? (back ? t.split(real).join(doc) : t.split(doc).join(real)) : t),
+      text,
+    );
+  // `NAME=value … civctl …`: the assignments are the command's environment.
+  const words = splitArgs(swap(command));
+  const env: Record<string, string> = { CIVCTL_SOCKET_PATH: context.socket };
+  while (/^[A-Za-z_]\w*=/.test(words[0] ?? '')) {
+    const word = words.shift()!;
+    env[word.slice(0, word.indexOf('='))] = word.slice(word.indexOf('=') + 1);
+  }
+  const r = await run(words.slice(1), {
     cwd: context.cwd,
-    env: { CIVCTL_SOCKET_PATH: context.socket },
+    env,
+    lookup: internalLookup,
     ...(stdin !== undefined ? { stdin } : {}),
   });
   // Output without a final newline (exact policy bytes) is shown as if it had one.
   const stdout = r.stdout === '' || r.stdout.endsWith('\n') ? r.stdout : r.stdout + '\n';
-  return swap(stdout + r.stderr + (r.code !== 0 ? `[exit ${r.code}]\n` : ''), registry, DOC_REGISTRY);
+  return swap(stdout + r.stderr + (r.code !== 0 ? `[exit ${r.code}]\n` : ''), true);
 }
 
 const consoleBlock = /```console\n([\s\S]*?)```/g;
@@ -89,6 +126,14 @@ describe('documentation examples run and match', () => {
       const cwd = workFolder();
       if (needsRegistry) rig ??= startRig();
       const registry = rig && needsRegistry ? await rig : undefined;
+      if (registry && text.includes(DOC_PROXY)) {
+        const port = registry.open.slice(registry.open.lastIndexOf(':') + 1);
+        proxy ??= startProxy({
+          hosts: { [`registry.internal:${port}`]: registry.open },
+          credentials: 'civctl:pr0xy',
+        });
+      }
+      const forwarder = proxy && registry ? await proxy : undefined;
       await withSim(async (socket) => {
         for (const m of text.matchAll(consoleBlock)) {
           let newBlock = '';
@@ -97,10 +142,15 @@ describe('documentation examples run and match', () => {
             const piped = /^cat (\S+) \| (civctl .*)$/.exec(ex.command);
             const stdin = piped ? readFileSync(join(cwd, piped[1]!), 'utf8') : undefined;
             const command = piped ? piped[2]! : ex.command;
-            if (!command.startsWith('civctl ')) continue;
+            if (!/^([A-Za-z_]\w*=\S*\s+)*civctl /.test(command)) continue;
             const actual = await runExample(
               command,
-              { socket, cwd, ...(registry ? { registry } : {}) },
+              {
+                socket,
+                cwd,
+                ...(registry ? { registry } : {}),
+                ...(forwarder ? { proxy: forwarder } : {}),
+              },
               stdin,
             );
             newBlock += `$ ${ex.command}\n${actual}`;
@@ -130,7 +180,7 @@ describe('docs/lint.md documents every rule with an example that triggers it', (
   for (const [rule, section] of sections) {
     test(rule, async () => {
       assert.ok(RULES[rule], `${rule} is documented but civctl has no such rule`);
-      const block = /```(json|toml) lint([^\n]*)\n([\s\S]*?)```/.exec(section);
+      const block = /```(json|toml|yaml) lint([^\n]*)\n([\s\S]*?)```/.exec(section);
       assert.ok(block, `${rule}: no example block`);
       const [, kind, flags, body] = block;
       const tokens = flags!.trim().split(/\s+/).filter(Boolean);

@@ -1,8 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { runInThisContext } from 'node:vm';
+import { brotliDecompressSync } from 'node:zlib';
 import { main } from '../src/cli/main.ts';
 import { exitCodeOf, formatError } from '../src/errors.ts';
 import type { Io } from '../src/io.ts';
@@ -63,15 +70,55 @@ export async function run(
   };
 }
 
-/** Runs the built bundle as a child process. */
-export function runBuilt(
-  args: string[],
-  options: { stdin?: string | Uint8Array; env?: Record<string, string>; cwd?: string } = {},
-): RunResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+/**
+ * The files civctl ships, each run as a user runs it: the package's bin (CommonJS), the same
+ * program as an ES module, and the standalone binary (npm run build:standalone).
+ */
+export type Built = 'cjs' | 'mjs' | 'standalone';
+export const STANDALONE = join(ROOT, 'dist', `civctl-linux-${process.arch}`);
+export const BUILT_FILES: Record<Built, string> = { cjs: BIN, mjs: BIN_ESM, standalone: STANDALONE };
+
+/**
+ * Why the standalone binary's tests cannot run (it was not built), or undefined when they can.
+ * CI sets CIVCTL_REQUIRE_STANDALONE=1: then a missing binary fails the test file instead.
+ */
+export function standaloneMissing(): string | undefined {
+  if (existsSync(STANDALONE)) return undefined;
+  const missing = `${STANDALONE} was not built (npm run build:standalone)`;
+  if (process.env['CIVCTL_REQUIRE_STANDALONE'] === '1')
+    throw new Error(`CIVCTL_REQUIRE_STANDALONE=1 but ${missing}`);
+  process.stderr.write(`standalone tests skipped: ${missing}\n`);
+  return missing;
+}
+
+export interface BuiltOptions {
+  /** Which built file runs (default: dist/civctl.cjs). */
+  built?: Built;
+  /** Or a copy of dist/civctl.cjs or .mjs elsewhere, run with node. */
+  file?: string;
+  stdin?: string | Uint8Array;
+  /** The child's whole environment besides PATH (nothing else of this process leaks in). */
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+function builtCommand(options: BuiltOptions, args: string[]): [string, string[]] {
+  if (options.file) return [process.execPath, [options.file, ...args]];
+  const built = options.built ?? 'cjs';
+  return built === 'standalone' ? [STANDALONE, args] : [process.execPath, [BUILT_FILES[built], ...args]];
+}
+
+function builtEnv(options: BuiltOptions): Record<string, string> {
+  return { PATH: process.env['PATH'] ?? '', ...options.env };
+}
+
+/** Runs a built file as a child process (blocks: no server of this process can answer it). */
+export function runBuilt(args: string[], options: BuiltOptions = {}): RunResult {
+  const [command, argv] = builtCommand(options, args);
+  const r = spawnSync(command, argv, {
     input: options.stdin ?? '',
     cwd: options.cwd ?? ROOT,
-    env: { PATH: process.env['PATH'] ?? '', ...options.env },
+    env: builtEnv(options),
     maxBuffer: 64 * 1024 * 1024,
   });
   return {
@@ -82,31 +129,227 @@ export function runBuilt(
   };
 }
 
-/** Runs the built bundle asynchronously (for tests that serve HTTP in this process). */
+/**
+ * Runs a built file asynchronously, so that servers in this process (a registry, a proxy, an API)
+ * can answer it. `until`: SIGTERM it once its stderr matches (for `civctl sim`); `timeoutMs`
+ * bounds the run (SIGKILL, code -1), so a hung child fails its test instead of the suite.
+ */
 export function runBuiltAsync(
   args: string[],
-  options: { stdin?: string; env?: Record<string, string> } = {},
+  options: BuiltOptions & { until?: RegExp; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', ...options.env },
-    });
+    const [command, argv] = builtCommand(options, args);
+    const child = spawn(command, argv, { cwd: options.cwd ?? ROOT, env: builtEnv(options) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    let signalled = false;
     child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.stderr.on('data', (c: Buffer) => {
+      err.push(c);
+      if (!signalled && options.until?.test(Buffer.concat(err).toString('utf8'))) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
+    });
+    child.stdin.on('error', () => {}); // a child that exits without reading its input
     child.stdin.end(options.stdin ?? '');
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
       const stdoutBytes = Buffer.concat(out);
       resolvePromise({
-        code: code ?? -1,
+        code: code ?? (signal === 'SIGKILL' ? -1 : -2),
         stdout: stdoutBytes.toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
         stdoutBytes,
       });
     });
   });
+}
+
+/** `civctl sim` run from a built file as a process, serving a socket in `dir` for the duration of fn. */
+export async function withSimProcess<T>(
+  dir: string,
+  fn: (socketPath: string) => Promise<T> | T,
+  options: Pick<BuiltOptions, 'built' | 'file'> & { variant?: string } = {},
+): Promise<T> {
+  const socketPath = join(dir, `sim-${process.hrtime.bigint()}.sock`);
+  const [command, argv] = builtCommand(options, [
+    'sim',
+    '--socket',
+    socketPath,
+    ...(options.variant ? ['--variant', options.variant] : []),
+  ]);
+  const sim = spawn(command, argv, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: builtEnv({}) });
+  const exited = new Promise<void>((r) => sim.once('exit', () => r()));
+  let stderr = '';
+  await new Promise<void>((resolvePromise, reject) => {
+    sim.stderr!.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      if (stderr.includes('listening on')) resolvePromise();
+    });
+    sim.once('exit', () => reject(new Error(`the simulator exited: ${stderr}`)));
+  });
+  try {
+    return await fn(socketPath);
+  } finally {
+    sim.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** The chunks a run of the bundle compiled (CIVCTL_TRACE_CHUNKS=1), in load order. */
+export function tracedChunks(stderr: string): string[] {
+  const line = /^civctl chunks: (.*)$/m.exec(stderr);
+  return line ? line[1]!.split(' ').filter((c) => c !== '') : [];
+}
+
+/** A built bundle's chunk table (scripts/build.mjs): name → [from end, length, escaped, compressed]. */
+function chunkTable(bytes: Buffer, file: string): Record<string, [number, number, number, number]> {
+  const table = /const CHUNKS = (\{.*?\});/.exec(bytes.subarray(0, 4096).toString('latin1'));
+  if (!table) throw new Error(`${file} has no chunk table`);
+  return JSON.parse(table[1]!) as Record<string, [number, number, number, number]>;
+}
+
+/** The names of the chunks a built bundle holds (the program among them). */
+export function builtChunkNames(file: string): string[] {
+  return Object.keys(chunkTable(readFileSync(file), file)).sort();
+}
+
+/**
+ * One chunk of a built bundle, evaluated as scripts/loader.cjs evaluates it: the bytes that ship,
+ * found through the file's own chunk table (tests of what the loader would run, without a CLI).
+ */
+export function builtChunk(file: string, name: string): Record<string, unknown> {
+  const bytes = readFileSync(file);
+  const entry = chunkTable(bytes, file)[name];
+  if (!entry) throw new Error(`${file} has no chunk ${name}`);
+  const [fromEnd, length, escaped, compressed] = entry;
+  const start = bytes.length - fromEnd;
+  let source = bytes.subarray(start, start + length).toString('latin1');
+  if (compressed) source = brotliDecompressSync(Buffer.from(source, 'base64')).toString('latin1');
+  else if (escaped) source = source.replaceAll('*\0/', '*/');
+  const module = { exports: {} as Record<string, unknown> };
+  const wrapper = runInThisContext(
+    `(function (module, exports, require, __civctlLoad, __civctl_url) {${source}\n})`,
+    { filename: `civctl:${name}` },
+  ) as (...args: unknown[]) => void;
+  const load = (chunk: string) => builtChunk(file, chunk);
+  wrapper(module, module.exports, createRequire(file), load, pathToFileURL(file).href);
+  return module.exports;
+}
+
+/** A private key and a self-signed certificate (PEM) for a host name, made by openssl. */
+export function testCertificate(dir: string, host: string): { key: string; cert: string; certFile: string } {
+  const keyFile = join(dir, `${host}.key`);
+  const certFile = join(dir, `${host}.crt`);
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${host}`,
+      '-addext',
+      `subjectAltName=DNS:${host}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  if (r.status !== 0) throw new Error(`openssl req: ${r.stderr.toString()}`);
+  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
+}
+
+/** The name the fake registry below stands for: never resolved (a proxied client never looks it up). */
+export const FAKE_REGISTRY_HOST = 'registry.test';
+
+export interface FakeRegistry {
+  port: number;
+  /** 127.0.0.1:port, where test/proxy.ts's startProxy sends `host` (hosts: { [host]: address }). */
+  address: string;
+  /** `METHOD path` of each request, in order. */
+  requests: string[];
+  /** The Host header of each request. */
+  headers: (string | undefined)[];
+  /** FAKE_REGISTRY_HOST:port, the registry as image references name it. */
+  host: string;
+  /** The manifest of `app:v1`, as containerd resolves it. */
+  manifest: { digest: string; mediaType: string; size: number };
+  close(): Promise<void>;
+}
+
+/**
+ * A registry on loopback that serves one image, app:v1 (an OCI image manifest), by tag and by
+ * digest, with containerd's 404 codes for anything else; https with `tls`. Enough to resolve
+ * through; the full registry rig (test/registry-rig.ts) needs Debian's docker-registry.
+ */
+export async function startFakeRegistry(
+  options: { tls?: { key: string; cert: string } } = {},
+): Promise<FakeRegistry> {
+  const mediaType = 'application/vnd.oci.image.manifest.v1+json';
+  const body = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType,
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: `sha256:${'0'.repeat(64)}`,
+        size: 2,
+      },
+      layers: [],
+    }),
+  );
+  const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  const requests: string[] = [];
+  const headers: (string | undefined)[] = [];
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    requests.push(`${req.method} ${req.url}`);
+    headers.push(req.headers.host);
+    const json = (status: number, value: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    const path = (req.url ?? '').split('?')[0]!;
+    if (path === '/v2/' || path === '/v2') return json(200, {});
+    const manifest = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(path);
+    if (manifest && manifest[1] === 'app' && (manifest[2] === 'v1' || manifest[2] === digest)) {
+      res.writeHead(200, {
+        'content-type': mediaType,
+        'content-length': body.length,
+        'docker-content-digest': digest,
+      });
+      return res.end(req.method === 'HEAD' ? undefined : body);
+    }
+    if (path === '/v2/app/tags/list') return json(200, { name: 'app', tags: ['v1'] });
+    const code = manifest && manifest[1] === 'app' ? 'MANIFEST_UNKNOWN' : 'NAME_UNKNOWN';
+    return json(404, { errors: [{ code, message: code.toLowerCase().replace('_', ' ') }] });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    address: `127.0.0.1:${port}`,
+    host: `${FAKE_REGISTRY_HOST}:${port}`,
+    manifest: { digest, mediaType, size: body.length },
+    requests,
+    headers,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
 }
 
 export function tempDir(): { path: string; cleanup: () => void } {
@@ -185,4 +428,48 @@ export function corpusRows(dir: string): string[][] {
     .map((line) => line.split('\t'));
   if (rows.length === 0) throw new Error(`${dir}/EXPECTED.tsv has no cases`);
   return rows;
+}
+
+/**
+ * The processes of a process group that are still alive (zombies, which a container's PID 1 may
+ * never reap, count as gone), read from /proc.
+ */
+export function liveInGroup(pgid: number): number[] {
+  const live: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone while we looked
+    }
+    // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') live.push(Number(entry));
+  }
+  return live;
+}
+
+/** Polls until `check` holds (every 20 ms), failing after a generous bound. */
+export async function waitUntil(what: string, check: () => boolean, boundMs = 20_000): Promise<void> {
+  const deadline = Date.now() + boundMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The process id a child script wrote to `path` (`echo $$ > path`), once it is there. */
+export async function pidFrom(path: string): Promise<number> {
+  let pid = 0;
+  await waitUntil(`${path} holds a process id`, () => {
+    try {
+      pid = Number(readFileSync(path, 'utf8').trim());
+    } catch {
+      return false;
+    }
+    return pid > 0;
+  });
+  return pid;
 }

@@ -6,6 +6,7 @@
 import type { Dispatcher } from 'undici';
 import { CivError } from '../errors.ts';
 import { mark } from '../trace.ts';
+import { timerMs } from '../timers.ts';
 import { ApiResponseError, connectionError } from './errors.ts';
 
 export interface ApiClientOptions {
@@ -48,7 +49,7 @@ export class ApiClient {
     if (this.dispatcher) return this.dispatcher;
     // One origin, one socket: a Client is all that is needed (no Agent or Pool to set up).
     const { Client } = await import('undici');
-    const ms = Math.max(1, Math.round(this.timeoutSeconds * 1000));
+    const ms = timerMs(this.timeoutSeconds);
     this.dispatcher = new Client('http://localhost', {
       socketPath: this.socketPath,
       connect: { timeout: ms },
@@ -82,7 +83,7 @@ export class ApiClient {
   ): Promise<ApiResponse> {
     const dispatcher = await this.getDispatcher();
     mark(`request ${method} ${path}`);
-    const deadline = AbortSignal.timeout(Math.max(1, Math.round(this.timeoutSeconds * 1000)));
+    const deadline = AbortSignal.timeout(timerMs(this.timeoutSeconds));
     const abort = signal ? AbortSignal.any([signal, deadline]) : deadline;
     let statusCode: number;
     let raw: Uint8Array;

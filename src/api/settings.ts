@@ -98,8 +98,8 @@ export async function deleteTransaction(client: ApiClient, tx: string): Promise<
   return keyList(body);
 }
 
-export async function getOs(client: ApiClient): Promise<OsInfo> {
-  const os = await client.getJson('/os');
+export async function getOs(client: ApiClient, signal?: AbortSignal): Promise<OsInfo> {
+  const os = await client.getJson('/os', signal);
   if (!isObject(os)) throw protocolError('GET /os with JSON that is not an object');
   const info: OsInfo = {};
   for (const key of ['arch', 'build_id', 'pretty_name', 'variant_id', 'version_id'] as const)

@@ -41,17 +41,21 @@ function isAnswerProblem(err: unknown): boolean {
  * GET /os and the image-verifier settings. With `verifiers` (the ones about to be written), refuses
  * before anything is written what the variant cannot hold; null only reads.
  */
-export async function readLive(client: ApiClient, verifiers: string[] | null): Promise<LiveSettings> {
+export async function readLive(
+  client: ApiClient,
+  verifiers: string[] | null,
+  signal?: AbortSignal,
+): Promise<LiveSettings> {
   let os: OsInfo | undefined;
   let osProblem: string | undefined;
   try {
-    os = await getOs(client);
+    os = await getOs(client, signal);
   } catch (err) {
     if (!isAnswerProblem(err)) throw err;
     osProblem = (err as Error).message;
   }
   if (os && verifiers) assertVariantAccepts(os, verifiers);
-  const plugins = pluginsOf(await getImageVerifierModel(client));
+  const plugins = pluginsOf(await getImageVerifierModel(client, signal));
   return { os, ...(osProblem !== undefined ? { osProblem } : {}), plugins };
 }
 

@@ -6,36 +6,29 @@
  */
 import parser from 'yargs-parser';
 import { COMMANDS } from '../commands/index.ts';
-import { type CommandSpec, camel, globalOptions, type OptionSpec } from '../commands/spec.ts';
+import {
+  aliasesOf,
+  type CommandSpec,
+  camel,
+  commandOptions,
+  globalOptions,
+  type OptionSpec,
+} from '../commands/spec.ts';
+import { globalSpellings, splitCommand } from './command-word.ts';
 
 export interface FastParse {
   spec: CommandSpec;
   args: Record<string, unknown>;
 }
 
-/** Global options that take a value and may come before the command (`civctl -s PATH get`). */
-const GLOBAL_WITH_VALUE = new Set(['-s', '--socket-path', '--timeout']);
-
-/** Finds the command word, skipping global options before it; undefined when unsure. */
-function splitCommand(argv: string[]): { name: string; rest: string[] } | undefined {
-  let i = 0;
-  while (i < argv.length && argv[i]!.startsWith('-')) {
-    const token = argv[i]!;
-    if (GLOBAL_WITH_VALUE.has(token)) i += 2;
-    else if (/^--(socket-path|timeout)=/.test(token)) i += 1;
-    else return undefined;
-  }
-  if (i >= argv.length) return undefined;
-  return { name: argv[i]!, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
-}
-
 export function fastParse(argv: string[], env: Record<string, string | undefined>): FastParse | undefined {
-  const split = splitCommand(argv);
+  // Any global option may come before the command word; the command then takes those that apply.
+  const split = splitCommand(argv, globalSpellings(globalOptions(env)));
   const spec = split && COMMANDS.find((c) => c.name === split.name);
   if (!split || !spec) return undefined;
   const rest = split.rest;
   if (rest.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '--')) return undefined;
-  const options: Record<string, OptionSpec> = { ...globalOptions(env), ...spec.options };
+  const options: Record<string, OptionSpec> = commandOptions(spec, env);
   const config: parser.Options = {
     boolean: [],
     string: [],
@@ -48,8 +41,9 @@ export function fastParse(argv: string[], env: Record<string, string | undefined
   for (const [name, option] of Object.entries(options)) {
     // Numbers are read as text: checkArgs checks them and quotes a bad value as it was typed.
     (config[option.type === 'number' ? 'string' : option.type] as string[]).push(name);
-    if (option.alias) (config.alias as Record<string, string[]>)[name] = [option.alias];
-    for (const key of [name, camel(name), option.alias]) if (key) known.add(key);
+    const aliases = aliasesOf(option);
+    if (aliases.length > 0) (config.alias as Record<string, string[]>)[name] = [...aliases];
+    for (const key of [name, camel(name), ...aliases, ...aliases.map(camel)]) known.add(key);
   }
   const parsed = parser.detailed(rest, config);
   if (parsed.error) return undefined;

@@ -4,12 +4,15 @@ import type { Context } from '../commands/spec.ts';
 import { COMMANDS } from '../commands/index.ts';
 import {
   type CommandSpec,
+  commandOptions,
   commandString,
   globalOptions,
   type OptionSpec,
+  optionLabel,
   runCommand,
 } from '../commands/spec.ts';
 import { CivError, UsageError } from '../errors.ts';
+import { globalSpellings } from './command-word.ts';
 import type { Io } from '../io.ts';
 import { VERSION } from '../version.ts';
 
@@ -27,24 +30,47 @@ function yargsOption(option: OptionSpec): Options {
   const { range: _range, array: _array, valueName: _valueName, default: value, ...rest } = option;
   return {
     ...rest,
+    describe: sentence(option.describe),
     type: option.type === 'number' ? 'string' : option.type,
     ...(value !== undefined ? { defaultDescription: JSON.stringify(value) } : {}),
   } as Options;
 }
 
-function toYargsCommand(spec: CommandSpec, ctx: Context, runner: CommandRunner) {
+/** Help texts start with a capital letter, as yargs' own (`Show help`) do. */
+const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/**
+ * Where a command's examples go in its help. yargs lays examples out in two columns and wraps
+ * a long command in the middle of an image name; civctl puts them in after yargs has rendered
+ * the help, one whole command a line, so that each can be copied (renderExamples).
+ */
+const EXAMPLES_MARK = '@civctl-examples:';
+
+/** Each example as a shell comment and a command on one line, never wrapped. */
+export function renderExamples(spec: CommandSpec): string {
+  const lines = spec.examples.flatMap(([command, description]) => [
+    `  # ${description}`,
+    `  ${command.replace(/\$0/g, 'civctl')}`,
+  ]);
+  return ['Examples:', ...lines].join('\n');
+}
+
+function toYargsCommand(spec: CommandSpec, ctx: Context, runner: CommandRunner, onBuild: () => void) {
   return {
     command: commandString(spec),
     describe: spec.describe,
     builder: (y: Argv) => {
+      onBuild();
       for (const p of spec.positionals)
         y.positional(p.name, {
           type: 'string',
-          describe: p.describe,
+          describe: sentence(p.describe),
           ...(p.variadic ? { array: true } : {}),
         });
-      for (const [name, option] of Object.entries(spec.options)) y.option(name, yargsOption(option));
-      for (const [command, description] of spec.examples) y.example(command, description);
+      // The global options that apply to this command only: resolve has no API socket.
+      for (const [name, option] of Object.entries(commandOptions(spec, ctx.io.env)))
+        y.option(name, yargsOption(option));
+      if (spec.examples.length > 0) y.epilogue(`${EXAMPLES_MARK}${spec.name}`);
       return y;
     },
     handler: (args: Record<string, unknown>) => runner(spec, args, ctx),
@@ -52,10 +78,14 @@ function toYargsCommand(spec: CommandSpec, ctx: Context, runner: CommandRunner) 
 }
 
 const NO_COMMAND = 'give a command';
-const KNOWN_TOP_LEVEL = new Set(['-s', '--socket-path', '--timeout', '--help', '-h', '--version']);
+/** yargs' own options besides the declared global ones. */
+const YARGS_TOP_LEVEL = ['--help', '-h', '--version'];
 
 export function buildCli(argv: string[], io: Io, runner: CommandRunner = runSpec): Argv {
   const ctx: Context = { io };
+  const globals = globalOptions(io.env);
+  const spellings = globalSpellings(globals);
+  const knownTopLevel = new Set([...spellings.withValue, ...spellings.flags, ...YARGS_TOP_LEVEL]);
   let program = yargs(argv)
     .scriptName('civctl')
     .locale('en')
@@ -63,39 +93,54 @@ export function buildCli(argv: string[], io: Io, runner: CommandRunner = runSpec
     .usage(
       'civctl: manage Bottlerocket image-verifier trust policies safely\n\nUsage: $0 <command> [options]',
     )
+    // Listed in `civctl --help`; not yargs-global: each command declares those that apply to it
+    // (commandOptions), so `civctl -s X get` works and resolve lists no socket.
     .options(
-      Object.fromEntries(
-        Object.entries(globalOptions(io.env)).map(([k, o]) => [k, { ...yargsOption(o), global: true }]),
-      ),
+      Object.fromEntries(Object.entries(globals).map(([k, o]) => [k, { ...yargsOption(o), global: false }])),
     );
-  for (const spec of COMMANDS) program = program.command(toYargsCommand(spec, ctx, runner));
-  return program
-    .completion('completion', 'Print a bash/zsh completion script')
-    .demandCommand(1, NO_COMMAND)
-    .recommendCommands()
-    .strict()
-    .help()
-    .alias('help', 'h')
-    .wrap(Math.min(110, process.stdout.columns || 100))
-    .showHelpOnFail(false)
-    .exitProcess(false)
-    .fail((message: string | undefined, error: Error | undefined) => {
-      if (error instanceof CivError) throw error;
-      if (error) throw error;
-      if (message === NO_COMMAND) {
-        // yargs asks for a command before it checks options: name an unknown option first.
-        const unknown = argv.find((a) => a.startsWith('-') && !KNOWN_TOP_LEVEL.has(a.split('=')[0]!));
-        if (unknown)
-          throw new UsageError(`Unknown argument: ${unknown.replace(/^-+/, '')} (see civctl --help)`);
-      }
-      throw new UsageError(`${message ?? 'invalid usage'} (see civctl --help)`);
-    });
+  // The command yargs is parsing for (its builder runs before yargs validates), for messages.
+  let current: CommandSpec | undefined;
+  for (const spec of COMMANDS)
+    program = program.command(
+      toYargsCommand(spec, ctx, runner, () => {
+        current = spec;
+      }),
+    );
+  return (
+    program
+      .completion('completion', 'Print a bash/zsh completion script')
+      .demandCommand(1, NO_COMMAND)
+      .recommendCommands()
+      .strict()
+      .help()
+      .alias('help', 'h')
+      // The terminal's width, up to 110; 100 when not a terminal, so piped help is the same everywhere.
+      .wrap(Math.min(110, (io.stdout.isTTY && process.stdout.columns) || 100))
+      .showHelpOnFail(false)
+      .exitProcess(false)
+      .fail((message: string | undefined, error: Error | undefined) => {
+        if (error instanceof CivError) throw error;
+        if (error) throw error;
+        if (message === NO_COMMAND) {
+          // yargs asks for a command before it checks options: name an unknown option first.
+          const unknown = argv.find((a) => a.startsWith('-') && !knownTopLevel.has(a.split('=')[0]!));
+          if (unknown)
+            throw new UsageError(`Unknown argument: ${unknown.replace(/^-+/, '')} (see civctl --help)`);
+        }
+        // A choice option given without its value: name it as checkArgs does (with every spelling).
+        const empty = /Argument: ([\w-]+), Given: "",/.exec(message ?? '');
+        const option = empty && current ? commandOptions(current, io.env)[empty[1]!] : undefined;
+        if (empty && option) throw new UsageError(`${optionLabel(empty[1]!, option)} needs a value`);
+        throw new UsageError(`${message ?? 'invalid usage'} (see civctl --help)`);
+      })
+  );
 }
 
 /**
  * yargs renders the full help text after starting every command, only so that it could show it
  * if the command later fails. civctl never shows help on failure, and the rendering is the
- * largest single cost of a command's start-up (measured: ~15 ms of ~60 ms), so skip it.
+ * largest single cost of a command's start-up (measured: ~15 ms of ~60 ms), so skip it. A private
+ * yargs method: yargs is pinned exactly, and scripts/UPGRADING.md says what to check on an upgrade.
  */
 function skipHelpPrerender(cli: Argv): void {
   const internals = (
@@ -113,5 +158,9 @@ export async function runCli(args: string[], io: Io): Promise<void> {
   await cli.parseAsync(args, {}, (_err: unknown, _args: unknown, output: string) => {
     helpOutput = output;
   });
-  if (helpOutput) io.stdout.write(helpOutput.endsWith('\n') ? helpOutput : helpOutput + '\n');
+  if (!helpOutput) return;
+  const text = helpOutput.replace(new RegExp(`${EXAMPLES_MARK}(\\S+)`), (_, name: string) =>
+    renderExamples(COMMANDS.find((c) => c.name === name)!),
+  );
+  io.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }

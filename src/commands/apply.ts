@@ -9,7 +9,7 @@ import { CivError, UsageError } from '../errors.ts';
 import { inputLabel, isStdin } from '../inputs/files.ts';
 import { forceGate, preparePolicy } from '../inputs/policy.ts';
 import { loadSchema } from '../inputs/schema.ts';
-import { readSettingsFile } from '../inputs/settings-file.ts';
+import { readSettingsFile, SETTINGS_FILE_OPTIONS, type SettingsSelector } from '../inputs/settings-file.ts';
 import { type Io, interruptibly } from '../io.ts';
 import { committedReport, dryRun, note, rollbackNotes, say, warn } from '../output/messages.ts';
 import { decodeBase64 } from '../policy/base64.ts';
@@ -21,6 +21,8 @@ import { defineCommand, type GlobalArgs } from './spec.ts';
 
 interface ApplyArgs extends GlobalArgs {
   files: string[];
+  nodegroup?: string;
+  nodeclass?: string;
   dryRun: boolean;
   force: boolean;
   schema?: string;
@@ -34,12 +36,18 @@ interface Wanted {
 }
 
 /** Reads, checks and lints every document; refuses (before any API call) what fails. */
-async function readDocuments(io: Io, files: string[], force: boolean, schema?: SchemaValidator) {
+async function readDocuments(
+  io: Io,
+  files: string[],
+  force: boolean,
+  select: SettingsSelector,
+  schema?: SchemaValidator,
+) {
   const wanted: Wanted = { enabled: undefined, plugins: new Map(), effects: new Map() };
   const sources = new Map<string, string>();
   for (const path of files) {
-    const label = inputLabel(path);
-    const doc = await readSettingsFile(io, path);
+    const doc = await readSettingsFile(io, path, select);
+    const label = doc.section !== undefined ? `${inputLabel(path)} (${doc.section})` : inputLabel(path);
     const errors = doc.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length > 0) {
       const first = errors[0]!;
@@ -88,36 +96,45 @@ async function readDocuments(io: Io, files: string[], force: boolean, schema?: S
 
 export const applyCommand = defineCommand<ApplyArgs>({
   name: 'apply',
+  talksTo: ['api'],
   describe:
-    'Apply the image-verifier settings of settings documents (get --raw output, user-data TOML, settings JSON) in one transaction',
+    'Apply the image-verifier settings of settings documents (get --raw output, user-data TOML, settings JSON, eksctl and Karpenter files) in one transaction',
   positionals: [
     {
       name: 'files',
       required: true,
       variadic: true,
-      describe: 'settings documents, applied in order (later ones win); - for standard input',
+      describe: 'Settings documents, applied in order (later ones win); - for standard input',
     },
   ],
   options: {
-    'dry-run': { type: 'boolean', default: false, describe: 'print the request body; send nothing' },
+    'dry-run': { type: 'boolean', default: false, describe: 'Print the request body; send nothing' },
     force: {
       type: 'boolean',
       default: false,
-      describe: 'apply even when lint finds errors, or when enforcement stops or every pull would fail',
+      describe: 'Apply even when lint finds errors, or when enforcement stops or every pull would fail',
     },
     schema: { type: 'string', describe: 'JSON Schema for custom verifiers' },
+    ...SETTINGS_FILE_OPTIONS,
   },
   examples: [
     ['$0 get --raw > saved.json', 'Save the settings before an OS rollback…'],
     ['$0 apply saved.json', '…and restore them afterwards'],
     ['$0 apply user-data.toml', 'Apply the image-verifier part of user data to a running node'],
+    ['$0 apply cluster.yaml --nodegroup ng-1', "A nodegroup's settings from an eksctl ClusterConfig"],
   ],
   run: async (args, ctx) => {
     const io = ctx.io;
     if (args.files.filter(isStdin).length > 1)
       throw new UsageError('only one document can come from standard input');
     const schema = args.schema !== undefined ? await loadSchema(io, args.schema) : undefined;
-    const wanted = await readDocuments(io, args.files, args.force, schema);
+    const wanted = await readDocuments(
+      io,
+      args.files,
+      args.force,
+      { nodegroup: args.nodegroup, nodeclass: args.nodeclass },
+      schema,
+    );
     const full = bodyWithinLimit({
       plugins: wanted.plugins,
       ...(wanted.enabled !== undefined ? { enabled: wanted.enabled } : {}),

@@ -5,13 +5,13 @@
  */
 import { withApi } from '../api/connect.ts';
 import { readLive } from '../api/write.ts';
-import { CivError, ReportedError, UsageError } from '../errors.ts';
+import { CivError, InterruptedError, ReportedError, UsageError } from '../errors.ts';
 import { readInput } from '../inputs/files.ts';
 import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
-import { readSettingsFile } from '../inputs/settings-file.ts';
+import { readSettingsFile, SETTINGS_FILE_OPTIONS } from '../inputs/settings-file.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
-import type { Io } from '../io.ts';
-import { type CheckResult, checkJson, checkText } from '../output/check.ts';
+import { type Io, interruptibly } from '../io.ts';
+import { type CheckEntry, checkJson, checkText, isFailure, whyAllowed } from '../output/check.ts';
 import { note, say, warn } from '../output/messages.ts';
 import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
 import { trustPolicyOf } from '../policy/settings.ts';
@@ -19,6 +19,7 @@ import type { RegistryClient } from '../registry/client.ts';
 import { digestError, type ImageReference } from '../registry/reference.ts';
 import type { Descriptor } from '../verifiers/bindir.ts';
 import type { NodePolicies, SignatureLookup } from '../verifiers/containerd.ts';
+import { timerMs } from '../timers.ts';
 import { parseImages } from './resolve.ts';
 import { defineCommand, type GlobalArgs } from './spec.ts';
 
@@ -28,6 +29,8 @@ interface CheckArgs extends GlobalArgs, RegistryArgs {
   images: string[];
   policy?: string[];
   userData?: string;
+  nodegroup?: string;
+  nodeclass?: string;
   offline: boolean;
   mediaType: string;
   name?: string;
@@ -43,6 +46,10 @@ interface CheckArgs extends GlobalArgs, RegistryArgs {
 /** The policies to decide with: offline ones when given, else the node's. */
 async function nodePolicies(io: Io, args: CheckArgs): Promise<NodePolicies> {
   const policies = new Map<string, Uint8Array>();
+  if (args.userData === undefined && (args.nodegroup !== undefined || args.nodeclass !== undefined))
+    throw new UsageError(
+      `--${args.nodegroup !== undefined ? 'nodegroup' : 'nodeclass'} picks the settings of a --user-data file (an eksctl or Karpenter file)`,
+    );
   if (args.policy === undefined && args.userData === undefined) {
     let live: Awaited<ReturnType<typeof readLive>>;
     try {
@@ -70,10 +77,13 @@ async function nodePolicies(io: Io, args: CheckArgs): Promise<NodePolicies> {
   }
   let enabled = true;
   if (args.userData !== undefined) {
-    const file = await readSettingsFile(io, args.userData);
+    const file = await readSettingsFile(io, args.userData, {
+      nodegroup: args.nodegroup,
+      nodeclass: args.nodeclass,
+    });
+    if (file.section !== undefined) note(io, `deciding with the image-verifier settings of ${file.label}`);
     enabled = file.enabled === true;
-    if (!enabled)
-      note(io, `'${args.userData}' does not set enabled = true: on such a node no image is verified`);
+    if (!enabled) note(io, `${file.label} does not set enabled = true: on such a node no image is verified`);
     for (const plugin of file.plugins)
       if (plugin.trustpolicy !== undefined && plugin.base64Valid)
         policies.set(plugin.name, decodeBase64(plugin.trustpolicy));
@@ -93,6 +103,8 @@ interface Target {
   name: string;
   descriptor?: Descriptor;
   ref?: ImageReference;
+  /** Why this image cannot be decided (its registry failed); the others still are. */
+  failure?: string;
 }
 
 /** The images to decide for, checked for usage before anything is contacted. */
@@ -130,87 +142,102 @@ function plannedTargets(io: Io, args: CheckArgs): Target[] {
   }));
 }
 
-/** The descriptor containerd resolves, for every target that has none yet. */
-async function resolveTargets(
-  io: Io,
-  planned: Target[],
-  client: () => Promise<RegistryClient>,
-): Promise<Required<Pick<Target, 'descriptor'>>[] & Target[]> {
+/**
+ * The descriptor containerd resolves, for every target that has none yet. An image whose registry
+ * fails gets a `failure` instead: one failing image must not hide the others' decisions.
+ */
+async function resolveTargets(planned: Target[], client: () => Promise<RegistryClient>): Promise<void> {
   const pending = planned.filter((t) => t.descriptor === undefined);
-  if (pending.length === 0) return planned as never;
+  if (pending.length === 0) return;
   const { resolveImage } = await import('../registry/resolve.ts');
   const registry = await client();
-  const failures: string[] = [];
   for (const target of pending) {
     try {
       target.descriptor = (await resolveImage(registry, target.ref!)).descriptor;
     } catch (err) {
-      if (!(err instanceof CivError)) throw err;
-      failures.push(`${target.image}: ${err.message}`);
+      // SIGINT/SIGTERM stop the whole command, not one image.
+      if (!(err instanceof CivError) || err instanceof InterruptedError) throw err;
+      target.failure = err.message;
     }
   }
-  if (failures.length > 0) {
-    for (const line of failures) say(io, line);
-    throw new ReportedError('E_REGISTRY', 'images could not be resolved; nothing was decided');
-  }
-  return planned as never;
 }
 
 export const checkCommand = defineCommand<CheckArgs>({
   name: 'check',
+  talksTo: ['api', 'registry'],
   describe:
     'Say what the node will decide for each image (allowed, blocked or signature-required), with containerd’s texts',
-  positionals: [{ name: 'images', variadic: true, describe: 'images, as a pod spec or ctr names them' }],
+  positionals: [{ name: 'images', variadic: true, describe: 'Images, as a pod spec or ctr names them' }],
   options: {
     policy: {
       type: 'string',
       array: true,
-      describe: 'decide with this policy instead of the node’s (VERIFIER=FILE, repeatable)',
+      describe: 'Decide with this policy instead of the node’s (VERIFIER=FILE, repeatable)',
     },
     'user-data': {
       type: 'string',
-      describe: 'decide with the policies and enabled of this user-data TOML or settings JSON',
+      describe:
+        'Decide with the policies and enabled of this user-data TOML, settings JSON, eksctl ClusterConfig or Karpenter EC2NodeClass',
     },
+    ...SETTINGS_FILE_OPTIONS,
     offline: {
       type: 'boolean',
       default: false,
-      describe: 'never contact a registry (every IMAGE needs its @digest)',
+      describe: 'Never contact a registry (every IMAGE needs its @digest)',
     },
     'media-type': {
       type: 'string',
       default: OCI_INDEX,
-      describe: 'the descriptor media type when the registry is not asked',
+      describe: 'The descriptor media type when the registry is not asked',
     },
-    name: { type: 'string', describe: 'containerd’s -name, exactly as given (with --digest)' },
-    digest: { type: 'string', describe: 'containerd’s -digest, exactly as given (with --name)' },
-    'bin-dir': { type: 'string', describe: 'run the verifier binaries in this directory as containerd does' },
+    name: {
+      type: 'string',
+      describe: 'The -name containerd gives the verifiers, exactly as given (with --digest)',
+    },
+    digest: {
+      type: 'string',
+      describe: 'The -digest containerd gives the verifiers, exactly as given (with --name)',
+    },
+    'bin-dir': { type: 'string', describe: 'Run the verifier binaries in this directory as containerd does' },
     'verifier-timeout': {
       type: 'number',
       default: 10,
-      range: 'positive',
-      valueName: 'a number of seconds above 0',
-      describe: 'per-verifier timeout, as containerd’s per_verifier_timeout (Bottlerocket: 10)',
+      range: 'duration',
+      describe: 'Seconds each verifier may run, as containerd’s per_verifier_timeout (Bottlerocket: 10)',
     },
-    'max-verifiers': { type: 'number', default: -1, describe: 'containerd’s max_verifiers (-1: no limit)' },
+    'max-verifiers': {
+      type: 'number',
+      default: -1,
+      describe: 'At most this many verifiers, as containerd’s max_verifiers (-1: no limit)',
+    },
     signatures: {
       type: 'boolean',
       default: false,
-      describe: 'look the image’s notation signatures up in the registry',
+      describe: 'Look the image’s notation signatures up in the registry',
     },
-    format: { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'Output format' },
-    verbose: { type: 'boolean', default: false, describe: 'each verifier’s result, output and stderr' },
+    format: {
+      alias: 'f',
+      type: 'string',
+      choices: ['text', 'json'],
+      default: 'text',
+      describe: 'Output format',
+    },
+    verbose: { type: 'boolean', default: false, describe: 'Each verifier’s result, output and stderr' },
     ...REGISTRY_OPTIONS,
   },
   examples: [
     ['$0 check redis:7.4.8-alpine3.21', 'What this node decides for an image'],
-    ['$0 check --policy digestion=digests.json --offline nginx@sha256:…', 'Offline, with a policy file'],
+    [
+      '$0 check --offline --policy digestion=digests.json redis@sha256:7aec734b2bb298a1d769fd8729f13b8514a41bf90fcdd1f38ec52267fbaa8ee6',
+      'Offline, with a policy file',
+    ],
     ['$0 check --user-data user-data.toml --format json app:v2', 'For CI: the JSON decisions'],
     [
       '$0 check --bin-dir /.bottlerocket/rootfs/opt/civ/bin redis:7',
       "On a node (admin container): run the node's own verifiers",
     ],
     [
-      '$0 check --name docker.io/library/redis:7 --digest sha256:… --policy notation=p.json',
+      '$0 check --policy notation=p.json --name docker.io/library/redis:7 --digest sha256:7aec734b2bb298a1d769fd8729f13b8514a41bf90fcdd1f38ec52267fbaa8ee6',
       'Replay a pull from a kubelet event',
     ],
   ],
@@ -230,7 +257,7 @@ export const checkCommand = defineCommand<CheckArgs>({
       if (!Number.isInteger(args.maxVerifiers))
         throw new UsageError(`--max-verifiers must be a whole number, not '${args.maxVerifiers}'`);
       const node = await nodePolicies(io, args);
-      const images = await resolveTargets(io, planned, client);
+      await resolveTargets(planned, client);
       const custom = [...node.policies.keys()].filter((n) => n !== 'notation' && n !== 'digestion');
       if (args.binDir === undefined && custom.length > 0)
         note(
@@ -239,23 +266,51 @@ export const checkCommand = defineCommand<CheckArgs>({
         );
       const { decideImage } = await import('../verifiers/containerd.ts');
       const signatureLookup = args.signatures ? await signatureFinder(client) : undefined;
-      const results: CheckResult[] = [];
-      for (const target of images) {
-        const decided = await decideImage(target.name, target.descriptor!, node, {
-          ...(args.binDir !== undefined ? { binDir: args.binDir } : {}),
-          timeoutMs: args.verifierTimeout * 1000,
-          maxVerifiers: args.maxVerifiers,
-          env: io.env as NodeJS.ProcessEnv,
-          ...(signatureLookup ? { signatureLookup } : {}),
-        });
+      const entries: CheckEntry[] = [];
+      for (const target of planned) {
+        const image = target.image ?? target.name;
+        if (target.failure !== undefined) {
+          entries.push({ image, name: target.name, failure: target.failure });
+          continue;
+        }
+        let decided: Awaited<ReturnType<typeof decideImage>>;
+        try {
+          decided = await decideImage(target.name, target.descriptor!, node, {
+            ...(args.binDir !== undefined ? { binDir: args.binDir } : {}),
+            timeoutMs: timerMs(args.verifierTimeout),
+            maxVerifiers: args.maxVerifiers,
+            env: io.env as NodeJS.ProcessEnv,
+            interruptibly: (fn) => interruptibly(io, fn),
+            ...(signatureLookup ? { signatureLookup } : {}),
+          });
+        } catch (err) {
+          // --signatures asks the registry again: its failure is this image's alone (an
+          // interruption stops the whole command).
+          if (!(err instanceof CivError) || err instanceof InterruptedError) throw err;
+          entries.push({ image, name: target.name, failure: err.message });
+          continue;
+        }
         if (decided.note) warn(io, decided.note);
         const { note: _note, ...decision } = decided;
-        results.push({ ...decision, ...(target.image !== undefined ? { image: target.image } : {}) });
+        entries.push({ ...decision, ...(target.image !== undefined ? { image: target.image } : {}) });
       }
-      io.stdout.write(args.format === 'json' ? checkJson(results) : checkText(results, args.verbose));
-      const blocked = results.filter((r) => r.decision === 'blocked').length;
+      io.stdout.write(args.format === 'json' ? checkJson(entries) : checkText(entries, args.verbose));
+      // containerd's reason for an allowed pull is the verifiers' output, often empty: say why.
+      if (args.format === 'text')
+        for (const entry of entries) {
+          const why = isFailure(entry) ? undefined : whyAllowed(entry);
+          if (why) note(io, why);
+        }
+      const failures = entries.filter(isFailure);
+      for (const f of failures) say(io, `${f.image}: ${f.failure}`);
+      if (failures.length > 0)
+        throw new ReportedError(
+          'E_REGISTRY',
+          `${failures.length} of ${entries.length} images could not be decided`,
+        );
+      const blocked = entries.filter((r) => !isFailure(r) && r.decision === 'blocked').length;
       if (blocked > 0)
-        throw new ReportedError('E_BLOCKED', `${blocked} of ${results.length} images would be blocked`);
+        throw new ReportedError('E_BLOCKED', `${blocked} of ${entries.length} images would be blocked`);
     } finally {
       await registry?.close();
     }

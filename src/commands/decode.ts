@@ -1,7 +1,7 @@
 /** decode: the exact policy bytes back from base64, user-data, or `apiclient get` output. */
-import { CivError } from '../errors.ts';
+import { CivError, UsageError } from '../errors.ts';
 import { isStdin, readInput } from '../inputs/files.ts';
-import { readSettingsFile } from '../inputs/settings-file.ts';
+import { readSettingsFile, SETTINGS_FILE_OPTIONS, type SettingsSelector } from '../inputs/settings-file.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
 import type { Io } from '../io.ts';
 import { escapeJsonText } from '../output/escape.ts';
@@ -14,6 +14,8 @@ interface DecodeArgs {
   input?: string;
   pretty: boolean;
   userdata?: string;
+  nodegroup?: string;
+  nodeclass?: string;
 }
 
 function pretty(bytes: Uint8Array, what: string): string {
@@ -34,16 +36,19 @@ function writeExact(io: Io, bytes: Uint8Array): void {
 
 export const decodeCommand = defineCommand<DecodeArgs>({
   name: 'decode',
+  talksTo: [],
   describe: 'Decode a base64 trust policy, or the policies in a user-data or settings file',
   positionals: [
-    { name: 'input', describe: 'base64 text, or - for standard input; with --userdata, a verifier name' },
+    { name: 'input', describe: 'Base64 text, or - for standard input; with --userdata, a verifier name' },
   ],
   options: {
     pretty: { type: 'boolean', default: false, describe: 'Pretty-print the JSON' },
     userdata: {
       type: 'string',
-      describe: 'Read a user-data TOML or settings JSON file (- for standard input) instead',
+      describe:
+        'Decode the policies of this user-data TOML, settings JSON, eksctl or Karpenter file (- for standard input)',
     },
+    ...SETTINGS_FILE_OPTIONS,
   },
   examples: [
     ['$0 decode ewogICJ2ZXJzaW9uIjogIjEuMCIgfQ==', 'Print the decoded policy'],
@@ -54,12 +59,23 @@ export const decodeCommand = defineCommand<DecodeArgs>({
     ],
     ['$0 decode --userdata user-data.toml digestion', "One verifier's policy from user-data"],
     ['$0 decode --userdata user-data.toml --pretty', 'All policies as one JSON object'],
+    [
+      '$0 decode --userdata cluster.yaml --nodegroup ng-1 notation',
+      "A nodegroup's policy from an eksctl file",
+    ],
   ],
   run: async (args, ctx) => {
     if (args.userdata !== undefined) {
-      await decodeUserdata(ctx, args.userdata, args.input, args.pretty);
+      await decodeUserdata(ctx, args.userdata, args.input, args.pretty, {
+        nodegroup: args.nodegroup,
+        nodeclass: args.nodeclass,
+      });
       return;
     }
+    if (args.nodegroup !== undefined || args.nodeclass !== undefined)
+      throw new UsageError(
+        `--${args.nodegroup !== undefined ? 'nodegroup' : 'nodeclass'} picks the settings of a --userdata file (an eksctl or Karpenter file)`,
+      );
     let text: string;
     let what: string;
     if (isStdin(args.input)) {
@@ -77,10 +93,18 @@ export const decodeCommand = defineCommand<DecodeArgs>({
   },
 });
 
-async function decodeUserdata(ctx: Context, path: string, verifier: string | undefined, prettyOut: boolean) {
+async function decodeUserdata(
+  ctx: Context,
+  path: string,
+  verifier: string | undefined,
+  prettyOut: boolean,
+  select: SettingsSelector,
+) {
   requireVerifierName(verifier);
-  const file = await readSettingsFile(ctx.io, path);
-  const label = isStdin(path) ? 'standard input' : `'${path}'`;
+  const file = await readSettingsFile(ctx.io, path, select);
+  const label = isStdin(path)
+    ? `standard input${file.section !== undefined ? ` (${file.section})` : ''}`
+    : file.label;
   const decoded = new Map<string, Uint8Array>();
   for (const plugin of file.plugins) {
     if (plugin.trustpolicy === undefined) continue;
@@ -108,7 +132,7 @@ async function decodeUserdata(ctx: Context, path: string, verifier: string | und
     if (!parsed.ok)
       throw new CivError(
         'E_INVALID_JSON',
-        `the ${name} policy in ${label} is not valid JSON; decode it alone with: civctl decode --userdata ${path} ${name}`,
+        `the ${name} policy in ${label} is not valid JSON; decode it alone with: civctl decode --userdata ${path}${select.nodegroup !== undefined ? ` --nodegroup ${select.nodegroup}` : ''}${select.nodeclass !== undefined ? ` --nodeclass ${select.nodeclass}` : ''} ${name}`,
       );
     members.push(`  ${JSON.stringify(name)}: ${escapeJsonText(prettyJson(parsed.node, '  ', 1))}`);
   }

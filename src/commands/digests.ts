@@ -3,31 +3,35 @@
  * without losing concurrent updates (a lock every civctl process on this machine shares, and on
  * the node a re-read after the commit that re-applies what another writer undid).
  */
+import { relative, resolve } from 'node:path';
 import { withApi } from '../api/connect.ts';
 import { getImageVerifierModel, pluginsOf } from '../api/settings.ts';
 import { applySettings, readLive } from '../api/write.ts';
-import { CivError, ReportedError, UsageError } from '../errors.ts';
-import { readInput, writeFileAtomic } from '../inputs/files.ts';
+import { CivError, InterruptedError, ReportedError, UsageError } from '../errors.ts';
+import { checkReplaceable, editTarget, readInput, replaceFile } from '../inputs/files.ts';
 import { apiLockPath, fileLockPath, withLock } from '../inputs/lock.ts';
 import { forceGate } from '../inputs/policy.ts';
 import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
-import { type Io, interruptibly } from '../io.ts';
+import type { Io } from '../io.ts';
 import { reportText } from '../output/lint-report.ts';
+import { safeJson, terminalSafe } from '../output/escape.ts';
 import { dryRun, note, rollbackNotes, say } from '../output/messages.ts';
 import { textStyleFor } from '../output/style.ts';
 import { decodeBase64, encodeBase64 } from '../policy/base64.ts';
 import { allowlistProblem, EMPTY_ALLOWLIST, editAllowlist, listedDigests } from '../policy/digest-list.ts';
-import { hasErrors, lintPolicy } from '../policy/lint.ts';
+import { hasErrors, lintPolicy, nodeOutcome } from '../policy/lint.ts';
 import { toLintEntry } from '../policy/lint-file.ts';
 import { API_BODY_LIMIT, bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
 import { USER_DATA_LIMIT } from '../policy/lint-file.ts';
-import { digestError, parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
+import { digestError, looksLikeDigest, PRESENTABLE_DIGESTS_TEXT } from '../policy/digest-rule.ts';
+import { parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
 import { defineCommand, type GlobalArgs } from './spec.ts';
 
 interface DigestsArgs extends GlobalArgs, RegistryArgs {
   action: string;
   items: string[];
   file?: string;
+  format: 'text' | 'json';
   dryRun: boolean;
   force: boolean;
 }
@@ -41,13 +45,12 @@ type Item =
 
 function parseItems(items: string[]): Item[] {
   return items.map((input) => {
-    if (
-      /^[a-z0-9]+([+._-][a-z0-9]+)*:[^/]*$/.test(input) &&
-      !input.includes('/') &&
-      /^(sha256|sha384|sha512):/.test(input)
-    ) {
+    if (looksLikeDigest(input)) {
       const problem = digestError(input);
-      if (problem) throw new UsageError(`'${input}' is not a digest containerd can present: ${problem}`);
+      if (problem)
+        throw new UsageError(
+          `'${input}' is not a digest containerd can present (${problem}); a digest is ${PRESENTABLE_DIGESTS_TEXT}`,
+        );
       return { input, digest: input };
     }
     try {
@@ -74,7 +77,8 @@ async function digestsOf(io: Io, args: DigestsArgs, items: Item[]): Promise<stri
         try {
           resolved.set(item.input, (await resolveImage(client, item.image)).descriptor.digest);
         } catch (err) {
-          if (!(err instanceof CivError)) throw err;
+          // An interruption stops the whole run; other failures are collected and named together.
+          if (!(err instanceof CivError) || err instanceof InterruptedError) throw err;
           failures.push(`${item.input}: ${err.message}`);
         }
       }
@@ -83,7 +87,9 @@ async function digestsOf(io: Io, args: DigestsArgs, items: Item[]): Promise<stri
     }
     if (failures.length > 0) {
       for (const line of failures) say(io, line);
-      throw new ReportedError('E_REGISTRY', 'images could not be resolved; nothing was changed');
+      const summary = `${failures.length} of ${images.length} ${images.length === 1 ? 'image' : 'images'} could not be resolved; nothing was changed`;
+      say(io, summary);
+      throw new ReportedError('E_REGISTRY', summary);
     }
   }
   return items.map((item) => {
@@ -108,12 +114,7 @@ async function admit(
       reportText([toLintEntry(label, { ...lint, diagnostics: shown })], await textStyleFor(io, io.stderr)),
     );
   if (hasErrors(lint))
-    forceGate(
-      io,
-      force,
-      `the edited allowlist fails lint (on the node: ${lint.effect})`,
-      'fix it, or pass --force',
-    );
+    forceGate(io, force, `the edited allowlist fails lint (${nodeOutcome(lint)})`, 'fix it, or pass --force');
   if (before.length > 0 && listedDigests(after).length === 0)
     forceGate(
       io,
@@ -147,17 +148,58 @@ function what(added: string[], removed: string[]): string {
   return parts.join(', ');
 }
 
+/** The file as the user named it, and where it really is when a symbolic link leads elsewhere. */
+function describeTarget(io: Io, path: string, target: string): string {
+  if (target === resolve(io.cwd, path)) return `'${path}'`;
+  const rel = relative(io.cwd, target);
+  return `'${path}' → '${rel.startsWith('..') ? target : rel}'`;
+}
+
+/** Wraps a step: when SIGINT/SIGTERM aborted it, the error says so and what state things are in. */
+async function step<T>(signal: AbortSignal, state: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (signal.aborted) throw interruptedError(signal, state);
+    throw err;
+  }
+}
+
+function interruptedError(signal: AbortSignal, state: string): InterruptedError {
+  const name = String(signal.reason);
+  return new InterruptedError(name, `interrupted by ${name} ${state}`);
+}
+
+interface FileToEdit {
+  /** As the user named it. */
+  path: string;
+  /** The end of its symbolic-link chain: the file really changed. */
+  target: string;
+  /** For messages: the path, and the target when a link leads elsewhere. */
+  shown: string;
+}
+
+/** Where an edit lands, refused before any registry is asked when it could not be written. */
+function fileToEdit(io: Io, args: DigestsArgs, path: string): FileToEdit {
+  // A symbolic link is followed to the file it names (the link stays), whose folder holds the
+  // lock and the temporary file.
+  const target = editTarget(io, path);
+  // --dry-run writes nothing, so the file need not be writable.
+  if (!args.dryRun) checkReplaceable(io, target, path);
+  return { path, target, shown: describeTarget(io, path, target) };
+}
+
 async function editFile(
   io: Io,
   args: DigestsArgs,
-  path: string,
+  { path, target, shown }: FileToEdit,
   add: string[],
   remove: string[],
 ): Promise<void> {
-  await withLock(fileLockPath(io.cwd, path), `'${path}'`, async () => {
+  const edit = async (signal: AbortSignal) => {
     let current: Uint8Array;
     try {
-      current = await readInput(io, path);
+      current = await readInput(io, target, path);
     } catch (err) {
       if (!(err instanceof CivError && err.code === 'E_FILE_NOT_FOUND') || args.action !== 'add') throw err;
       current = Buffer.from(EMPTY_ALLOWLIST);
@@ -169,7 +211,7 @@ async function editFile(
     for (const d of edit.present) say(io, `${d} is already listed`);
     for (const d of edit.absent) say(io, `${d} is not listed`);
     if (edit.added.length === 0 && edit.removed.length === 0) {
-      say(io, `'${path}' already holds this allowlist; nothing written`);
+      say(io, `${shown} already holds this allowlist; nothing written`);
       return;
     }
     await admit(io, path, listedDigests(current), edit.bytes, args.force);
@@ -178,10 +220,14 @@ async function editFile(
       dryRun(io);
       return;
     }
-    writeFileAtomic(io, path, edit.bytes);
-    say(io, `${what(edit.added, edit.removed)} in '${path}'`);
+    if (signal.aborted) throw interruptedError(signal, `before ${shown} was written; nothing changed`);
+    replaceFile(target, path, edit.bytes);
+    say(io, `${what(edit.added, edit.removed)} in ${shown}`);
     await reportBudget(io, edit.bytes);
-  });
+  };
+  // --dry-run writes nothing, so it needs no lock.
+  if (args.dryRun) return edit(new AbortController().signal);
+  await withLock(io, fileLockPath(target), `'${path}'`, edit);
 }
 
 /** The node's digestion policy bytes (the empty allowlist when none is set). */
@@ -191,9 +237,10 @@ function livePolicy(plugins: Record<string, unknown>): Uint8Array {
 }
 
 async function editNode(io: Io, args: DigestsArgs, add: string[], remove: string[]): Promise<void> {
-  await withApi(args, (client) =>
-    withLock(apiLockPath(args.socketPath), `the node's digestion policy (${args.socketPath})`, async () => {
-      const live = await readLive(client, ['digestion']);
+  await withApi(args, (client) => {
+    const edit = async (signal: AbortSignal) => {
+      const nothingYet = 'before anything was sent; nothing changed';
+      const live = await step(signal, nothingYet, () => readLive(client, ['digestion'], signal));
       const current = livePolicy(live.plugins);
       const problem = allowlistProblem(current);
       if (problem)
@@ -215,12 +262,16 @@ async function editNode(io: Io, args: DigestsArgs, add: string[], remove: string
         dryRun(io);
         return;
       }
-      await interruptibly(io, (signal) => applySettings(client, body, live, signal));
+      if (signal.aborted) throw interruptedError(signal, nothingYet);
+      await applySettings(client, body, live, signal);
       say(io, `${what(edit.added, edit.removed)} on the node`);
       // The API has no compare-and-swap: read back, and re-apply what another writer undid.
+      const readingBack =
+        'after the change was committed, before it was read back; check it with civctl digests list';
       let final = edit.bytes;
       for (let round = 0; round < 5; round++) {
-        const now = livePolicy(pluginsOf(await getImageVerifierModel(client)));
+        const model = await step(signal, readingBack, () => getImageVerifierModel(client, signal));
+        const now = livePolicy(pluginsOf(model));
         const listed = new Set(listedDigests(now));
         const lost = edit.added.filter((d) => !listed.has(d));
         const back = edit.removed.filter((d) => listed.has(d));
@@ -233,14 +284,22 @@ async function editNode(io: Io, args: DigestsArgs, add: string[], remove: string
         const again = editAllowlist(now, lost, back);
         final = again.bytes;
         const retry = bodyWithinLimit({ plugins: new Map([['digestion', encodeBase64(again.bytes)]]) });
-        await interruptibly(io, (signal) => applySettings(client, retry, live, signal));
+        await applySettings(client, retry, live, signal);
       }
       if (live.plugins['enabled'] !== true)
         note(io, 'image verification is not enabled; run civctl enable to enforce policies');
       await reportBudget(io, final);
       rollbackNotes(io, live.os, { ...live.plugins, digestion: { trustpolicy: encodeBase64(final) } });
-    }),
-  );
+    };
+    // --dry-run sends nothing, so it needs no lock.
+    if (args.dryRun) return edit(new AbortController().signal);
+    return withLock(
+      io,
+      apiLockPath(io, args.socketPath),
+      `the node's digestion policy (${args.socketPath})`,
+      edit,
+    );
+  });
 }
 
 export const digestsCommand = defineCommand<DigestsArgs>({
@@ -251,7 +310,17 @@ export const digestsCommand = defineCommand<DigestsArgs>({
     { name: 'items', variadic: true, describe: 'images (resolved as containerd does) or digests' },
   ],
   options: {
-    file: { type: 'string', describe: 'edit this policy file (created when missing) instead of the node' },
+    file: {
+      type: 'string',
+      describe:
+        'edit this policy file (created when missing; a symbolic link edits the file it names) instead of the node',
+    },
+    format: {
+      type: 'string',
+      choices: ['text', 'json'],
+      default: 'text',
+      describe: 'Output format of digests list',
+    },
     'dry-run': {
       type: 'boolean',
       default: false,
@@ -269,6 +338,7 @@ export const digestsCommand = defineCommand<DigestsArgs>({
     ['$0 digests add --file digests.json nginx:1.27 sha256:…', 'Keep an allowlist file for user-data'],
     ['$0 digests remove --file digests.json nginx:1.27', 'Stop allowing an image'],
     ['$0 digests list', "The node's allowlist, one digest a line"],
+    ['$0 digests list --format json --file digests.json', 'The allowlist as JSON'],
   ],
   run: async (args, ctx) => {
     const io = ctx.io;
@@ -288,18 +358,22 @@ export const digestsCommand = defineCommand<DigestsArgs>({
           'E_INVALID_JSON',
           `${args.file !== undefined ? `'${args.file}'` : "the node's digestion policy"} is not a digest allowlist: ${problem}`,
         );
+      const digests = listedDigests(bytes);
       io.stdout.write(
-        listedDigests(bytes)
-          .map((d) => `${d}\n`)
-          .join(''),
+        args.format === 'json'
+          ? `${safeJson({ file: args.file ?? null, digests }, 2)}\n`
+          : digests.map((d) => `${terminalSafe(d)}\n`).join(''),
       );
       return;
     }
+    if (args.format !== 'text') throw new UsageError('--format applies to digests list only');
     if (args.items.length === 0)
       throw new UsageError(`digests ${args.action} needs at least one image or digest`);
-    const digests = await digestsOf(io, args, parseItems(args.items));
+    const items = parseItems(args.items);
+    const file = args.file !== undefined ? fileToEdit(io, args, args.file) : undefined;
+    const digests = await digestsOf(io, args, items);
     const [add, remove] = args.action === 'add' ? [digests, []] : [[], digests];
-    if (args.file !== undefined) await editFile(io, args, args.file, add, remove);
+    if (file !== undefined) await editFile(io, args, file, add, remove);
     else await editNode(io, args, add, remove);
   },
 });

@@ -17,18 +17,19 @@ function toggleCommand(enable: boolean): CommandSpec {
   const name = enable ? 'enable' : 'disable';
   return defineCommand<ToggleArgs>({
     name,
+    talksTo: ['api'],
     describe: enable
       ? 'Turn image verification on (containerd restarts)'
       : 'Turn image verification off (containerd restarts)',
     positionals: [],
     options: {
-      'dry-run': { type: 'boolean', default: false, describe: 'print the request body; send nothing' },
+      'dry-run': { type: 'boolean', default: false, describe: 'Print the request body; send nothing' },
       ...(enable
         ? {
             force: {
               type: 'boolean' as const,
               default: false,
-              describe: 'enable even when a stored policy rejects every image',
+              describe: 'Enable even when a stored policy rejects every image',
             },
           }
         : {}),

@@ -31,6 +31,7 @@ interface EncodeArgs {
   format: EncodeFormat;
   minify: boolean;
   enable: boolean;
+  disable: boolean;
   force: boolean;
   schema?: string;
   mergeInto?: string;
@@ -92,6 +93,7 @@ export function parsePolicyArgs(targets: string[], io?: Io): [string, string | u
 
 export const encodeCommand = defineCommand<EncodeArgs>({
   name: 'encode',
+  talksTo: [],
   describe: 'Encode trust policies as base64, user-data TOML, settings JSON or an apiclient command',
   positionals: [
     {
@@ -113,26 +115,37 @@ export const encodeCommand = defineCommand<EncodeArgs>({
     enable: {
       type: 'boolean',
       default: false,
-      describe: 'Add enabled = true (toml, json and apiclient formats)',
+      describe: 'Add enabled = true (every format but base64)',
+    },
+    disable: {
+      type: 'boolean',
+      default: false,
+      describe: 'Add enabled = false (every format but base64); with --merge-into, turns verification off',
     },
     force: { type: 'boolean', default: false, describe: 'Encode even when lint finds errors' },
     schema: { type: 'string', describe: 'JSON Schema for custom verifiers' },
     'merge-into': {
       type: 'string',
-      describe: 'userdata/eksctl/karpenter: print this file with only the image-verifier settings replaced',
+      describe:
+        'For userdata, eksctl and karpenter: print this file with these policies merged into its image-verifier settings (the rest kept)',
     },
-    nodegroup: { type: 'string', describe: 'eksctl --merge-into: only this nodegroup' },
+    nodegroup: { type: 'string', describe: 'For eksctl with --merge-into: only this nodegroup' },
     name: {
       type: 'string',
-      describe: 'karpenter: the EC2NodeClass name (default bottlerocket), or the one to merge into',
+      alias: 'nodeclass',
+      describe: 'For karpenter: the EC2NodeClass name (default bottlerocket), or the one to merge into',
     },
-    base64: { type: 'boolean', default: false, describe: 'userdata: base64, for a launch template UserData' },
+    base64: {
+      type: 'boolean',
+      default: false,
+      describe: 'For userdata: base64, as a launch template’s UserData takes it',
+    },
     targets: {
       type: 'string',
       array: true,
-      describe: 'ssm: Key=tag:NAME,Values=V1,V2 (repeatable), as send-command --targets',
+      describe: 'For ssm: Key=tag:NAME,Values=V1,V2 (repeatable), as send-command --targets',
     },
-    'instance-ids': { type: 'string', array: true, describe: 'ssm: instance IDs (at most 50)' },
+    'instance-ids': { type: 'string', array: true, describe: 'For ssm: instance IDs (at most 50)' },
   },
   examples: [
     ['$0 encode notation policy.json', 'Print the base64 of policy.json'],
@@ -149,8 +162,11 @@ export const encodeCommand = defineCommand<EncodeArgs>({
       throw new UsageError(
         '--format base64 prints one policy; use --format toml, json or apiclient for several',
       );
-    if (args.format === 'base64' && args.enable)
-      throw new UsageError('--enable needs --format toml, json or apiclient');
+    if (args.enable && args.disable) throw new UsageError('give --enable or --disable, not both');
+    if (args.format === 'base64' && (args.enable || args.disable))
+      throw new UsageError(
+        `--${args.enable ? 'enable' : 'disable'} needs a settings format (--format toml, json, apiclient, userdata, eksctl, karpenter or ssm)`,
+      );
     const schema = args.schema !== undefined ? await loadSchema(ctx.io, args.schema) : undefined;
     const plugins = new Map<string, string>();
     for (const [name, path] of pairs) {
@@ -162,7 +178,8 @@ export const encodeCommand = defineCommand<EncodeArgs>({
       });
       plugins.set(name, encodeBase64(prepared.bytes));
     }
-    const render = { plugins, ...(args.enable ? { enabled: true } : {}) };
+    const enabled = args.enable ? true : args.disable ? false : undefined;
+    const render = { plugins, ...(enabled !== undefined ? { enabled } : {}) };
     bodyWithinLimit(render);
     if (args.format === 'base64') {
       ctx.io.stdout.write(`${plugins.values().next().value}\n`);
@@ -224,6 +241,7 @@ async function renderFleet(
       if (source !== undefined && path !== undefined) {
         const merged = await merging(path, () => fleet.mergeUserData(source, p));
         if (!merged.preserved) warn(io, relayoutWarning(path));
+        tellNotices(io, path, merged.notices);
         text = merged.text;
       }
       say(io, budget.userDataBudget('userdata', Buffer.byteLength(text)));
@@ -237,8 +255,11 @@ async function renderFleet(
         return fleet.renderEksctlFragment(p);
       }
       const merged = await merging(path, () => fleet.mergeEksctl(source, p, args.nodegroup));
-      for (const [group, toml] of merged.userData)
+      if (!merged.preserved) warn(io, reprintWarning(path));
+      for (const [group, toml] of merged.userData) {
+        tellNotices(io, `${path} (nodegroup ${group})`, merged.notices.get(group) ?? []);
         say(io, `nodegroup ${group}: ${budget.userDataBudget('eksctl', Buffer.byteLength(toml))}`);
+      }
       return merged.text;
     }
     case 'karpenter': {
@@ -249,9 +270,11 @@ async function renderFleet(
         return fleet.renderKarpenter(p, args.name ?? 'bottlerocket');
       }
       const merged = await merging(path, () => fleet.mergeKarpenter(source, p, args.name));
+      if (!merged.preserved) warn(io, reprintWarning(path));
       for (const [nodeClass, userData] of merged.userData) {
         if (!userData.preserved)
           warn(io, relayoutWarning(`${path} (EC2NodeClass ${nodeClass} spec.userData)`));
+        tellNotices(io, `${path} (EC2NodeClass ${nodeClass})`, userData.notices);
         say(
           io,
           `EC2NodeClass ${nodeClass}: ${budget.userDataBudget('karpenter', Buffer.byteLength(userData.text))}`,
@@ -274,6 +297,15 @@ async function renderFleet(
       return text;
     }
   }
+}
+
+/** What a merge replaced, turned off or kept, on stderr: warnings for what is lost, notes for the rest. */
+function tellNotices(io: Io, where: string, notices: { level: 'warning' | 'note'; message: string }[]): void {
+  for (const n of notices) (n.level === 'warning' ? warn : note)(io, `${where}: ${n.message}`);
+}
+
+function reprintWarning(where: string): string {
+  return `${where} could not be edited in place, so the YAML was printed anew: its values and comments are kept, but flow mappings, quoting and aliases outside the image-verifier settings may be laid out differently`;
 }
 
 function relayoutWarning(where: string): string {

@@ -16,13 +16,14 @@ interface GetArgs extends GlobalArgs {
 
 export const getCommand = defineCommand<GetArgs>({
   name: 'get',
+  talksTo: ['api'],
   describe: 'Show the image-verifier settings, or print one verifier’s policy',
-  positionals: [{ name: 'verifier', describe: 'print only this verifier’s decoded policy bytes' }],
+  positionals: [{ name: 'verifier', describe: 'Print only this verifier’s decoded policy bytes' }],
   options: {
     raw: {
       type: 'boolean',
       default: false,
-      describe: 'print the settings as stored (as apiclient get settings.image-verifier-plugins)',
+      describe: 'Print the settings as stored (as apiclient get settings.image-verifier-plugins)',
     },
   },
   examples: [

@@ -25,16 +25,17 @@ interface LintArgs {
 
 export const lintCommand = defineCommand<LintArgs>({
   name: 'lint',
+  talksTo: [],
   describe: 'Say exactly what the node will do with trust policies, before the node sees them',
   positionals: [
     {
       name: 'files',
       variadic: true,
-      describe: 'policy JSON, user-data TOML or settings JSON files; - for standard input',
+      describe: 'Policy JSON, user-data TOML or settings JSON files; - for standard input',
     },
   ],
   options: {
-    verifier: { type: 'string', describe: 'notation, digestion or a custom verifier name' },
+    verifier: { type: 'string', describe: 'Notation, digestion or a custom verifier name' },
     format: {
       alias: 'f',
       type: 'string',

@@ -1,13 +1,14 @@
 /** resolve: each image to the digest containerd will present to the verifiers. */
-import { ReportedError, UsageError } from '../errors.ts';
+import { InterruptedError, ReportedError, UsageError } from '../errors.ts';
 import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import { say } from '../output/messages.ts';
 import { safeJson } from '../output/escape.ts';
 import { type ImageReference, parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
 import type { Resolved } from '../registry/resolve.ts';
-import { defineCommand, type GlobalArgs } from './spec.ts';
+import { defineCommand } from './spec.ts';
 
-interface ResolveArgs extends GlobalArgs, RegistryArgs {
+/** No socket: resolve never talks to the API (talksTo). */
+interface ResolveArgs extends RegistryArgs {
   images: string[];
   format: 'text' | 'json';
 }
@@ -27,6 +28,7 @@ export function parseImages(images: string[]): ImageReference[] {
 
 export const resolveCommand = defineCommand<ResolveArgs>({
   name: 'resolve',
+  talksTo: ['registry'],
   describe:
     'Print the digest containerd will present for each image (the index digest of a multi-arch image)',
   positionals: [
@@ -34,11 +36,17 @@ export const resolveCommand = defineCommand<ResolveArgs>({
       name: 'images',
       required: true,
       variadic: true,
-      describe: 'image references, e.g. redis:7.4.8-alpine3.21',
+      describe: 'Image references, e.g. redis:7.4.8-alpine3.21',
     },
   ],
   options: {
-    format: { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'Output format' },
+    format: {
+      alias: 'f',
+      type: 'string',
+      choices: ['text', 'json'],
+      default: 'text',
+      describe: 'Output format',
+    },
     ...REGISTRY_OPTIONS,
   },
   examples: [
@@ -56,11 +64,39 @@ export const resolveCommand = defineCommand<ResolveArgs>({
     const results: (Resolved | Error)[] = [];
     try {
       // One image at a time, in argument order: the token cache then serves the later ones.
-      for (const ref of refs) results.push(await resolveImage(client, ref).catch((err: Error) => err));
+      for (const ref of refs)
+        results.push(
+          await resolveImage(client, ref).catch((err: Error) => {
+            // SIGINT/SIGTERM stop the whole command, not one image.
+            if (err instanceof InterruptedError) throw err;
+            return err;
+          }),
+        );
     } finally {
       await client.close();
     }
     const failed = results.flatMap((r, i) => (r instanceof Error ? [[args.images[i]!, r] as const] : []));
+    // JSON has one entry per image, the failed ones with `error`; text lines stand for their
+    // arguments, so text is all or nothing.
+    if (args.format === 'json')
+      ctx.io.stdout.write(
+        safeJson(
+          results.map((r, i) =>
+            r instanceof Error
+              ? { image: args.images[i], name: refs[i]!.name, error: r.message }
+              : {
+                  image: args.images[i],
+                  name: r.ref.name,
+                  digest: r.descriptor.digest,
+                  mediaType: r.descriptor.mediaType,
+                  size: r.descriptor.size,
+                },
+          ),
+          2,
+        ) + '\n',
+      );
+    else if (failed.length === 0)
+      ctx.io.stdout.write((results as Resolved[]).map((r) => `${r.descriptor.digest}\n`).join(''));
     if (failed.length > 0) {
       for (const [image, err] of failed) say(ctx.io, `${image}: ${err.message}`);
       throw new ReportedError(
@@ -68,20 +104,5 @@ export const resolveCommand = defineCommand<ResolveArgs>({
         `${failed.length} of ${refs.length} images could not be resolved`,
       );
     }
-    const resolved = results as Resolved[];
-    ctx.io.stdout.write(
-      args.format === 'json'
-        ? safeJson(
-            resolved.map((r, i) => ({
-              image: args.images[i],
-              name: r.ref.name,
-              digest: r.descriptor.digest,
-              mediaType: r.descriptor.mediaType,
-              size: r.descriptor.size,
-            })),
-            2,
-          ) + '\n'
-        : resolved.map((r) => `${r.descriptor.digest}\n`).join(''),
-    );
   },
 });

@@ -24,20 +24,21 @@ interface SetArgs extends GlobalArgs {
 
 export const setCommand = defineCommand<SetArgs>({
   name: 'set',
+  talksTo: ['api'],
   describe: 'Lint a trust policy, then set it on the node in one private transaction',
   positionals: [
-    { name: 'verifier', required: true, describe: 'notation, digestion or a custom verifier name' },
-    { name: 'file', describe: 'policy JSON file, or - for standard input' },
+    { name: 'verifier', required: true, describe: 'Notation, digestion or a custom verifier name' },
+    { name: 'file', describe: 'Policy JSON file, or - for standard input' },
   ],
   options: {
-    enable: { type: 'boolean', default: false, describe: 'also set enabled = true' },
-    'dry-run': { type: 'boolean', default: false, describe: 'print the request body; send nothing' },
+    enable: { type: 'boolean', default: false, describe: 'Also set enabled = true' },
+    'dry-run': { type: 'boolean', default: false, describe: 'Print the request body; send nothing' },
     force: {
       type: 'boolean',
       default: false,
-      describe: 'set the policy even when lint finds errors, or when it stops enforcement',
+      describe: 'Set the policy even when lint finds errors, or when it stops enforcement',
     },
-    minify: { type: 'boolean', default: false, describe: 'compact the JSON before encoding' },
+    minify: { type: 'boolean', default: false, describe: 'Compact the JSON before encoding' },
     schema: { type: 'string', describe: 'JSON Schema for custom verifiers' },
   },
   examples: [

@@ -1,11 +1,12 @@
 /** sim: a Bottlerocket API simulator on a Unix socket, for demos, docs and tests. */
 import { CivError } from '../errors.ts';
-import { defineCommand, type GlobalArgs, globalOptions } from './spec.ts';
+import { defineCommand } from './spec.ts';
 
 const SIM_SOCKET = '/tmp/civctl-sim.sock';
 
-interface SimArgs extends GlobalArgs {
+interface SimArgs {
   socket?: string;
+  socketPath?: string;
   variant: string;
   osVersion: string;
   state?: string;
@@ -13,6 +14,7 @@ interface SimArgs extends GlobalArgs {
 
 export const simCommand = defineCommand<SimArgs>({
   name: 'sim',
+  talksTo: [],
   describe: 'Run a Bottlerocket API simulator on a Unix socket until SIGINT or SIGTERM',
   positionals: [],
   options: {
@@ -20,8 +22,15 @@ export const simCommand = defineCommand<SimArgs>({
       type: 'string',
       describe: `Unix socket to listen on (default: -s/--socket-path when given, else ${SIM_SOCKET})`,
     },
-    variant: { type: 'string', default: 'aws-k8s-1.34', describe: 'os.variant_id to simulate' },
-    'os-version': { type: 'string', default: '1.63.0', describe: 'os.version_id to simulate' },
+    // Not for talking to an API: where clients will look, so that the simulator listens there.
+    'socket-path': {
+      alias: 's',
+      type: 'string',
+      describe:
+        'The socket clients are given with -s; the simulator listens there when --socket is not given',
+    },
+    variant: { type: 'string', default: 'aws-k8s-1.34', describe: 'The os.variant_id to simulate' },
+    'os-version': { type: 'string', default: '1.63.0', describe: 'The os.version_id to simulate' },
     state: { type: 'string', describe: 'JSON file that keeps the settings across restarts' },
   },
   examples: [
@@ -32,8 +41,7 @@ export const simCommand = defineCommand<SimArgs>({
   run: async (args, ctx) => {
     const { startSimulator } = await import('../sim/server.ts');
     // -s/--socket-path is every command's socket: the simulator listens where clients will look.
-    const defaultClientSocket = globalOptions(ctx.io.env)['socket-path']!.default;
-    const socket = args.socket ?? (args.socketPath !== defaultClientSocket ? args.socketPath : SIM_SOCKET);
+    const socket = args.socket ?? args.socketPath ?? SIM_SOCKET;
     let sim: Awaited<ReturnType<typeof startSimulator>>;
     try {
       sim = await startSimulator({
@@ -48,10 +56,13 @@ export const simCommand = defineCommand<SimArgs>({
         `cannot start the simulator on ${socket}: ${(err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message}`,
       );
     }
+    // Stoppable before it says it listens: a SIGTERM sent as soon as the line appears stops it
+    // cleanly (socket removed, exit 0) instead of killing it.
+    const stopped = ctx.io.waitForSignal ? ctx.io.waitForSignal() : Promise.resolve('none');
     ctx.io.stderr.write(
       `civctl sim: listening on ${sim.socketPath} as ${args.variant} ${args.osVersion}; use civctl -s ${sim.socketPath} …; stop with Ctrl-C\n`,
     );
-    const signal = ctx.io.waitForSignal ? await ctx.io.waitForSignal() : 'none';
+    const signal = await stopped;
     await sim.close();
     ctx.io.stderr.write(`civctl sim: stopped (${signal})\n`);
   },

@@ -6,13 +6,14 @@
 import { UsageError } from '../errors.ts';
 import { mark } from '../trace.ts';
 import type { Io } from '../io.ts';
+import { MAX_TIMER_MS, MAX_TIMER_SECONDS, timerMs } from '../timers.ts';
 
 /** What every command handler gets besides its arguments. */
 export interface Context {
   io: Io;
 }
 
-/** The global options, as every handler receives them (declared in globalOptions below). */
+/** The global options, as the handlers of API commands receive them (globalOptions, commandOptions). */
 export interface GlobalArgs {
   socketPath: string;
   timeout: number;
@@ -22,13 +23,17 @@ export interface OptionSpec {
   /** 'number' options are read as text and checked in checkArgs, so a bad value is quoted as typed. */
   type: 'string' | 'boolean' | 'number';
   describe: string;
-  alias?: string;
+  /** Other spellings (`f` for -f, `output` for an older --output); the first short one names it in messages. */
+  alias?: string | readonly string[];
   default?: string | boolean | number;
   choices?: readonly string[];
   /** May be given several times (the handler gets an array); otherwise a repeat is a usage error. */
   array?: boolean;
-  /** 'positive': a number above 0 (seconds, counts). */
-  range?: 'positive';
+  /**
+   * 'positive': a number above 0 (counts). 'duration': seconds above 0 that a Node timer can hold
+   * (at most MAX_TIMER_SECONDS); every option in seconds is one.
+   */
+  range?: 'positive' | 'duration';
   /** What a valid value is, for the usage error (default: "a number" / "a number above 0"). */
   valueName?: string;
 }
@@ -46,10 +51,26 @@ export interface CommandSpec<Args = Record<string, unknown>> {
   positionals: PositionalSpec[];
   options: Record<string, OptionSpec>;
   examples: [command: string, description: string][];
+  /**
+   * What the command talks to, which decides the global options it takes: 'api' gives
+   * -s/--socket-path and --timeout, 'registry' --timeout. Default: both. A command that talks to
+   * either speaks HTTP and loads undici: the bundle's loader and the standalone binary set V8's
+   * --liftoff-only for it before anything is compiled (scripts/startup.mjs reads talksToOf at build
+   * time), and test/e2e/bundle.test.ts checks that exactly these commands load undici.
+   */
+  talksTo?: readonly ('api' | 'registry')[];
   run(args: Args, ctx: Context): Promise<void>;
 }
 
-/** Options every command accepts. */
+/** What a command talks to (its talksTo, both by default). */
+export const talksToOf = (spec: Pick<CommandSpec, 'talksTo'>): readonly ('api' | 'registry')[] =>
+  spec.talksTo ?? ['api', 'registry'];
+
+/**
+ * Options that may come before the command word; each command takes those that apply to it
+ * (commandOptions). The one declaration yargs, the fast path and the bundle's loader read
+ * (cli/command-word.ts).
+ */
 export function globalOptions(env: Record<string, string | undefined>): Record<string, OptionSpec> {
   return {
     'socket-path': {
@@ -61,12 +82,32 @@ export function globalOptions(env: Record<string, string | undefined>): Record<s
     timeout: {
       type: 'number',
       default: 30,
-      range: 'positive',
-      valueName: 'a number of seconds above 0',
-      describe: 'Seconds to wait for each API request',
+      range: 'duration',
+      describe: 'Seconds to wait for each API or registry request',
     },
   };
 }
+
+/** A command's options: the global ones that apply to what it talks to, then its own. */
+export function commandOptions(
+  spec: CommandSpec,
+  env: Record<string, string | undefined>,
+): Record<string, OptionSpec> {
+  const talksTo = talksToOf(spec);
+  const globals = globalOptions(env);
+  const applying: Record<string, OptionSpec> = {};
+  if (talksTo.includes('api')) applying['socket-path'] = globals['socket-path']!;
+  if (talksTo.length > 0)
+    applying['timeout'] = {
+      ...globals['timeout']!,
+      describe: `Seconds to wait for each ${talksTo.map((t) => (t === 'api' ? 'API' : 'registry')).join(' or ')} request`,
+    };
+  return { ...applying, ...spec.options };
+}
+
+/** An option's other spellings, as a list. */
+export const aliasesOf = (option: OptionSpec): readonly string[] =>
+  option.alias === undefined ? [] : typeof option.alias === 'string' ? [option.alias] : option.alias;
 
 /** The yargs command string: `name <required> [optional] [rest..]`. */
 export function commandString(spec: CommandSpec<never>): string {
@@ -91,9 +132,19 @@ export const OPERAND_MARK = '\u0000operand:';
 const unmark = (v: unknown): unknown =>
   typeof v === 'string' && v.startsWith(OPERAND_MARK) ? v.slice(OPERAND_MARK.length) : v;
 
-/** How an option is named in messages: `-f/--format`. */
-function optionLabel(name: string, option: OptionSpec): string {
-  return option.alias ? `-${option.alias}/--${name}` : `--${name}`;
+/** What a valid number is, for usage errors. */
+const VALUE_NAMES = {
+  any: 'a number',
+  positive: 'a number above 0',
+  duration: 'a number of seconds above 0',
+} as const;
+
+/** How an option is named in messages: `-f/--format`, with any long alias (`-f/--format/--output`). */
+export function optionLabel(name: string, option: OptionSpec): string {
+  const aliases = aliasesOf(option);
+  const short = aliases.find((a) => a.length === 1);
+  const long = aliases.filter((a) => a.length > 1);
+  return [...(short ? [`-${short}`] : []), `--${name}`, ...long.map((a) => `--${a}`)].join('/');
 }
 
 /**
@@ -132,9 +183,13 @@ export function checkArgs(
     if (option.type === 'number') {
       const numbers = values.map((v) => {
         const n = typeof v === 'number' ? v : Number(String(v).trim());
-        if (!Number.isFinite(n) || String(v).trim() === '' || (option.range === 'positive' && n <= 0))
+        if (!Number.isFinite(n) || String(v).trim() === '' || (option.range !== undefined && n <= 0))
           throw new UsageError(
-            `${label} must be ${option.valueName ?? (option.range === 'positive' ? 'a number above 0' : 'a number')}, not '${String(v)}'`,
+            `${label} must be ${option.valueName ?? VALUE_NAMES[option.range ?? 'any']}, not '${String(v)}'`,
+          );
+        if (option.range === 'duration' && timerMs(n) > MAX_TIMER_MS)
+          throw new UsageError(
+            `${label} must be at most ${MAX_TIMER_SECONDS} seconds (about 24.8 days, the longest timer Node.js keeps), not '${String(v)}'`,
           );
         return n;
       });
@@ -152,6 +207,5 @@ export const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) 
 /** Runs a command with parsed arguments, after the checks every parse path shares. */
 export function runCommand(spec: CommandSpec, args: Record<string, unknown>, ctx: Context): Promise<void> {
   mark('command');
-  const options = { ...globalOptions(ctx.io.env), ...spec.options };
-  return spec.run(checkArgs(spec, args, options), ctx);
+  return spec.run(checkArgs(spec, args, commandOptions(spec, ctx.io.env)), ctx);
 }

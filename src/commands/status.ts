@@ -6,16 +6,18 @@ import { buildStatusReport } from '../policy/status.ts';
 import { defineCommand, type GlobalArgs } from './spec.ts';
 
 interface StatusArgs extends GlobalArgs {
-  output: 'text' | 'json';
+  format: 'text' | 'json';
 }
 
 export const statusCommand = defineCommand<StatusArgs>({
   name: 'status',
+  talksTo: ['api'],
   describe: 'Show the OS, whether verification is enabled, and what each policy does',
   positionals: [],
   options: {
-    output: {
-      alias: 'o',
+    format: {
+      // --output/-o: the spelling before every command took --format.
+      alias: ['f', 'o', 'output'],
       type: 'string',
       choices: ['text', 'json'],
       default: 'text',
@@ -24,11 +26,11 @@ export const statusCommand = defineCommand<StatusArgs>({
   },
   examples: [
     ['$0 status', 'A summary for people'],
-    ['$0 status -o json', 'The same for scripts'],
+    ['$0 status --format json', 'The same for scripts'],
   ],
   run: async (args, ctx) => {
     const live = await withApi(args, (client) => readLive(client, null));
     const report = buildStatusReport(live.os, live.plugins);
-    ctx.io.stdout.write(args.output === 'json' ? statusJson(report) : statusText(report));
+    ctx.io.stdout.write(args.format === 'json' ? statusJson(report) : statusText(report));
   },
 });

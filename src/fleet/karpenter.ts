@@ -1,12 +1,13 @@
 /**
  * Karpenter EC2NodeClass files (fleet-formats.md §2): `spec.userData` holds user-data TOML, which
  * Karpenter parses and re-marshals, keeping every settings table it does not own. civctl prints a
- * NodeClass, or replaces only the image-verifier tables inside the user's `spec.userData`.
+ * NodeClass, or merges the policies into the image-verifier tables of the user's `spec.userData`.
  */
 import { Document, isMap, Scalar, type YAMLMap } from 'yaml';
 import { CivError } from '../errors.ts';
 import type { PluginPolicies } from '../policy/settings.ts';
-import { type MergedUserData, mergeUserData, renderUserData } from './userdata.ts';
+import { canonical, type MergedUserData, mergeUserData, renderUserData } from './userdata.ts';
+import { applyEdit, setInEdit } from './yaml-edit.ts';
 import { kindOf, parseYamlStream, writeYamlStream } from './yaml-docs.ts';
 
 /** amiFamily values whose nodes run Bottlerocket (Custom: the user data is passed verbatim). */
@@ -38,6 +39,10 @@ export function renderKarpenter(p: PluginPolicies, name: string): string {
 
 export interface KarpenterNodeClass {
   name: string;
+  /** The metadata.name node, or the document's root, for positions. */
+  nameNode: unknown;
+  doc: Document.Parsed;
+  docIndex: number;
   spec: YAMLMap | undefined;
   amiFamily: string | undefined;
   alias: string | undefined;
@@ -45,7 +50,7 @@ export interface KarpenterNodeClass {
 
 export function karpenterNodeClasses(docs: Document.Parsed[]): KarpenterNodeClass[] {
   const out: KarpenterNodeClass[] = [];
-  for (const doc of docs) {
+  for (const [docIndex, doc] of docs.entries()) {
     if (kindOf(doc) !== 'EC2NodeClass') continue;
     const name = doc.getIn(['metadata', 'name']);
     const spec = doc.get('spec');
@@ -53,6 +58,9 @@ export function karpenterNodeClasses(docs: Document.Parsed[]): KarpenterNodeClas
     const alias = doc.getIn(['spec', 'amiSelectorTerms', 0, 'alias']);
     out.push({
       name: typeof name === 'string' ? name : '(unnamed)',
+      nameNode: doc.getIn(['metadata', 'name'], true) ?? doc.contents,
+      doc,
+      docIndex,
       spec: isMap(spec) ? spec : undefined,
       amiFamily: typeof family === 'string' ? family : undefined,
       alias: typeof alias === 'string' ? alias : undefined,
@@ -70,9 +78,15 @@ export interface MergedKarpenter {
   text: string;
   nodeClasses: string[];
   userData: Map<string, MergedUserData>;
+  /** False when the file had to be printed anew (its layout outside userData may have changed). */
+  preserved: boolean;
 }
 
-/** The user's EC2NodeClass(es) with only the image-verifier tables of spec.userData replaced. */
+/**
+ * The user's EC2NodeClass(es) with the policies merged into spec.userData (fleet/userdata.ts):
+ * only the userData text is replaced in the file, so every other line stays byte for byte; the
+ * result is proven by parsing it, else printed anew through the YAML library (preserved: false).
+ */
 export function mergeKarpenter(original: string, p: PluginPolicies, only?: string): MergedKarpenter {
   const stream = parseYamlStream(original);
   const all = karpenterNodeClasses(stream.documents);
@@ -88,6 +102,7 @@ export function mergeKarpenter(original: string, p: PluginPolicies, only?: strin
       'E_FLEET_FILE',
       'it has no Bottlerocket EC2NodeClass (amiFamily: Bottlerocket, or an amiSelectorTerms alias bottlerocket@…)',
     );
+  const expected = stream.documents.map((d) => d.toJS() as Record<string, unknown>);
   const userData = new Map<string, MergedUserData>();
   for (const nc of chosen) {
     if (!runsBottlerocket(nc))
@@ -111,8 +126,39 @@ export function mergeKarpenter(original: string, p: PluginPolicies, only?: strin
         `the spec.userData of EC2NodeClass '${nc.name}' ${(err as Error).message}`,
       );
     }
-    nc.spec.set('userData', blockLiteral(merged.text));
     userData.set(nc.name, merged);
+    const js = expected[nc.docIndex]!;
+    js['spec'] = { ...(js['spec'] as Record<string, unknown>), userData: merged.text };
   }
-  return { text: writeYamlStream(stream), nodeClasses: chosen.map((nc) => nc.name), userData };
+  let text: string | undefined = original;
+  for (const nc of chosen) {
+    if (text === undefined) break;
+    const now: KarpenterNodeClass | undefined = karpenterNodeClasses(parseYamlStream(text).documents).find(
+      (c) => c.docIndex === nc.docIndex,
+    );
+    const edit: ReturnType<typeof setInEdit> = now?.spec
+      ? setInEdit(text, now.doc, now.spec, ['userData'], blockLiteral(userData.get(nc.name)!.text))
+      : undefined;
+    text = edit ? applyEdit(text, edit) : undefined;
+  }
+  let preserved = false;
+  if (text !== undefined) {
+    try {
+      const after = parseYamlStream(text).documents.map((d) => d.toJS() as unknown);
+      preserved = canonical(after) === canonical(expected);
+    } catch {
+      preserved = false;
+    }
+  }
+  if (!preserved) {
+    for (const nc of chosen) nc.spec!.set('userData', blockLiteral(userData.get(nc.name)!.text));
+    text = writeYamlStream(stream);
+    const after = parseYamlStream(text).documents.map((d) => d.toJS() as unknown);
+    if (canonical(after) !== canonical(expected))
+      throw new CivError(
+        'E_FLEET_FILE',
+        `the spec of EC2NodeClass ${chosen.map((nc) => nc.name).join(', ')} is shared through a YAML anchor with something the merge must not change; write it out in full`,
+      );
+  }
+  return { text: text!, nodeClasses: chosen.map((nc) => nc.name), userData, preserved };
 }

@@ -1,10 +1,9 @@
 /**
  * Linting eksctl ClusterConfig and Karpenter EC2NodeClass files: the image-verifier settings in
  * each Bottlerocket nodegroup and in each NodeClass's spec.userData, with the same checks as
- * user data and every finding at its line in the user's YAML file.
+ * user data and every finding at its line in the user's YAML file. A file its tool would refuse
+ * (invalid YAML, a duplicate key) never reaches a node, and is reported as such.
  */
-import { isMap, isPair, isScalar, type LineCounter, type Node, type YAMLMap } from 'yaml';
-import { stringify as stringifyToml } from 'smol-toml';
 import {
   type LintEntry,
   type LintEntryDiagnostic,
@@ -12,154 +11,119 @@ import {
   sectionEntries,
   tooLarge,
 } from '../policy/lint-file.ts';
-import {
-  checkPluginsSection,
-  type Locate,
-  parseSettingsFile,
-  SettingsFileError,
-} from '../policy/userdata.ts';
+import { SettingsFileError } from '../policy/userdata.ts';
 import { EC2_USER_DATA_LIMIT, USER_DATA_CHANNELS } from './budget.ts';
-import { eksctlNodegroups } from './eksctl.ts';
-import { karpenterNodeClasses } from './karpenter.ts';
-import { FleetInputError } from './userdata.ts';
-import { parseYamlStream, positionOf } from './yaml-docs.ts';
+import { type FleetSection, type FleetTool, fleetSections } from './settings-yaml.ts';
+import { parseYamlStream } from './yaml-docs.ts';
 
-function invalid(file: string, message: string, line: number, column: number): LintEntry {
+/** Which tool a file is for, from its `kind:` lines (readable even when the YAML is not). */
+function toolOfText(text: string): FleetTool | undefined {
+  if (/^kind:\s*["']?ClusterConfig["']?\s*(#.*)?$/m.test(text)) return 'eksctl';
+  if (/^kind:\s*["']?EC2NodeClass["']?\s*(#.*)?$/m.test(text)) return 'karpenter';
+  return undefined;
+}
+
+function notDeployed(
+  file: string,
+  tool: FleetTool | undefined,
+  message: string,
+  line: number,
+  column: number,
+  section?: string,
+): LintEntry {
   return {
     file,
-    document: 'user-data',
+    document: tool ?? 'yaml',
+    ...(section !== undefined ? { section } : {}),
     verifier: 'custom',
     valid: false,
     upstreamMessage: message,
-    effect: 'rejects-all',
+    effect: 'not-deployed',
     diagnostics: [
-      { rule: 'userdata/invalid', severity: 'error', message, pointer: '', line, column, location: 'file' },
+      { rule: 'fleet/invalid', severity: 'error', message, pointer: '', line, column, location: 'file' },
     ],
   };
 }
 
-/** Finds the node a key path names inside a map: the key of the last pair, or the map itself. */
-function locator(lines: LineCounter, section: Node, sectionKey: unknown): Locate {
-  return (path) => {
-    let node: unknown = section;
-    let at: unknown = sectionKey;
-    for (const key of path) {
-      if (!isMap(node)) break;
-      const pair = (node as YAMLMap).items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key);
-      if (!pair) break;
-      at = pair.key;
-      node = pair.value;
-    }
-    return { pointer: '', ...positionOf(lines, at) };
-  };
-}
-
-function eksctlEntries(file: string, stream: ReturnType<typeof parseYamlStream>, options: LintFileOptions) {
-  const entries: LintEntry[] = [];
-  for (const group of eksctlNodegroups(stream.documents)) {
-    const settings = group.node.getIn(['bottlerocket', 'settings']);
-    if (!isMap(settings)) continue;
-    const pair = settings.items.find((p) => isScalar(p.key) && p.key.value === 'image-verifier-plugins');
-    if (!pair) continue;
-    const section = pair.value as Node;
-    const checked = checkPluginsSection(
-      isMap(section) || isScalar(section) ? section.toJSON() : section,
-      locator(stream.lines, section, pair.key),
+function sectionLintEntries(file: string, section: FleetSection, options: LintFileOptions): LintEntry[] {
+  const settings = section.settings;
+  if (settings instanceof SettingsFileError)
+    return [
+      notDeployed(
+        file,
+        'karpenter',
+        `EC2NodeClass ${section.name} spec.userData: ${settings.message}; Karpenter refuses such user data (invalid UserData), so no node is launched with it`,
+        settings.line,
+        settings.column,
+        section.name,
+      ),
+    ];
+  const general: LintEntryDiagnostic[] = settings.diagnostics
+    .filter((d) => d.plugin === undefined)
+    .map((d) => ({ ...d, location: 'file' as const }));
+  const budget = EC2_USER_DATA_LIMIT - USER_DATA_CHANNELS[section.tool].reserve;
+  if (section.userDataBytes > budget)
+    general.push(
+      tooLarge(
+        section.tool === 'eksctl'
+          ? `nodegroup ${section.name}'s settings render to ${section.userDataBytes} bytes of user data`
+          : `EC2NodeClass ${section.name}'s userData is ${section.userDataBytes} bytes`,
+        budget,
+        section.at.line,
+        section.at.column,
+      ),
     );
-    const general: LintEntryDiagnostic[] = checked.diagnostics
-      .filter((d) => d.plugin === undefined)
-      .map((d) => ({ ...d, location: 'file' as const }));
-    const toml = stringifyToml({ settings: settings.toJSON() });
-    const { reserve } = USER_DATA_CHANNELS.eksctl;
-    if (Buffer.byteLength(toml) + reserve > EC2_USER_DATA_LIMIT) {
-      const at = positionOf(stream.lines, pair.key);
-      general.push(
-        tooLarge(
-          `nodegroup ${group.name}'s settings render to ${Buffer.byteLength(toml)} bytes of user data`,
-          EC2_USER_DATA_LIMIT - reserve,
-          at.line,
-          at.column,
-        ),
-      );
-    }
-    entries.push(...sectionEntries(file, checked, general, options, `${group.name}/`));
-  }
-  return entries;
-}
-
-/** Shifts a finding inside a userData block scalar to its line in the YAML file. */
-function shifter(stream: ReturnType<typeof parseYamlStream>, value: Node) {
-  const start = positionOf(stream.lines, value);
-  const block = isScalar(value) && (value.type === 'BLOCK_LITERAL' || value.type === 'BLOCK_FOLDED');
-  const firstContent = stream.text.split('\n')[start.line] ?? '';
-  const indent = firstContent.length - firstContent.trimStart().length;
-  return <T extends { line: number; column: number }>(d: T): T =>
-    block
-      ? { ...d, line: start.line + d.line, column: indent + d.column }
-      : { ...d, line: start.line, column: start.column };
-}
-
-function karpenterEntries(
-  file: string,
-  stream: ReturnType<typeof parseYamlStream>,
-  options: LintFileOptions,
-) {
-  const entries: LintEntry[] = [];
-  for (const nc of karpenterNodeClasses(stream.documents)) {
-    const pair = nc.spec?.items.find((p) => isScalar(p.key) && p.key.value === 'userData');
-    if (!pair || !isScalar(pair.value) || typeof pair.value.value !== 'string') continue;
-    const text = pair.value.value;
-    if (!/image-verifier-plugins/.test(text)) continue;
-    const shift = shifter(stream, pair.value as Node);
-    let parsed: ReturnType<typeof parseSettingsFile>;
-    try {
-      parsed = parseSettingsFile(new TextEncoder().encode(text), 'toml');
-    } catch (err) {
-      if (!(err instanceof SettingsFileError)) throw err;
-      const at = shift({ line: err.line, column: err.column });
-      entries.push(
-        invalid(file, `EC2NodeClass ${nc.name} spec.userData: ${err.message}`, at.line, at.column),
-      );
-      continue;
-    }
-    const diagnostics = parsed.diagnostics.map(shift);
-    const general: LintEntryDiagnostic[] = diagnostics
-      .filter((d) => d.plugin === undefined)
-      .map((d) => ({ ...d, location: 'file' as const }));
-    const budget = EC2_USER_DATA_LIMIT - USER_DATA_CHANNELS.karpenter.reserve;
-    if (Buffer.byteLength(text) > budget) {
-      const at = positionOf(stream.lines, pair.key);
-      general.push(
-        tooLarge(
-          `EC2NodeClass ${nc.name}'s userData is ${Buffer.byteLength(text)} bytes`,
-          budget,
-          at.line,
-          at.column,
-        ),
-      );
-    }
-    entries.push(
-      ...sectionEntries(file, { plugins: parsed.plugins, diagnostics }, general, options, `${nc.name}/`),
-    );
+  if (!section.hasPlugins)
+    general.push({
+      rule: 'userdata/no-plugins',
+      severity: 'warning',
+      message: `${section.label} sets no image-verifier-plugins: image verification is not configured for its nodes`,
+      pointer: '',
+      ...section.at,
+      location: 'file',
+    });
+  const entries = sectionEntries(file, settings, general, options, `${section.name}/`);
+  for (const entry of entries) {
+    entry.document = section.tool;
+    entry.section = section.name;
   }
   return entries;
 }
 
 export function lintFleetYaml(file: string, bytes: Uint8Array, options: LintFileOptions): LintEntry[] {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return [notDeployed(file, undefined, 'not a valid YAML file: it is not UTF-8 text', 1, 1)];
+  }
   let stream: ReturnType<typeof parseYamlStream>;
   try {
-    stream = parseYamlStream(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    stream = parseYamlStream(text);
   } catch (err) {
-    if (err instanceof FleetInputError)
-      return [invalid(file, `not a valid YAML file: ${err.message}`, err.line, err.column)];
-    if (err instanceof TypeError) return [invalid(file, 'not a valid YAML file: it is not UTF-8 text', 1, 1)];
+    if (err instanceof SettingsFileError) {
+      const tool = toolOfText(text);
+      const problem = err.message.replace(/^it is not valid YAML: /, '');
+      const what =
+        tool === 'eksctl'
+          ? `not a valid ClusterConfig/YAML: eksctl would reject the file (${problem})`
+          : tool === 'karpenter'
+            ? `not a valid EC2NodeClass/YAML: kubectl would reject the file (${problem})`
+            : `not a valid YAML file: ${problem}`;
+      return [notDeployed(file, tool, what, err.line, err.column)];
+    }
     throw err;
   }
-  const entries = [...eksctlEntries(file, stream, options), ...karpenterEntries(file, stream, options)];
+  // Lint every section that writes image-verifier settings, and every Bottlerocket one (one that
+  // writes none leaves its nodes unverified).
+  const sections = fleetSections(stream).filter((s) => s.hasPlugins || s.bottlerocket);
+  const entries = sections.flatMap((s) => sectionLintEntries(file, s, options));
   if (entries.length > 0) return entries;
+  const tool = toolOfText(text);
   return [
     {
       file,
+      document: tool ?? 'yaml',
       verifier: 'custom',
       valid: true,
       upstreamMessage: null,

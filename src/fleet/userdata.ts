@@ -1,13 +1,15 @@
 /**
  * User-data TOML for fleets: civctl's fragment on its own, or merged into the user's file with
- * only settings.image-verifier-plugins replaced. The merge edits the text (comments, order and
- * every other setting stay as written) and then proves itself by parsing the result; when the
- * user's file defines the subtree in a way a text edit cannot replace (dotted keys, inline
- * tables), it re-serialises the parsed document instead and says that the layout was lost.
+ * only settings.image-verifier-plugins changed (fleet/merge.ts says how). The merge edits the text
+ * (comments, order and every other setting stay as written) and then proves itself by parsing the
+ * result; when the user's file defines the subtree in a way a text edit cannot reach (dotted keys,
+ * inline tables), it re-serialises the parsed document instead and says that the layout was lost.
  */
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
-import { imageVerifierPluginsObject, type PluginPolicies, settingsTree } from '../policy/settings.ts';
+import { type PluginPolicies, settingsTree } from '../policy/settings.ts';
+import { scanToml, type TomlKeyValue, type TomlTable } from '../policy/toml-positions.ts';
 import { SettingsFileError as FleetInputError } from '../policy/userdata.ts';
+import { type MergedSubtree, type MergeNotice, mergeSubtree } from './merge.ts';
 
 /** A file that is not what it should be, with where reading stopped (the settings-file error). */
 export { FleetInputError };
@@ -48,76 +50,138 @@ export function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'undefined';
 }
 
-/** The document the merge must produce: the user's, with only the subtree replaced. */
-export function expectedMerge(original: Table, p: PluginPolicies): Table {
+/** The document the merge must produce: the user's, with only the subtree replaced by `subtree`. */
+export function expectedMerge(original: Table, subtree: Table): Table {
   const settings = { ...((original['settings'] as Table | undefined) ?? {}) };
-  const subtree = imageVerifierPluginsObject(p);
   if (Object.keys(subtree).length > 0) settings['image-verifier-plugins'] = subtree;
   else delete settings['image-verifier-plugins'];
   return { ...original, settings };
-}
-
-const SUBTREE_HEADER =
-  /^\s*\[\s*(?:settings|"settings"|'settings')\s*\.\s*(?:image-verifier-plugins|"image-verifier-plugins"|'image-verifier-plugins')\s*(?:\.[^\]]*)?\]\s*(?:#.*)?$/;
-const ANY_HEADER = /^\s*\[/;
-const COMMENT_OR_BLANK = /^\s*(?:#.*)?$/;
-
-/** Removes the subtree's tables from the text; returns the lines and where the first one was. */
-function cutSubtree(lines: string[]): { kept: string[]; at: number | undefined } {
-  const kept: string[] = [];
-  let at: number | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    if (!SUBTREE_HEADER.test(lines[i]!)) {
-      kept.push(lines[i]!);
-      continue;
-    }
-    at ??= kept.length;
-    let end = i + 1;
-    while (end < lines.length && !ANY_HEADER.test(lines[end]!)) end++;
-    // Comments just above the next header belong to it.
-    let keepFrom = end;
-    while (
-      keepFrom > i + 1 &&
-      COMMENT_OR_BLANK.test(lines[keepFrom - 1]!) &&
-      lines[keepFrom - 1]!.trim() !== ''
-    )
-      keepFrom--;
-    kept.push(...lines.slice(keepFrom, end));
-    i = end - 1;
-  }
-  return { kept, at };
 }
 
 export interface MergedUserData {
   text: string;
   /** False when the file had to be re-serialised: comments and layout were lost. */
   preserved: boolean;
+  /** What the merge replaced, turned off or kept (fleet/merge.ts). */
+  notices: MergeNotice[];
 }
 
-/** The user's user-data TOML with only settings.image-verifier-plugins replaced by `p`. */
+const IVP = ['settings', 'image-verifier-plugins'];
+const startsWith = (path: string[], prefix: string[]) => prefix.every((s, k) => path[k] === s);
+const same = (a: string[], b: string[]) => a.length === b.length && startsWith(a, b);
+
+interface TextEdit {
+  at: number;
+  end: number;
+  text: string;
+}
+
+/** Applies edits (offsets into `text`); edits at one offset land in the order given. */
+export function applyEdits(text: string, edits: TextEdit[]): string {
+  const order = edits.map((e, k) => ({ e, k })).sort((a, b) => b.e.at - a.e.at || b.k - a.k);
+  let out = text;
+  for (const { e } of order) out = out.slice(0, e.at) + e.text + out.slice(e.end);
+  return out;
+}
+
+/**
+ * The edits that write the merged subtree into the file's own text: values replaced where they
+ * are written, keys added under their [header], new tables after the last image-verifier table.
+ * Undefined when the file's form needs more than that (the caller then re-serialises).
+ */
+function textEdits(text: string, merged: MergedSubtree): TextEdit[] | undefined {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const entries = scanToml(text);
+  const value = (path: string[]) =>
+    entries.find((e): e is TomlKeyValue => e.kind === 'value' && same(e.path, path));
+  const table = (path: string[]) =>
+    entries.find((e): e is TomlTable => e.kind === 'table' && same(e.path, path));
+  const subtables = entries.filter(
+    (e): e is TomlTable => e.kind === 'table' && startsWith(e.path, IVP) && !e.array,
+  );
+  // New tables go after the last image-verifier table, or at the end of the file.
+  const tail = subtables.length > 0 ? subtables[subtables.length - 1]!.contentEnd : text.length;
+  const lineBreakBefore = (at: number) => (at > 0 && text[at - 1] !== '\n' ? eol : '');
+  const literal = (v: unknown) => JSON.stringify(v);
+  const edits: TextEdit[] = [];
+  const changes = merged.whole
+    ? Object.entries(merged.subtree).map(([k, v]) => ({ path: [k], value: v }))
+    : merged.changes;
+  if (merged.whole && value(IVP)) return undefined;
+  for (const { path, value: v } of changes) {
+    const full = [...IVP, ...path];
+    const existing = value(full);
+    if (existing && typeof v !== 'object') {
+      edits.push({ at: existing.valueStart, end: existing.valueEnd, text: literal(v) });
+      continue;
+    }
+    if (existing || entries.some((e) => e.kind === 'value' && startsWith(full, e.path))) return undefined;
+    if (typeof v !== 'object') {
+      // A key of an existing [header] table (enabled, or a plugin's trustpolicy).
+      const parent = table(full.slice(0, -1));
+      if (parent) {
+        edits.push({
+          at: parent.bodyStart,
+          end: parent.bodyStart,
+          text: `${path[path.length - 1]} = ${literal(v)}${eol}`,
+        });
+        continue;
+      }
+      if (path.length !== 1) return undefined;
+      // enabled without its table: a [settings.image-verifier-plugins] table before the plugin tables.
+      const at = subtables.length > 0 ? lineStartOf(text, subtables[0]!.keyStart) : tail;
+      const block = `[${IVP.join('.')}]${eol}${path[0]} = ${literal(v)}${eol}`;
+      edits.push(
+        subtables.length > 0
+          ? { at, end: at, text: `${block}${eol}` }
+          : { at, end: at, text: `${lineBreakBefore(at)}${at > 0 ? eol : ''}${block}` },
+      );
+      continue;
+    }
+    // A new plugin table.
+    if (table(full)) return undefined;
+    const fields = Object.entries(v as Table)
+      .map(([k, fv]) => `${k} = ${literal(fv)}${eol}`)
+      .join('');
+    edits.push({
+      at: tail,
+      end: tail,
+      text: `${lineBreakBefore(tail)}${tail > 0 ? eol : ''}[${full.join('.')}]${eol}${fields}`,
+    });
+  }
+  return edits;
+}
+
+function lineStartOf(text: string, at: number): number {
+  return text.lastIndexOf('\n', at - 1) + 1;
+}
+
+/**
+ * The user's user-data TOML with settings.image-verifier-plugins merged with `p`: the file's other
+ * verifiers and `enabled` stay unless named, and every line the merge does not change stays as
+ * written. Proven by parsing; a form a text edit cannot reach is re-serialised (preserved: false).
+ */
 export function mergeUserData(original: string, p: PluginPolicies): MergedUserData {
   const parsed = parseUserData(original);
-  const expected = expectedMerge(parsed, p);
-  const fragment = Object.keys(imageVerifierPluginsObject(p)).length > 0 ? renderUserData(p) : '';
-  const eol = original.includes('\r\n') ? '\r\n' : '\n';
-  const lines = original.split(/\r?\n/);
-  if (lines[lines.length - 1] === '') lines.pop();
-  const { kept, at } = cutSubtree(lines);
-  const insert = fragment === '' ? [] : fragment.replace(/\n$/, '').split('\n');
-  let out: string[];
-  if (at === undefined) {
-    while (kept.length > 0 && kept[kept.length - 1]!.trim() === '') kept.pop();
-    out = kept.length > 0 && insert.length > 0 ? [...kept, '', ...insert] : [...kept, ...insert];
-  } else {
-    const blankAfter = insert.length > 0 && at < kept.length && kept[at]!.trim() !== '' ? [''] : [];
-    out = [...kept.slice(0, at), ...insert, ...blankAfter, ...kept.slice(at)];
+  const current = (parsed['settings'] as Table | undefined)?.['image-verifier-plugins'];
+  const merged = mergeSubtree(current, p);
+  const expected = expectedMerge(parsed, merged.subtree);
+  // Nothing written yet (a NodeClass without user data): civctl's own fragment.
+  if (original.trim() === '') return { text: tomlText(expected), preserved: true, notices: merged.notices };
+  const edits = textEdits(original, merged);
+  if (edits) {
+    const text = applyEdits(original, edits);
+    try {
+      if (canonical(parseToml(text)) === canonical(expected))
+        return { text, preserved: true, notices: merged.notices };
+    } catch {
+      // falls through to re-serialising
+    }
   }
-  const text = out.length > 0 ? out.join(eol) + eol : '';
-  try {
-    if (canonical(parseToml(text)) === canonical(expected)) return { text, preserved: true };
-  } catch {
-    // falls through to re-serialising
-  }
-  const whole = stringifyToml(expected);
-  return { text: whole.endsWith('\n') ? whole : whole + '\n', preserved: false };
+  return { text: tomlText(expected), preserved: false, notices: merged.notices };
+}
+
+function tomlText(doc: Table): string {
+  const text = stringifyToml(doc);
+  return text.endsWith('\n') ? text : text + '\n';
 }

@@ -9,7 +9,7 @@ import { warn } from '../output/messages.ts';
 import { textStyleFor } from '../output/style.ts';
 import { apiAcceptanceProblem } from '../policy/acceptance.ts';
 import { minifyJson } from '../policy/json.ts';
-import { hasErrors, type LintResult, lintPolicy } from '../policy/lint.ts';
+import { hasErrors, type LintResult, lintPolicy, nodeOutcome } from '../policy/lint.ts';
 import type { SchemaValidator } from '../policy/custom.ts';
 import { toLintEntry } from '../policy/lint-file.ts';
 import { verifierKind } from '../policy/names.ts';
@@ -82,7 +82,7 @@ export async function preparePolicy(
     forceGate(
       io,
       options.force === true,
-      `${options.described ?? describeSource(path)} fails lint for the ${verifier} verifier (on the node: ${lint.effect})`,
+      `${options.described ?? describeSource(path)} fails lint for the ${verifier} verifier (${nodeOutcome(lint)})`,
       'fix it, or pass --force to use it anyway',
     );
   return { bytes: options.minify ? minifyJson(bytes) : bytes, lint };

@@ -3,8 +3,10 @@
  * password comes only from standard input (never argv), the CA file is read here, and without
  * --username the Docker config is consulted.
  */
-import { UsageError } from '../errors.ts';
-import type { Io } from '../io.ts';
+import { CivError, UsageError } from '../errors.ts';
+import { type Io, interruptibly } from '../io.ts';
+import { note } from '../output/messages.ts';
+import { timerMs } from '../timers.ts';
 import type { Credentials } from '../registry/auth.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import type { OptionSpec } from '../commands/spec.ts';
@@ -60,15 +62,21 @@ export async function registryClient(
     if (secret === '') throw new UsageError('--password-stdin read an empty password');
     explicit = { username: args.username, secret };
   }
-  const caCertificates =
-    args.caFile !== undefined ? [Buffer.from(await readInput(io, args.caFile)).toString('utf8')] : undefined;
-  if (caCertificates && !caCertificates[0]!.includes('-----BEGIN CERTIFICATE-----'))
-    throw new UsageError(`--ca-file '${args.caFile}' holds no PEM certificate`);
+  const caCertificates = args.caFile !== undefined ? readCaFile(io, args.caFile) : undefined;
   // The registry layer (node:tls, node:crypto, node:child_process) loads only for registry commands.
   const { RegistryClient } = await import('../registry/client.ts');
-  // The Docker config is read only when a registry asks for credentials.
-  const fromDockerConfig = async (domain: string) =>
-    (await import('../registry/credentials.ts')).dockerConfigCredentials(domain, io.env);
+  // The Docker config is read only when a registry asks for credentials. A credential helper runs
+  // within --timeout, in an interruptible section: SIGINT/SIGTERM kill it before civctl exits.
+  const fromDockerConfig = async (domain: string) => {
+    const { dockerConfigCredentials } = await import('../registry/credentials.ts');
+    return interruptibly(io, (signal) =>
+      dockerConfigCredentials(domain, io.env, {
+        timeoutMs: timerMs(args.timeout),
+        signal,
+        onStderr: (program, text) => note(io, `${program}: ${text}`),
+      }),
+    );
+  };
   return new RegistryClient({
     timeoutSeconds: args.timeout,
     plainHttp: args.plainHttp,
@@ -77,4 +85,41 @@ export async function registryClient(
     env: io.env,
     ...(io.connectLookup ? { lookup: io.connectLookup } : {}),
   });
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----/g;
+
+/**
+ * The certificates of a --ca-file, each one that parses (as Go's AppendCertsFromPEM keeps them);
+ * every problem with the file is the same kind of error, naming the option.
+ */
+function readCaFile(io: Io, path: string): string[] {
+  const { readFileSync, statSync } = process.getBuiltinModule('node:fs');
+  const full = process.getBuiltinModule('node:path').resolve(io.cwd, path);
+  const refuse = (what: string) =>
+    new CivError('E_CA_FILE', `--ca-file '${path}' ${what}; give a PEM file of CA certificates`);
+  let text: string;
+  try {
+    if (statSync(full).isDirectory()) throw refuse('is a directory');
+    text = readFileSync(full, 'utf8');
+  } catch (err) {
+    if (err instanceof CivError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw refuse('does not exist');
+    if (code === 'EACCES' || code === 'EPERM') throw refuse('cannot be read (permission denied)');
+    throw refuse(`cannot be read (${code ?? (err as Error).message})`);
+  }
+  const blocks = text.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) throw refuse('holds no PEM certificate');
+  const { X509Certificate } = process.getBuiltinModule('node:crypto');
+  const certificates: string[] = [];
+  let problem = '';
+  for (const block of blocks)
+    try {
+      certificates.push(new X509Certificate(block).toString());
+    } catch (err) {
+      problem ||= (err as Error).message;
+    }
+  if (certificates.length === 0) throw refuse(`holds no certificate that can be read (${problem})`);
+  return certificates;
 }

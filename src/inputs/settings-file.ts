@@ -1,17 +1,58 @@
-import { CivError } from '../errors.ts';
+/**
+ * The one reader of settings files for check, decode and apply (lint reads the same files the
+ * same way): user-data TOML, settings JSON, and the settings an eksctl ClusterConfig nodegroup or
+ * a Karpenter EC2NodeClass gives its nodes. A fleet file with several Bottlerocket nodegroups or
+ * NodeClasses whose settings differ needs --nodegroup or --nodeclass; civctl never guesses.
+ */
+import { CivError, UsageError } from '../errors.ts';
 import { readInput } from './files.ts';
+import type { OptionSpec } from '../commands/spec.ts';
 import type { Io } from '../io.ts';
+import { FLEET_KIND, settingsFileFormat } from '../policy/file-kinds.ts';
 import type { SettingsFile } from '../policy/userdata.ts';
 
-/** Reads a user-data TOML or settings JSON file, or refuses it with one clear error. */
-export async function readSettingsFile(io: Io, path: string): Promise<SettingsFile> {
+/** Which section of an eksctl or Karpenter file to read. */
+export interface SettingsSelector {
+  nodegroup?: string | undefined;
+  nodeclass?: string | undefined;
+}
+
+export const SETTINGS_FILE_OPTIONS = {
+  nodegroup: {
+    type: 'string',
+    describe: 'For an eksctl ClusterConfig: the nodegroup whose settings to use (needed when they differ)',
+  },
+  nodeclass: {
+    type: 'string',
+    describe: 'For a Karpenter file: the EC2NodeClass whose spec.userData to use (needed when they differ)',
+  },
+} satisfies Record<string, OptionSpec>;
+
+export interface ReadSettings extends SettingsFile {
+  /** The file as messages name it, with the nodegroup or NodeClass: `'cluster.yaml' (nodegroup a)`. */
+  label: string;
+  /** `nodegroup NAME` or `EC2NodeClass NAME`, for a fleet file. */
+  section?: string;
+}
+
+/** Reads a user-data TOML, settings JSON, eksctl or Karpenter file, or refuses it with one clear error. */
+export async function readSettingsFile(
+  io: Io,
+  path: string,
+  select: SettingsSelector = {},
+): Promise<ReadSettings> {
   const bytes = await readInput(io, path);
+  const format = settingsFileFormat(path, bytes);
+  if (format === 'yaml') return readFleetFile(path, bytes, select);
+  // smol-toml (and the yaml library) are loaded only for the files that need them.
   const { parseSettingsFile, SettingsFileError } = await import('../policy/userdata.ts');
+  for (const [option, value] of Object.entries(select))
+    if (value !== undefined)
+      throw new UsageError(
+        `--${option} picks a section of an eksctl or Karpenter file; '${path}' is ${format === 'json' ? 'settings JSON' : 'user-data TOML'}`,
+      );
   try {
-    return parseSettingsFile(
-      bytes,
-      path.endsWith('.json') ? 'json' : path.endsWith('.toml') ? 'toml' : undefined,
-    );
+    return { ...parseSettingsFile(bytes, format), label: `'${path}'` };
   } catch (err) {
     if (err instanceof SettingsFileError)
       throw new CivError(
@@ -20,4 +61,84 @@ export async function readSettingsFile(io: Io, path: string): Promise<SettingsFi
       );
     throw err;
   }
+}
+
+async function readFleetFile(
+  path: string,
+  bytes: Uint8Array,
+  select: SettingsSelector,
+): Promise<ReadSettings> {
+  const { SettingsFileError } = await import('../policy/userdata.ts');
+  const { parseYamlStream } = await import('../fleet/yaml-docs.ts');
+  const { fleetSections, sameSettings } = await import('../fleet/settings-yaml.ts');
+  let stream: ReturnType<typeof parseYamlStream>;
+  let text = '';
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    stream = parseYamlStream(text);
+  } catch (err) {
+    if (err instanceof SettingsFileError) {
+      const kind = FLEET_KIND.exec(text)?.[1];
+      const problem = err.message.replace(/^it is not valid YAML: /, '');
+      throw new CivError(
+        'E_INVALID_USERDATA',
+        kind === 'ClusterConfig'
+          ? `${path}:${err.line}:${err.column}: not a valid ClusterConfig/YAML (${problem}): eksctl would reject the file`
+          : kind === 'EC2NodeClass'
+            ? `${path}:${err.line}:${err.column}: not a valid EC2NodeClass/YAML (${problem}): kubectl would reject the file`
+            : `${path}:${err.line}:${err.column}: not a valid YAML file: ${problem}`,
+      );
+    }
+    if (err instanceof TypeError) throw new CivError('E_INVALID_USERDATA', `'${path}' is not UTF-8 text`);
+    throw err;
+  }
+  const sections = fleetSections(stream);
+  const pick = (tool: 'eksctl' | 'karpenter', name: string, option: string) => {
+    const ofTool = sections.filter((s) => s.tool === tool);
+    const what = tool === 'eksctl' ? 'nodegroup' : 'EC2NodeClass';
+    if (ofTool.length === 0)
+      throw new UsageError(
+        `--${option} picks ${tool === 'eksctl' ? 'a nodegroup of an eksctl ClusterConfig' : 'an EC2NodeClass of a Karpenter file'}; '${path}' has none`,
+      );
+    const found = ofTool.find((s) => s.name === name);
+    const choices = ofTool.filter((s) => s.bottlerocket).map((s) => s.name);
+    if (!found)
+      throw new UsageError(
+        `'${path}' has no ${what} '${name}'${choices.length > 0 ? `; its Bottlerocket ${what}s: ${choices.join(', ')}` : ''}`,
+      );
+    if (!found.bottlerocket)
+      throw new UsageError(
+        `${what} '${name}' of '${path}' does not run Bottlerocket, so its nodes have no image-verifier settings${choices.length > 0 ? `; its Bottlerocket ${what}s: ${choices.join(', ')}` : ''}`,
+      );
+    return found;
+  };
+  let chosen: ReturnType<typeof pick>;
+  if (select.nodegroup !== undefined && select.nodeclass !== undefined)
+    throw new UsageError('give --nodegroup or --nodeclass, not both');
+  if (select.nodegroup !== undefined) chosen = pick('eksctl', select.nodegroup, 'nodegroup');
+  else if (select.nodeclass !== undefined) chosen = pick('karpenter', select.nodeclass, 'nodeclass');
+  else {
+    const candidates = sections.filter((s) => s.bottlerocket);
+    if (candidates.length === 0)
+      throw new CivError(
+        'E_INVALID_USERDATA',
+        `'${path}' has no Bottlerocket nodegroup (eksctl ClusterConfig, amiFamily Bottlerocket or BottlerocketFips) or EC2NodeClass (Karpenter)`,
+      );
+    if (!candidates.every((s) => sameSettings(s, candidates[0]!))) {
+      const options = [
+        ...new Set(candidates.map((s) => (s.tool === 'eksctl' ? '--nodegroup' : '--nodeclass'))),
+      ];
+      throw new UsageError(
+        `'${path}' gives its Bottlerocket ${candidates.every((s) => s.tool === 'eksctl') ? 'nodegroups' : candidates.every((s) => s.tool === 'karpenter') ? 'EC2NodeClasses' : 'nodegroups and EC2NodeClasses'} different image-verifier settings; choose one with ${options.join(' or ')}: ${candidates.map((s) => s.name).join(', ')}`,
+      );
+    }
+    chosen = candidates[0]!;
+  }
+  const label = `'${path}' (${chosen.label})`;
+  if (chosen.settings instanceof SettingsFileError)
+    throw new CivError(
+      'E_INVALID_USERDATA',
+      `${path}:${chosen.settings.line}:${chosen.settings.column}: the spec.userData of ${chosen.label} ${chosen.settings.message}; Karpenter would refuse it`,
+    );
+  return { ...chosen.settings, label, section: chosen.label };
 }

@@ -7,36 +7,54 @@ export interface CheckResult extends ImageDecision {
   image?: string;
 }
 
-export function checkJson(results: CheckResult[]): string {
+/** An image civctl could not decide (its registry failed), reported beside the decisions. */
+export interface CheckFailure {
+  image: string;
+  name: string;
+  failure: string;
+}
+
+export type CheckEntry = CheckResult | CheckFailure;
+
+export const isFailure = (entry: CheckEntry): entry is CheckFailure => 'failure' in entry;
+
+/** One entry per image, in argument order; an undecided image has only its names and `error`. */
+export function checkJson(entries: CheckEntry[]): string {
   return (
     safeJson(
       {
-        results: results.map((r) => ({
-          image: r.image ?? r.name,
-          name: r.name,
-          digest: r.digest,
-          decision: r.decision,
-          ...(r.reason !== undefined ? { reason: r.reason } : {}),
-          ...(r.error !== undefined ? { error: r.error } : {}),
-          verifiers: r.verifiers.map((v) => ({
-            verifier: v.verifier,
-            decision: v.decision,
-            exitCode: v.exitCode,
-            output: v.output,
-            ...(v.statement !== undefined ? { statement: v.statement } : {}),
-            ...(v.level !== undefined ? { level: v.level } : {}),
-            ...(v.actions ? { actions: v.actions } : {}),
-            ...(v.trustStores ? { trustStores: v.trustStores } : {}),
-            ...(v.trustedIdentities ? { trustedIdentities: v.trustedIdentities } : {}),
-            ...(v.signatures ? { signatures: v.signatures } : {}),
-            ...(v.error !== undefined ? { error: v.error } : {}),
-            source: v.source,
-          })),
-        })),
+        results: entries.map((r) =>
+          isFailure(r) ? { image: r.image, name: r.name, error: r.failure } : decisionJson(r),
+        ),
       },
       2,
     ) + '\n'
   );
+}
+
+function decisionJson(r: CheckResult) {
+  return {
+    image: r.image ?? r.name,
+    name: r.name,
+    digest: r.digest,
+    decision: r.decision,
+    ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    ...(r.error !== undefined ? { error: r.error } : {}),
+    verifiers: r.verifiers.map((v) => ({
+      verifier: v.verifier,
+      decision: v.decision,
+      exitCode: v.exitCode,
+      output: v.output,
+      ...(v.statement !== undefined ? { statement: v.statement } : {}),
+      ...(v.level !== undefined ? { level: v.level } : {}),
+      ...(v.actions ? { actions: v.actions } : {}),
+      ...(v.trustStores ? { trustStores: v.trustStores } : {}),
+      ...(v.trustedIdentities ? { trustedIdentities: v.trustedIdentities } : {}),
+      ...(v.signatures ? { signatures: v.signatures } : {}),
+      ...(v.error !== undefined ? { error: v.error } : {}),
+      source: v.source,
+    })),
+  };
 }
 
 /** name@digest, unless the name already names its digest. */
@@ -68,9 +86,36 @@ function signatureLines(v: VerifierOutcome): string[] {
   );
 }
 
-export function checkText(results: CheckResult[], verbose: boolean): string {
+/**
+ * Why one verifier let the image through, in words: containerd's reason is each verifier's stdout,
+ * which the built-in verifiers leave empty when they allow (`digestion-image-verifier => , …`).
+ */
+function allowedBecause(v: VerifierOutcome): string {
+  const skipped = v.stderr.startsWith('image verification skipped');
+  if (v.source === 'binary') return `${v.verifier} exited 0`;
+  if (v.verifier === 'digestion-image-verifier')
+    return skipped
+      ? `${v.verifier} has no trust policy or an empty allowlist, so it allows every image`
+      : `${v.verifier} lists the digest`;
+  if (v.statement !== undefined)
+    return `${v.verifier}'s statement ${JSON.stringify(v.statement)} has level ${v.level}: no signature is needed`;
+  return `${v.verifier} has no trust policy or an empty one, so it allows every image`;
+}
+
+/**
+ * Why an allowed image is allowed, in words, when its verifiers ran (for a line on stderr: stdout
+ * keeps one line per image, with containerd's text).
+ */
+export function whyAllowed(r: CheckResult): string | undefined {
+  if (r.decision !== 'allowed' || r.verifiers.length === 0) return undefined;
+  return `${subject(r)} is allowed because ${r.verifiers.map(allowedBecause).join('; ')}`;
+}
+
+/** One line per decided image, with containerd's text; undecided images are left to stderr. */
+export function checkText(entries: CheckEntry[], verbose: boolean): string {
   const lines: string[] = [];
-  for (const r of results) {
+  for (const r of entries) {
+    if (isFailure(r)) continue;
     const text =
       r.decision === 'blocked' ? r.error : r.decision === 'allowed' ? r.reason : signatureSummary(r);
     lines.push(terminalSafe(`${r.decision.toUpperCase()} ${subject(r)} ${text ?? ''}`.trimEnd()));
@@ -96,5 +141,5 @@ export function checkText(results: CheckResult[], verbose: boolean): string {
         lines.push(terminalSafe(`    stderr: ${line}`));
     }
   }
-  return lines.join('\n') + '\n';
+  return lines.length > 0 ? lines.join('\n') + '\n' : '';
 }

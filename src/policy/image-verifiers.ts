@@ -146,7 +146,7 @@ export type DigestionOutcome = ParseEvidence &
   (
     | { kind: 'skip'; reason: 'empty-file' | 'empty-list' }
     | { kind: 'reject'; message: string }
-    /** Known already: every digest is canonical (lower-case sha256/sha512), none is listed twice. */
+    /** Known already: every digest is one containerd can present (policy/digest-rule.ts), none is listed twice. */
     | { kind: 'load'; digests: string[]; canonical?: boolean; unique?: boolean }
   );
 

@@ -5,7 +5,8 @@
  */
 import type { SchemaValidator } from './custom.ts';
 import { decodeBase64 } from './base64.ts';
-import { type Diagnostic, detectVerifier, type LintResult, lintPolicy } from './lint.ts';
+import { FLEET_KIND } from './file-kinds.ts';
+import { type Diagnostic, detectVerifier, type Effect, type LintResult, lintPolicy } from './lint.ts';
 import { verifierKind } from './names.ts';
 import { PositionIndex } from './positions.ts';
 import { mark } from '../trace.ts';
@@ -17,15 +18,27 @@ export const USER_DATA_LIMIT = 16 * 1024;
 export interface LintEntryDiagnostic extends Diagnostic {
   /** Where line and column point: the file itself, or the policy decoded from a user-data value. */
   location: 'file' | 'decoded-policy';
+  /** For a finding in a decoded policy: where its encoded value is written in the file. */
+  fileLine?: number;
+  fileColumn?: number;
 }
 
+/** What the node does with a policy, or 'not-deployed': its tool refuses the file, so no node gets it. */
+export type LintEffect = Effect | 'not-deployed';
+
+/** The kind of settings document an entry comes from. */
+export type DocumentKind = 'user-data' | 'settings' | 'eksctl' | 'karpenter' | 'yaml';
+
 /** One linted policy, as reports show it. */
-export interface LintEntry extends Omit<LintResult, 'diagnostics'> {
+export interface LintEntry extends Omit<LintResult, 'diagnostics' | 'effect'> {
   file: string;
   /** The plugin a user-data policy belongs to. */
   plugin?: string;
-  /** Set when the entry stands for a settings document that could not be read at all. */
-  document?: 'user-data';
+  /** Set for entries of settings documents: user data, settings JSON, eksctl and Karpenter files. */
+  document?: DocumentKind;
+  /** The nodegroup (eksctl) or EC2NodeClass (Karpenter) the entry belongs to. */
+  section?: string;
+  effect: LintEffect;
   diagnostics: LintEntryDiagnostic[];
 }
 
@@ -60,7 +73,7 @@ function classify(path: string, bytes: Uint8Array, positions: PositionIndex): In
   if (path.endsWith('.json')) return 'policy';
   // Not JSON: user-data when it looks like TOML with a [settings…] table.
   const text = new TextDecoder().decode(bytes);
-  if (/^kind:\s*["']?(ClusterConfig|EC2NodeClass)["']?\s*(#.*)?$/m.test(text)) return 'fleet-yaml';
+  if (FLEET_KIND.test(text)) return 'fleet-yaml';
   return /^\s*\[\s*settings[.\]]/m.test(text) ? 'settings' : 'policy';
 }
 
@@ -111,7 +124,7 @@ async function lintSettingsFile(
     return [
       {
         file,
-        document: 'user-data',
+        document: path.endsWith('.json') ? 'settings' : 'user-data',
         verifier: 'custom',
         valid: false,
         upstreamMessage: err.message,
@@ -133,7 +146,9 @@ async function lintSettingsFile(
   const general = parsed.diagnostics.filter((d) => d.plugin === undefined).map(fileDiagnostic);
   if (parsed.format === 'toml' && bytes.length > USER_DATA_LIMIT)
     general.push(tooLarge(`the file is ${bytes.length} bytes`, USER_DATA_LIMIT));
-  return sectionEntries(file, parsed, general, options);
+  const entries = sectionEntries(file, parsed, general, options);
+  for (const entry of entries) entry.document = parsed.format === 'toml' ? 'user-data' : 'settings';
+  return entries;
 }
 
 /** userdata/too-large: over what EC2 (less what the fleet tool adds) leaves for the user data. */
@@ -181,6 +196,12 @@ export function sectionEntries(
         schema: options.schema,
       });
       entry = toLintEntry(file, result, prefix + name);
+      // Each finding also carries where the encoded value is in the file, for file:line:col reports.
+      if (plugin.valueAt)
+        for (const d of entry.diagnostics) {
+          d.fileLine = plugin.valueAt.line;
+          d.fileColumn = plugin.valueAt.column;
+        }
     } else {
       const first = ownProblems.find((d) => d.severity === 'error');
       const empty = plugin !== undefined && plugin.trustpolicy === undefined && ownProblems.length === 0;
@@ -197,15 +218,17 @@ export function sectionEntries(
     entry.diagnostics = ownProblems.concat(entry.diagnostics);
     entries.push(entry);
   }
-  if (entries.length === 0)
+  if (entries.length === 0) {
+    // No plugin: the entry stands for the settings themselves, which verify nothing.
+    const firstError = general.find((d) => d.severity === 'error');
     entries.push({
       file,
       verifier: 'custom',
-      valid: true,
-      upstreamMessage: null,
+      valid: firstError === undefined,
+      upstreamMessage: firstError?.message ?? null,
       effect: 'allows-all',
       diagnostics: general,
     });
-  else entries[0]!.diagnostics = general.concat(entries[0]!.diagnostics);
+  } else entries[0]!.diagnostics = general.concat(entries[0]!.diagnostics);
   return entries;
 }

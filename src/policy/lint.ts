@@ -3,6 +3,7 @@
  * what the node will do, and diagnostics with rule ids and positions. Pure: no I/O.
  */
 import { apiAcceptanceProblem } from './acceptance.ts';
+import { canPresentDigest, PRESENTABLE_DIGESTS_TEXT } from './digest-rule.ts';
 import { scanCanonicalAllowlist } from './digest-scan.ts';
 import {
   type DigestionOutcome,
@@ -169,8 +170,6 @@ function memberNode(node: JsonNode | undefined, key: string): JsonNode | undefin
   return node?.kind === 'object' ? node.members.findLast((m) => m.key === key)?.value : undefined;
 }
 
-const CANONICAL_DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
-
 function lintDigestion(diags: DiagnosticList, outcome: DigestionOutcome): LintResult {
   const pos = diags.positions;
   if (outcome.kind === 'reject') {
@@ -218,11 +217,11 @@ function lintDigestion(diags: DiagnosticList, outcome: DigestionOutcome): LintRe
   if (!(outcome.canonical && outcome.unique))
     outcome.digests.forEach((digest, i) => {
       const where = () => pos.atNode(itemNode(i));
-      if (!outcome.canonical && !CANONICAL_DIGEST.test(digest))
+      if (!outcome.canonical && !canPresentDigest(digest))
         diags.add(
           'digestion/non-canonical',
           'warning',
-          `${JSON.stringify(digest)} can never match: containerd passes canonical digests (sha256: + 64 lowercase hex, or sha512: + 128)`,
+          `${JSON.stringify(digest)} can never match: containerd passes canonical digests (${PRESENTABLE_DIGESTS_TEXT})`,
           where(),
         );
       if (seen.has(digest))
@@ -364,6 +363,23 @@ export function detectVerifier(input: Uint8Array | PositionIndex): Detected {
   if (keys.includes('trustpolicies')) return { verifier: 'notation' };
   if (keys.includes('trusteddigests')) return { verifier: 'digestion' };
   return { verifier: 'custom' };
+}
+
+/** Why a policy never reaches a node whatever its verifiers would decide, for summaries. */
+export const NOT_SETTABLE_TEXT =
+  "cannot be set on a node: its settings request is over the API's 2 MiB limit";
+
+/**
+ * A policy the API refuses (api/too-large) is never stored, so its effect is not what a node
+ * does: the node keeps the policy it has. Summaries say this instead of the effect.
+ */
+export function cannotBeSet(result: Pick<LintResult, 'diagnostics'>): boolean {
+  return result.diagnostics.some((d) => d.rule === 'api/too-large');
+}
+
+/** "on the node: EFFECT", or why it never gets there. */
+export function nodeOutcome(result: Pick<LintResult, 'diagnostics' | 'effect'>): string {
+  return cannotBeSet(result) ? NOT_SETTABLE_TEXT : `on the node: ${result.effect}`;
 }
 
 export function hasErrors(result: LintResult): boolean {

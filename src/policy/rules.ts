@@ -48,6 +48,8 @@ export const RULES: Record<string, string> = {
   'userdata/unknown-field': 'A plugin table key other than trustpolicy.',
   'userdata/base64': 'A trustpolicy value that is not base64 the API accepts.',
   'userdata/not-enabled': 'Policies are configured but verification is not enabled.',
+  'fleet/invalid':
+    'The eksctl or Karpenter file is one its tool refuses (invalid YAML, a duplicate key, Karpenter user data that is not TOML): no node gets it.',
   'userdata/too-large': "The user-data file is over EC2's 16 KiB user-data limit.",
 };
 

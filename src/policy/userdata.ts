@@ -4,10 +4,11 @@
  */
 import { parse as parseToml } from 'smol-toml';
 import { checkStrictBase64 } from './base64.ts';
-import { firstInvalidUtf8, parseJson } from './json.ts';
+import { firstInvalidUtf8, type JsonMember, type JsonNode, parseJson } from './json.ts';
 import type { Diagnostic } from './lint.ts';
 import { IDENTIFIER_RULE, isValidVerifierName } from './names.ts';
 import { LineMap } from './positions.ts';
+import { findTomlEntry, lineColumn, scanToml } from './toml-positions.ts';
 
 /** A finding about the settings file itself (JSON pointers do not apply: the pointer is ''). */
 export interface FileDiagnostic extends Diagnostic {
@@ -21,6 +22,13 @@ export interface PluginEntry {
   trustpolicy?: string;
   /** True when the base64 passed the API's strict check. */
   base64Valid: boolean;
+  /** Where the trustpolicy value is written in the file, for findings inside the decoded policy. */
+  valueAt?: Position;
+}
+
+export interface Position {
+  line: number;
+  column: number;
 }
 
 export interface SettingsFile {
@@ -36,19 +44,6 @@ type Table = Record<string, unknown>;
 
 function isTable(v: unknown): v is Table {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
-}
-
-/** 1-based line and column of the first occurrence of any needle, for pointing at TOML keys. */
-function locate(text: string, needles: string[]): { pointer: ''; line: number; column: number } {
-  for (const needle of needles) {
-    const at = text.indexOf(needle);
-    if (at >= 0) {
-      const before = text.slice(0, at);
-      const line = before.split('\n').length;
-      return { pointer: '', line, column: at - before.lastIndexOf('\n') };
-    }
-  }
-  return { pointer: '', line: 1, column: 1 };
 }
 
 /** The file is neither user-data TOML nor settings JSON; line and column say where reading stopped. */
@@ -70,6 +65,7 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
   const trimmed = text.trimStart();
   let root: unknown;
   let format: 'toml' | 'json';
+  let jsonRoot: JsonNode | undefined;
   if (hint === 'json' || (hint === undefined && trimmed.startsWith('{'))) {
     const parsed = parseJson(bytes, { maxDepth: 128, allowTrailing: false });
     if (!parsed.ok) {
@@ -81,6 +77,7 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
       );
     }
     root = JSON.parse(text);
+    jsonRoot = parsed.node;
     format = 'json';
   } else {
     try {
@@ -96,29 +93,119 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
     format = 'toml';
   }
   let settings: Table = {};
-  if (isTable(root) && isTable(root['settings'])) settings = root['settings'];
-  else if (isTable(root) && 'image-verifier-plugins' in root) settings = root;
+  let prefix: string[] = [];
+  if (isTable(root) && isTable(root['settings'])) {
+    settings = root['settings'];
+    prefix = ['settings'];
+  } else if (isTable(root) && 'image-verifier-plugins' in root) settings = root;
   const section = settings['image-verifier-plugins'];
   const otherSettings = Object.keys(settings)
     .filter((k) => k !== 'image-verifier-plugins')
     .map((k) => `settings.${k}`);
   const diagnostics: FileDiagnostic[] = [];
-  const byText: Locate = (_path, needles) => locate(text, needles);
+  const where = jsonRoot ? jsonLocator(bytes, jsonRoot) : tomlLocator(text);
   if (section === undefined) {
     diagnostics.push({
       rule: 'userdata/no-plugins',
       severity: 'warning',
       message:
         'no settings.image-verifier-plugins section: image verification is not configured by this file',
-      ...byText([], ['settings']),
+      pointer: '',
+      ...where.key(prefix.length > 0 ? prefix : []),
     });
     return { format, enabled: undefined, plugins: [], diagnostics, otherSettings };
   }
-  return { format, ...checkPluginsSection(section, byText), otherSettings };
+  const inSection = [...prefix, 'image-verifier-plugins'];
+  return {
+    format,
+    ...checkPluginsSection(section, {
+      key: (path) => where.key([...inSection, ...path]),
+      value: (path) => where.value([...inSection, ...path]),
+    }),
+    otherSettings,
+  };
 }
 
-/** Where a finding points: `path` is the key path inside image-verifier-plugins; `needles` are texts to search for. */
-export type Locate = (path: string[], needles: string[]) => { pointer: ''; line: number; column: number };
+/** Where a string's text starts (after its opening quotes, and a newline right after triple quotes). */
+function stringContentStart(text: string, at: number): number {
+  if (text.startsWith('"""', at) || text.startsWith("'''", at)) {
+    const after = at + 3;
+    return text.startsWith('\r\n', after) ? after + 2 : text[after] === '\n' ? after + 1 : after;
+  }
+  return text[at] === '"' || text[at] === "'" ? at + 1 : at;
+}
+
+/** Where the key or value at a path of the whole document is written (1:1 when it is not found). */
+interface DocumentLocator {
+  key(path: string[]): Position;
+  value(path: string[]): Position;
+}
+
+function tomlLocator(text: string): DocumentLocator {
+  let entries: ReturnType<typeof scanToml> | undefined;
+  const find = (path: string[]) => {
+    entries ??= scanToml(text);
+    for (let depth = path.length; depth > 0; depth--) {
+      const entry = findTomlEntry(entries, path.slice(0, depth));
+      if (entry) return { entry, exact: depth === path.length };
+    }
+    return undefined;
+  };
+  return {
+    key: (path) => {
+      const found = find(path);
+      return found ? lineColumn(text, found.entry.keyStart) : { line: 1, column: 1 };
+    },
+    value: (path) => {
+      const found = find(path);
+      if (!found) return { line: 1, column: 1 };
+      const { entry, exact } = found;
+      return lineColumn(
+        text,
+        exact && entry.kind === 'value' ? stringContentStart(text, entry.valueStart) : entry.keyStart,
+      );
+    },
+  };
+}
+
+function jsonLocator(bytes: Uint8Array, root: JsonNode): DocumentLocator {
+  const lines = new LineMap(bytes);
+  /** The deepest member along the path (the last of duplicate keys, as serde reads them). */
+  const walk = (path: string[]) => {
+    let node: JsonNode | undefined = root;
+    let member: JsonMember | undefined;
+    let exact = true;
+    for (const key of path) {
+      const found: JsonMember | undefined =
+        node?.kind === 'object' ? node.members.findLast((m) => m.key === key) : undefined;
+      if (!found) {
+        exact = false;
+        break;
+      }
+      member = found;
+      node = found.value;
+    }
+    return { member, exact };
+  };
+  return {
+    key: (path) => {
+      const { member } = walk(path);
+      return member ? lines.position(member.keyStart) : { line: 1, column: 1 };
+    },
+    value: (path) => {
+      const { member, exact } = walk(path);
+      if (!member) return { line: 1, column: 1 };
+      if (!exact) return lines.position(member.keyStart);
+      return lines.position(member.value.start + (member.value.kind === 'string' ? 1 : 0));
+    },
+  };
+}
+
+/** Where a key or value of a settings.image-verifier-plugins section is written; `path` is inside the section ([] for the section itself). */
+export interface Locate {
+  key(path: string[]): Position;
+  value(path: string[]): Position;
+}
 
 /**
  * The checks the API's model makes of a settings.image-verifier-plugins section, whatever file
@@ -134,17 +221,15 @@ export function checkPluginsSection(
       rule: 'userdata/not-a-table',
       severity: 'error',
       message: 'settings.image-verifier-plugins must be a table',
-      ...where([], ['image-verifier-plugins']),
+      pointer: '',
+      ...where.key([]),
     });
     return { enabled: undefined, plugins: [], diagnostics };
   }
   let enabled: boolean | undefined;
   const plugins: PluginEntry[] = [];
   for (const [key, value] of Object.entries(section)) {
-    const at = where(
-      [key],
-      [`[settings.image-verifier-plugins.${key}]`, `"${key}"`, `${key} =`, `${key}=`, key],
-    );
+    const at = { pointer: '' as const, ...where.key([key]) };
     if (key === 'enabled') {
       if (typeof value === 'boolean') enabled = value;
       else
@@ -187,7 +272,8 @@ export function checkPluginsSection(
           severity: 'error',
           plugin: key,
           message: `unknown field "${field}" in plugin "${key}": only trustpolicy is accepted; the API rejects the document`,
-          ...where([key, field], [`${field} =`, `"${field}"`, field]),
+          pointer: '',
+          ...where.key([key, field]),
         });
         continue;
       }
@@ -197,11 +283,13 @@ export function checkPluginsSection(
           severity: 'error',
           plugin: key,
           message: `${key}.trustpolicy must be a base64 string`,
-          ...where([key, field], [`${field} =`, `"${field}"`]),
+          pointer: '',
+          ...where.value([key, field]),
         });
         continue;
       }
       entry.trustpolicy = fieldValue;
+      entry.valueAt = where.value([key, field]);
       const problem = checkStrictBase64(fieldValue);
       if (problem)
         diagnostics.push({
@@ -209,7 +297,8 @@ export function checkPluginsSection(
           severity: 'error',
           plugin: key,
           message: `${key}.trustpolicy is not base64 the API accepts: ${problem.message}`,
-          ...where([key, field], [fieldValue.slice(0, 40), `${field} =`]),
+          pointer: '',
+          ...entry.valueAt,
         });
       else entry.base64Valid = true;
     }
@@ -224,11 +313,8 @@ export function checkPluginsSection(
         enabled === false
           ? 'trust policies are configured but enabled = false: no image is verified'
           : 'trust policies are configured but enabled is absent (default false): no image is verified; add enabled = true',
-      ...where(enabled === undefined ? [] : ['enabled'], [
-        'enabled',
-        '[settings.image-verifier-plugins]',
-        'image-verifier-plugins',
-      ]),
+      pointer: '',
+      ...where.key(enabled === undefined ? [] : ['enabled']),
     });
   }
   return { enabled, plugins, diagnostics };

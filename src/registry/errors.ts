@@ -11,6 +11,7 @@ export type RegistryFailure =
   | 'host-not-found'
   | 'tls'
   | 'timeout'
+  | 'proxy'
   | 'protocol'
   | 'unsupported'
   | 'too-large'

@@ -4,6 +4,11 @@
  * validation. `nginx` → `docker.io/library/nginx:latest`; a tag and a digest → the digest only.
  * Pure: no I/O.
  */
+import { digestError } from '../policy/digest-rule.ts';
+import { isLoopbackAddress, splitHostPort } from './proxy.ts';
+
+/** Which digests containerd can present: one rule for every command (policy/digest-rule.ts). */
+export { digestError };
 
 /** A reference CRI would refuse, with distribution/reference's message. */
 export class InvalidReferenceError extends Error {
@@ -40,28 +45,6 @@ const NAME_TOTAL_LENGTH_MAX = 255;
 const DEFAULT_DOMAIN = 'docker.io';
 const LEGACY_DEFAULT_DOMAIN = 'index.docker.io';
 const OFFICIAL_REPO_PREFIX = 'library/';
-
-/** go-digest's registered algorithms and their hex lengths. */
-const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
-
-/** go-digest's Digest.Validate(): undefined when valid, else its error text. */
-export function digestError(digest: string): string | undefined {
-  const i = digest.indexOf(':');
-  if (i <= 0 || i + 1 === digest.length) return 'invalid checksum digest format';
-  const length = DIGEST_HEX_LENGTH[digest.slice(0, i)];
-  if (length === undefined)
-    return /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(digest)
-      ? 'unsupported digest algorithm'
-      : 'invalid checksum digest format';
-  const encoded = digest.slice(i + 1);
-  if (encoded.length !== length) return 'invalid checksum digest length';
-  return /^[a-f0-9]+$/.test(encoded) ? undefined : 'invalid checksum digest format';
-}
-
-/** A digest containerd can present: a registered algorithm with lower-case hex of the right length. */
-export function isCanonicalDigest(value: string): boolean {
-  return digestError(value) === undefined;
-}
 
 /** splitDockerDomain: the first component is a registry only if it looks like a host. */
 function splitDockerDomain(name: string): { domain: string; remainder: string } {
@@ -129,14 +112,11 @@ export function registryHost(domain: string): string {
   return domain === DEFAULT_DOMAIN ? 'registry-1.docker.io' : domain;
 }
 
-/** containerd's IsLocalhost: `localhost` or a loopback IP, port aside. */
+/** containerd's IsLocalhost: `localhost` or a loopback IP (any spelling), after net.SplitHostPort. */
 export function isLocalhost(hostWithPort: string): boolean {
-  const hostOnly = hostWithPort.startsWith('[')
-    ? hostWithPort.slice(1, hostWithPort.indexOf(']'))
-    : hostWithPort.replace(/:\d+$/, '');
-  if (hostOnly === 'localhost') return true;
-  if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostOnly)) return true;
-  return hostOnly === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(hostOnly);
+  // Go keeps the whole text when it does not split (so `[::1]` without a port is not loopback).
+  const host = splitHostPort(hostWithPort)?.host ?? hostWithPort;
+  return host === 'localhost' || isLoopbackAddress(host);
 }
 
 /** Plain HTTP only for a localhost/loopback host on a port other than 443 (containerd), or when asked. */

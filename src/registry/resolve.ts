@@ -56,17 +56,18 @@ function registryErrorCode(res: RegistryResponse): string | undefined {
   }
 }
 
-function schema1Refused(ref: ImageReference): RegistryError {
+// Messages never repeat the image: every command already starts the line with it.
+function schema1Refused(): RegistryError {
   return new RegistryError(
     'unsupported',
-    `${ref.name} is a Docker schema 1 image: media type "${SCHEMA1}" is no longer supported since containerd v2.0, please rebuild the image as "application/vnd.docker.distribution.manifest.v2+json" or "application/vnd.oci.image.manifest.v1+json"`,
+    `a Docker schema 1 image: media type "${SCHEMA1}" is no longer supported since containerd v2.0, please rebuild the image as "application/vnd.docker.distribution.manifest.v2+json" or "application/vnd.oci.image.manifest.v1+json"`,
   );
 }
 
-function tooLarge(ref: ImageReference, size: number): RegistryError {
+function tooLarge(size: number): RegistryError {
   return new RegistryError(
     'too-large',
-    `${ref.name}: rejecting ${size} byte manifest expected to be within ${MAX_MANIFEST_SIZE} byte limit`,
+    `rejecting ${size} byte manifest expected to be within ${MAX_MANIFEST_SIZE} byte limit`,
   );
 }
 
@@ -104,11 +105,15 @@ async function notFound(
   return new RegistryError('unknown-tag', `unknown tag: ${ref.domain}/${ref.path} has no tag ${ref.tag}`);
 }
 
-function unexpected(ref: ImageReference, res: RegistryResponse, what: string): RegistryError {
+function unexpected(res: RegistryResponse, what: string): RegistryError {
   const code = registryErrorCode(res);
+  // A TLS-only server (Go's, docker-registry's) answers plain HTTP with 400; containerd speaks
+  // http to loopback registries, so this is what an https one on loopback looks like.
+  const hint =
+    res.status === 400 && res.url.protocol === 'http:' ? ' (an https registry asked over http?)' : '';
   return new RegistryError(
     'server',
-    `${ref.domain} answered ${res.status}${code ? ` ${code}` : ''} to ${what} of ${ref.name}`,
+    `${res.url.host} answered ${res.status}${code ? ` ${code}` : ''} to ${what} ${res.url.pathname}${hint}`,
   );
 }
 
@@ -118,7 +123,7 @@ export async function resolveImage(client: RegistryClient, ref: ImageReference):
   const path = `/v2/${ref.path}/manifests/${ref.tag}`;
   let { res, method } = await headOrGet(client, ref, path);
   if (res.status === 404) throw await notFound(client, ref, res);
-  if (res.status !== 200) throw unexpected(ref, res, method);
+  if (res.status !== 200) throw unexpected(res, method);
   let mediaType = mediaTypeOf(res);
   let size = sizeOf(res);
   let digest: string | undefined;
@@ -134,17 +139,17 @@ export async function resolveImage(client: RegistryClient, ref: ImageReference):
       res = await client.request(ref, 'GET', path, { accept: MANIFEST_ACCEPT });
       method = 'GET';
       if (res.status === 404) throw await notFound(client, ref, res);
-      if (res.status !== 200) throw unexpected(ref, res, method);
+      if (res.status !== 200) throw unexpected(res, method);
       mediaType = mediaTypeOf(res);
     }
-    if (mediaType === SCHEMA1) throw schema1Refused(ref);
-    if (res.body.length > MAX_MANIFEST_SIZE) throw tooLarge(ref, res.body.length);
+    if (mediaType === SCHEMA1) throw schema1Refused();
+    if (res.body.length > MAX_MANIFEST_SIZE) throw tooLarge(res.body.length);
     size = res.body.length;
     // node:crypto loads only when a registry leaves the digest to be computed.
     digest = `sha256:${process.getBuiltinModule('node:crypto').createHash('sha256').update(res.body).digest('hex')}`;
   }
-  if (mediaType === SCHEMA1) throw schema1Refused(ref);
-  if (size > MAX_MANIFEST_SIZE) throw tooLarge(ref, size);
+  if (mediaType === SCHEMA1) throw schema1Refused();
+  if (size > MAX_MANIFEST_SIZE) throw tooLarge(size);
   return { ref, descriptor: { mediaType, digest, size } };
 }
 
@@ -158,9 +163,9 @@ async function resolveDigest(client: RegistryClient, ref: ImageReference, digest
     if (blob.status === 404) throw await notFound(client, ref, res);
     res = blob;
   }
-  if (res.status !== 200) throw unexpected(ref, res, 'HEAD');
+  if (res.status !== 200) throw unexpected(res, 'HEAD');
   const mediaType = mediaTypeOf(res);
-  if (mediaType === SCHEMA1) throw schema1Refused(ref);
+  if (mediaType === SCHEMA1) throw schema1Refused();
   let size = sizeOf(res);
   if (size === -1) {
     const got = await client.request(ref, 'GET', `/v2/${ref.path}/manifests/${digest}`, {
@@ -168,6 +173,6 @@ async function resolveDigest(client: RegistryClient, ref: ImageReference, digest
     });
     size = got.body.length;
   }
-  if (size > MAX_MANIFEST_SIZE) throw tooLarge(ref, size);
+  if (size > MAX_MANIFEST_SIZE) throw tooLarge(size);
   return { ref, descriptor: { mediaType, digest, size } };
 }

@@ -1,5 +1,7 @@
 /**
- * The undici dispatchers registry requests need (several origins, proxies). A module of its own
- * so that the bundle compiles them only for registry commands, apart from the API's Client.
+ * The undici dispatchers registry requests need: Agent for direct connections (several origins),
+ * ProxyAgent for a proxy (CONNECT tunnels for https, absolute-form requests for http), Client for
+ * the proxy connection itself. A module of its own so that the bundle compiles them only for
+ * registry commands, apart from the API's Client.
  */
-export { Agent, EnvHttpProxyAgent } from 'undici';
+export { Agent, Client, ProxyAgent } from 'undici';

@@ -6,13 +6,16 @@
  * at 32 KiB, stderr captured, a timeout on the whole process group, and pipes that cannot hang the
  * caller. This module spawns processes but never prints.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
+import { InterruptedError } from '../errors.ts';
+import { goExitText, spawnGroup } from '../process-group.ts';
 
 export const DESCRIPTOR_MEDIA_TYPE = 'application/vnd.oci.descriptor.v1+json';
 /** containerd's outputLimitBytes: 1 << 15. */
 export const OUTPUT_LIMIT = 1 << 15;
+/** Node's timers hold at most 2^31-1 ms; a longer deadline is as good as none. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface Descriptor {
   mediaType: string;
@@ -42,25 +45,6 @@ const ERRNO_TEXT: Record<string, string> = {
   E2BIG: 'argument list too long',
   ENOMEM: 'cannot allocate memory',
   ELOOP: 'too many levels of symbolic links',
-};
-
-/** Go's os.ProcessState text for a process ended by a signal ("signal: killed"). */
-const SIGNAL_TEXT: Record<string, string> = {
-  SIGKILL: 'killed',
-  SIGTERM: 'terminated',
-  SIGINT: 'interrupt',
-  SIGHUP: 'hangup',
-  SIGQUIT: 'quit',
-  SIGABRT: 'aborted',
-  SIGSEGV: 'segmentation fault',
-  SIGBUS: 'bus error',
-  SIGFPE: 'floating point exception',
-  SIGILL: 'illegal instruction',
-  SIGPIPE: 'broken pipe',
-  SIGALRM: 'alarm clock',
-  SIGUSR1: 'user defined signal 1',
-  SIGUSR2: 'user defined signal 2',
-  SIGTRAP: 'trace/breakpoint trap',
 };
 
 /** Go's time.Duration.String(): 0s, 850ns, 1.5µs, 12.345ms, 10.001234567s, 1m2.5s. */
@@ -106,7 +90,22 @@ export function listVerifiers(dir: string): { entries: string[] } | { missing: t
   };
 }
 
-/** Runs one verifier binary as containerd does. Never throws; failures come back in `error`. */
+/**
+ * Runs one verifier binary as containerd does. Never throws for what the verifier does: failures
+ * come back in `error`. Rejects with InterruptedError only when `signal` (SIGINT/SIGTERM) aborts,
+ * after killing the verifier's process group.
+ *
+ * The deadline works as containerd's does. containerd gives its parent-side pipe ends a deadline
+ * equal to the per-verifier context's, reads stdout (io.ReadAll of the first 32 KiB) and stderr to
+ * their ends, and only then waits for the process (exec.CommandContext, no WaitDelay); when the
+ * context expires, Cancel kills the process group. So a verifier whose child keeps stdout or
+ * stderr open past the verifier's own exit (`sleep 60 & echo ok; exit 0`) holds the judgement
+ * until the deadline: then the read fails (the printed text is dropped, not kept), Cancel kills
+ * the group, and Wait reports the context's error although the verifier exited 0 —
+ * `waiting on command to exit: context deadline exceeded`, an error that blocks the pull. With a
+ * non-zero exit code it is a rejection instead, with the text read before the deadline (none, if
+ * stdout was the pipe held open).
+ */
 export function runVerifierBinary(
   dir: string,
   bin: string,
@@ -114,65 +113,89 @@ export function runVerifierBinary(
   descriptor: Descriptor,
   timeoutMs: number,
   env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
 ): Promise<BinaryRun> {
   const path = join(dir, bin);
   const args = ['-name', name, '-digest', descriptor.digest, '-stdin-media-type', DESCRIPTOR_MEDIA_TYPE];
   const started = process.hrtime.bigint();
   const runtime = () => process.hrtime.bigint() - started;
-  return new Promise((resolve) => {
+  const interrupted = (signalName: string) =>
+    new InterruptedError(
+      signalName,
+      `interrupted by ${signalName} while the verifier ${bin} ran; its process group was killed`,
+    );
+  return new Promise((resolve, reject) => {
     let settled = false;
+    const group = spawnGroup(path, args, {
+      env,
+      signal,
+      onInterrupt: (signalName) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(interrupted(signalName));
+      },
+    });
+    if (!group) return reject(interrupted(String(signal.reason)));
+    const { child } = group;
     const finish = (run: Omit<BinaryRun, 'runtimeNs'>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      // Nothing of the verifier may outlive its judgement.
+      group.finish();
       resolve({ ...run, runtimeNs: runtime() });
     };
-    // A process group of its own (setsid), so that a timeout ends everything it started.
-    const child = spawn(path, args, { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let stdoutBytes = 0;
     let stderrBytes = 0;
-    let stdoutTruncated = false;
-    let stderrTruncated = false;
     let stdoutEnded = false;
+    let stderrEnded = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let timedOut = false;
-    const killGroup = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
     const conclude = () => {
-      // containerd reads stdout to its end (or the deadline), then waits for the process.
-      if (!exit || (!stdoutEnded && !timedOut)) return;
-      const text = Buffer.concat(stdout).toString('utf8').trim();
-      const reason = timedOut && !stdoutEnded ? '' : stdoutTruncated ? `${text}(stdout truncated)` : text;
-      const errText = `${Buffer.concat(stderr).toString('utf8')}${stderrTruncated ? '(previous logs may be truncated)\n' : ''}`;
+      // containerd reads both pipes to their ends (or the deadline), then waits for the process.
+      if (!exit || (!(stdoutEnded && stderrEnded) && !timedOut)) return;
+      const errText = `${Buffer.concat(stderr).toString('utf8')}${stderrBytes > OUTPUT_LIMIT ? '(previous logs may be truncated)\n' : ''}`;
       if (exit.code === null)
-        finish({
+        return finish({
           exitCode: -1,
           reason: '',
           stderr: errText,
-          error: `waiting on command to exit: signal: ${SIGNAL_TEXT[exit.signal ?? ''] ?? exit.signal}`,
+          error: `waiting on command to exit: ${goExitText(exit.code, exit.signal)}`,
         });
-      else finish({ exitCode: exit.code, reason, stderr: errText });
-      // Nothing of the verifier may outlive its judgement.
-      killGroup();
-      child.stdout?.destroy();
-      child.stderr?.destroy();
+      if (timedOut && exit.code === 0)
+        return finish({
+          exitCode: -1,
+          reason: '',
+          stderr: errText,
+          error: 'waiting on command to exit: context deadline exceeded',
+        });
+      // containerd's reason is known once its first 32 KiB (and the byte after, its truncation
+      // test) were read, or stdout ended, before the deadline.
+      const text = Buffer.concat(stdout).toString('utf8').trim();
+      const reason =
+        stdoutBytes > OUTPUT_LIMIT
+          ? `${text}(stdout truncated)`
+          : stdoutEnded || stdoutBytes === OUTPUT_LIMIT
+            ? text
+            : '';
+      finish({ exitCode: exit.code, reason, stderr: errText });
     };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-      // The deadline closes the parent's ends of the pipes: a grandchild holding them cannot hang civctl.
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      child.stdin?.destroy();
-      conclude();
-    }, timeoutMs);
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        // The context's Cancel, and the pipes' deadline: nothing the verifier started, and no
+        // grandchild holding a pipe, can hang civctl past it.
+        group.kill();
+        child.stdout.destroy();
+        child.stderr.destroy();
+        child.stdin.destroy();
+        conclude();
+      },
+      Math.min(timeoutMs, MAX_TIMER_MS),
+    );
     child.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? '';
       finish({
@@ -184,7 +207,6 @@ export function runVerifierBinary(
     });
     child.stdout.on('data', (chunk: Buffer) => {
       if (stdoutBytes < OUTPUT_LIMIT) stdout.push(chunk.subarray(0, OUTPUT_LIMIT - stdoutBytes));
-      if (stdoutBytes + chunk.length > OUTPUT_LIMIT) stdoutTruncated = true;
       stdoutBytes += chunk.length;
     });
     child.stdout.on('end', () => {
@@ -193,16 +215,18 @@ export function runVerifierBinary(
     });
     child.stderr.on('data', (chunk: Buffer) => {
       if (stderrBytes < OUTPUT_LIMIT) stderr.push(chunk.subarray(0, OUTPUT_LIMIT - stderrBytes));
-      if (stderrBytes + chunk.length > OUTPUT_LIMIT) stderrTruncated = true;
       stderrBytes += chunk.length;
     });
-    child.on('exit', (code, signal) => {
-      exit = { code, signal };
+    child.stderr.on('end', () => {
+      stderrEnded = true;
+      conclude();
+    });
+    child.on('exit', (code, exitSignal) => {
+      exit = { code, signal: exitSignal };
       conclude();
     });
     // The descriptor, as json.Encoder writes it (field order, a newline), without waiting for a
-    // reader: a verifier that never reads stdin gets EPIPE on our side, which is ignored.
-    child.stdin.on('error', () => undefined);
+    // reader: a verifier that never reads stdin makes this fail with EPIPE, which is ignored.
     child.stdin.end(
       `${JSON.stringify({ mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size })}\n`,
     );

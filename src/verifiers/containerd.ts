@@ -72,6 +72,11 @@ export interface CheckOptions {
   maxVerifiers: number;
   env: NodeJS.ProcessEnv;
   /**
+   * Runs fn in an interruptible section (Io.interruptible): each binary runs inside one, so that
+   * SIGINT/SIGTERM kill its process group before civctl exits.
+   */
+  interruptibly: <T>(fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+  /**
    * notation's signature discovery (--signatures), given the artifact and the governing
    * statement's trusted identities; signatures found are reported, not verified.
    */
@@ -219,7 +224,9 @@ async function runBinary(
   name: string,
   descriptor: Descriptor,
 ): Promise<VerifierOutcome> {
-  const run = await runVerifierBinary(options.binDir!, bin, name, descriptor, options.timeoutMs, options.env);
+  const run = await options.interruptibly((signal) =>
+    runVerifierBinary(options.binDir!, bin, name, descriptor, options.timeoutMs, options.env, signal),
+  );
   if (run.error !== undefined)
     return {
       verifier: bin,

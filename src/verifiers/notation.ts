@@ -82,31 +82,25 @@ export interface OrasReference {
 const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
 
-/** Go's url.ParseRequestURI("dummy://" + registry).Host == registry, which oras-go requires. */
+/**
+ * Go's url.ParseRequestURI("dummy://" + registry).Host == registry, which oras-go requires
+ * (Go 1.23's parseHost): after the last `]` (bracketed) or the last `:`, an optional port of
+ * digits; every other ASCII byte one the host may hold. So `host:5000:6000` passes (the host
+ * holds `host:5000`), as oras-go v2.5.0 accepts it; notation's scope check then refuses it.
+ */
 function validRegistry(registry: string): boolean {
+  // `?` cuts a query, `@` a user, `/` a path and `%` escapes: the Host then differs from the text.
   if (registry === '' || /[?#@/\\%]/.test(registry)) return false;
-  let host = registry;
-  let port = '';
-  if (registry.startsWith('[')) {
-    const close = registry.indexOf(']');
-    if (close < 0) return false;
-    host = registry.slice(1, close);
-    port = registry.slice(close + 1);
-    if (!/^[0-9a-fA-F:.]*$/.test(host)) return false;
-  } else {
-    const colon = registry.lastIndexOf(':');
-    if (colon >= 0) {
-      host = registry.slice(0, colon);
-      port = registry.slice(colon);
-    }
-    // Characters Go's host parser refuses (it allows unreserved, sub-delims and non-ASCII bytes).
-    for (const ch of host) {
-      const code = ch.codePointAt(0)!;
-      if (code >= 0x80) continue;
-      if (!/[A-Za-z0-9\-._~!$&'()*+,;=[\]<>"]/.test(ch)) return false;
-    }
+  const portStart = registry.startsWith('[') ? registry.lastIndexOf(']') + 1 : registry.lastIndexOf(':');
+  if (registry.startsWith('[') && portStart === 0) return false; // missing ']'
+  if (portStart >= 0 && !/^(?::\d*)?$/.test(registry.slice(portStart))) return false;
+  // Unreserved, sub-delims, and the `:`, `[`, `]`, `<`, `>`, `"` Go's host mode lets through;
+  // bytes beyond ASCII pass too.
+  for (const ch of registry) {
+    if (ch.codePointAt(0)! >= 0x80) continue;
+    if (!/[A-Za-z0-9\-._~!$&'()*+,;=:[\]<>"]/.test(ch)) return false;
   }
-  return port === '' || /^:\d*$/.test(port);
+  return true;
 }
 
 /** oras-go v2.5.0 registry.ParseReference: its errors are "invalid reference: …". */

@@ -8,12 +8,21 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { goDuration } from '../../src/verifiers/bindir.ts';
-import { ROOT, run, scratch, withSim } from '../helpers.ts';
+import { liveInGroup, pidFrom, ROOT, run, scratch, waitUntil, withSim } from '../helpers.ts';
 
 const DIGESTION = join(ROOT, 'examples', 'digestion-redis.json');
 const NOTATION = join(ROOT, 'examples', 'notation-aws-signer.json');
 const ALLOWED = 'sha256:7aec734b2bb298a1d769fd8729f13b8514a41bf90fcdd1f38ec52267fbaa8ee6';
 const OTHER = 'sha256:77697a75da9f94e9357b61fcaf8345f69e3d9d32e9d15032c8415c21263977dc';
+
+/** Whether a process exists and is not a zombie. */
+function isAlive(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) [ZX] /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 /** A folder of verifier scripts; each is a shell script body. */
 function binDir(scripts: Record<string, string>) {
@@ -313,17 +322,108 @@ describe('--bin-dir: containerd’s bindir plugin, faithfully', () => {
     }
   });
 
-  test('a grandchild that keeps stdout open cannot hang civctl', async () => {
-    const dir = binDir({ escapes: '(sleep 30) & echo judged; exit 0' });
+  test('a child holding stdout past an exit 0: judged at the deadline, as containerd judges it — an error that blocks, the printed text dropped', async () => {
+    const dir = binDir({
+      escapes: `sleep 30 & echo $! > "$(dirname "$0")/../grandchild"; echo "approved by parent"; exit 0`,
+    });
     try {
       const started = Date.now();
       const r = await check(dir.bin, ['--verifier-timeout', '1']);
-      assert.ok(Date.now() - started < 10_000);
-      assert.equal(r.code, 0, r.stderr);
+      // Not before the deadline (the pipe is held), and not long after it.
+      assert.ok(Date.now() - started >= 900, `${Date.now() - started} ms`);
+      assert.ok(Date.now() - started < 15_000);
+      assert.equal(r.code, 1, r.stderr);
+      const result = JSON.parse(r.stdout).results[0];
+      assert.equal(result.decision, 'blocked');
+      assert.match(
+        result.error,
+        /: image verifier bindir returned error: failed to call verifier escapes \(runtime [\d.]+m?s\): waiting on command to exit: context deadline exceeded$/,
+      );
+      assert.doesNotMatch(r.stdout, /approved by parent/);
+      // The child was in the verifier's process group: killed with it.
+      const grandchild = Number(readFileSync(join(dir.path, 'grandchild'), 'utf8'));
+      await waitUntil('the grandchild is gone', () => !isAlive(grandchild));
     } finally {
       dir.cleanup();
     }
   });
+
+  test('a child holding stdout past a non-zero exit: a rejection with no text, at the deadline', async () => {
+    const dir = binDir({ escapes: '(sleep 30) & echo "denied by parent"; exit 3' });
+    try {
+      const r = await check(dir.bin, ['--verifier-timeout', '1']);
+      const result = JSON.parse(r.stdout).results[0];
+      assert.equal(result.decision, 'blocked');
+      assert.match(result.error, /: verifier escapes rejected image \(exit code 3\): $/);
+      assert.equal(result.verifiers[0].output, '');
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('a child holding only stderr: the text read before the deadline is kept for a rejection; an exit 0 is still an error', async () => {
+    const dir = binDir({ held: '(sleep 30 >/dev/null) & echo "denied, said in time"; exit 4' });
+    try {
+      const rejected = JSON.parse((await check(dir.bin, ['--verifier-timeout', '1'])).stdout).results[0];
+      assert.match(rejected.error, /: verifier held rejected image \(exit code 4\): denied, said in time$/);
+      writeFileSync(join(dir.bin, 'held'), '#!/bin/sh\n(sleep 30 >/dev/null) & echo "approved"; exit 0\n');
+      const errored = JSON.parse((await check(dir.bin, ['--verifier-timeout', '1'])).stdout).results[0];
+      assert.match(errored.error, /waiting on command to exit: context deadline exceeded$/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('a child that closes its pipes does not hold the judgement', async () => {
+    const dir = binDir({ tidy: 'sleep 30 >/dev/null 2>&1 & echo "approved"; exit 0' });
+    try {
+      const started = Date.now();
+      const r = await check(dir.bin, ['--verifier-timeout', '20']);
+      assert.ok(Date.now() - started < 15_000);
+      assert.equal(JSON.parse(r.stdout).results[0].reason, 'tidy => approved');
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    test(`${signal} while a verifier runs: its whole process group is killed, exit ${signal === 'SIGINT' ? 130 : 143}, and no later verifier runs`, async () => {
+      const dir = binDir({
+        'a-hang': 'echo $$ > "$(dirname "$0")/../pid"; sleep 30 & sleep 30; wait',
+        'b-later': 'touch "$(dirname "$0")/../later-ran"',
+      });
+      try {
+        const interrupts = new AbortController();
+        const running = run(
+          [
+            'check',
+            '--offline',
+            '--bin-dir',
+            dir.bin,
+            '--verifier-timeout',
+            '60',
+            `registry.corp.example/app@${d}`,
+          ],
+          { interrupts },
+        );
+        const pid = await pidFrom(join(dir.path, 'pid'));
+        assert.ok(liveInGroup(pid).length >= 2, 'the verifier and its children run in a group of their own');
+        interrupts.abort(signal);
+        const r = await running;
+        assert.equal(r.code, signal === 'SIGINT' ? 130 : 143, r.stderr);
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `civctl: interrupted by ${signal} while the verifier a-hang ran; its process group was killed\n$`,
+          ),
+        );
+        assert.equal(r.stdout, '');
+        await waitUntil('the verifier’s group is gone', () => liveInGroup(pid).length === 0);
+        assert.throws(() => readFileSync(join(dir.path, 'later-ran')));
+      } finally {
+        dir.cleanup();
+      }
+    });
 
   test('huge outputs on both streams: stdout capped at 32 KiB and marked, stderr captured', async () => {
     const dir = binDir({
@@ -410,5 +510,84 @@ describe("Go's duration text", () => {
     assert.equal(goDuration(10_001_234_567n), '10.001234567s');
     assert.equal(goDuration(62_500_000_000n), '1m2.5s');
     assert.equal(goDuration(3_600_000_000_000n), '1h0m0s');
+  });
+});
+
+describe('an allowed image says why in words (containerd’s reason is often empty)', () => {
+  const IMAGE = `public.ecr.aws/docker/library/redis@${ALLOWED}`;
+  const whyLine = (stderr: string) => stderr.split('\n').find((l) => l.startsWith('civctl: note: '));
+
+  test('the digestion allowlist lists it; notation has no policy: containerd’s text kept, the why on stderr', async () => {
+    const r = await run(['check', '--offline', '--policy', `digestion=${DIGESTION}`, IMAGE]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      `ALLOWED ${IMAGE} digestion-image-verifier => , notation-image-verifier =>\n`,
+      'stdout keeps one line per image, with containerd’s exact reason',
+    );
+    assert.equal(
+      whyLine(r.stderr),
+      `civctl: note: ${IMAGE} is allowed because digestion-image-verifier lists the digest; notation-image-verifier has no trust policy or an empty one, so it allows every image`,
+    );
+  });
+
+  test('a notation statement with level skip, and an empty allowlist', async () => {
+    const dir = scratch();
+    try {
+      const skip = dir.file(
+        'skip.json',
+        JSON.stringify({
+          version: '1.0',
+          trustPolicies: [
+            { name: 'skip-all', registryScopes: ['*'], signatureVerification: { level: 'skip' } },
+          ],
+        }),
+      );
+      const empty = dir.file('empty.json', '{"version":"1.0","trustedDigests":[]}');
+      const r = await run([
+        'check',
+        '--offline',
+        '--policy',
+        `notation=${skip}`,
+        '--policy',
+        `digestion=${empty}`,
+        IMAGE,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(
+        whyLine(r.stderr),
+        `civctl: note: ${IMAGE} is allowed because digestion-image-verifier has no trust policy or an empty allowlist, so it allows every image; notation-image-verifier's statement "skip-all" has level skip: no signature is needed`,
+      );
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('a verifier binary that exits 0; no note for a blocked image, nor in JSON', async () => {
+    const dir = binDir({ 'a-ok': 'cat >/dev/null; exit 0', 'b-no': 'cat >/dev/null; echo nope; exit 1' });
+    try {
+      const ud = dir.file('ud.toml', '[settings.image-verifier-plugins]\nenabled = true\n');
+      const ok = await run(['check', '--offline', '--user-data', ud, '--bin-dir', dir.bin, IMAGE]);
+      assert.equal(ok.code, 1, ok.stderr);
+      assert.equal(whyLine(ok.stderr), undefined, 'b-no blocks: nothing to explain');
+      rmSync(join(dir.bin, 'b-no'));
+      const allowed = await run(['check', '--offline', '--user-data', ud, '--bin-dir', dir.bin, IMAGE]);
+      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.equal(whyLine(allowed.stderr), `civctl: note: ${IMAGE} is allowed because a-ok exited 0`);
+      const json = await run([
+        'check',
+        '--offline',
+        '--format',
+        'json',
+        '--user-data',
+        ud,
+        '--bin-dir',
+        dir.bin,
+        IMAGE,
+      ]);
+      assert.equal(whyLine(json.stderr), undefined);
+    } finally {
+      dir.cleanup();
+    }
   });
 });

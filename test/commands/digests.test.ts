@@ -223,3 +223,77 @@ describe('the lock', () => {
     }
   });
 });
+
+describe('digests list --format json', () => {
+  test('a file: its digests as JSON, in order; text stays one digest a line', async () => {
+    const dir = scratch();
+    try {
+      const file = dir.file('p.json', `{"version":"1.0","trustedDigests":["${d('b')}","${d('a')}"]}`);
+      const r = await run(['digests', 'list', '--format', 'json', '--file', 'p.json'], { cwd: dir.path });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), { file: 'p.json', digests: [d('b'), d('a')] });
+      assert.equal((await run(['digests', 'list', '--file', file])).stdout, `${d('b')}\n${d('a')}\n`);
+      const misuse = await run(['digests', 'add', '--format', 'json', '--file', file, d('c')]);
+      assert.equal(misuse.code, 2);
+      assert.match(misuse.stderr, /--format applies to digests list only/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('the node: file is null', () =>
+    withSim(async (socket) => {
+      assert.equal((await run(['-s', socket, 'digests', 'add', d('a')])).code, 0);
+      const r = await run(['-s', socket, 'digests', 'list', '--format', 'json']);
+      assert.deepEqual(JSON.parse(r.stdout), { file: null, digests: [d('a')] });
+    }));
+});
+
+describe('m19: a list over the API’s 2 MiB limit', () => {
+  // Padding after the document keeps it a valid allowlist; its base64 no longer fits a request.
+  const big = `{"version":"1.0","trustedDigests":["${d('a')}"]}${' '.repeat(1_600_000)}`;
+  test('digests add refuses it and never calls it "valid; on the node: enforced"', async () => {
+    const dir = scratch();
+    try {
+      const file = dir.file('big.json', big);
+      const r = await run(['digests', 'add', '--file', file, d('b')]);
+      assert.equal(r.code, 1);
+      assert.doesNotMatch(r.stderr, /on the node: enforced/);
+      assert.match(r.stderr, /\[api\/too-large\]/);
+      assert.match(
+        r.stderr,
+        /big\.json: digestion policy, valid; cannot be set on a node: its settings request is over the API's 2 MiB limit/,
+      );
+      assert.match(
+        r.stderr,
+        /the edited allowlist fails lint \(cannot be set on a node: its settings request is over the API's 2 MiB limit\); fix it, or pass --force/,
+      );
+      assert.equal(readFileSync(file, 'utf8'), big);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('lint says the same in every format: text, JSON ("settable": false), GitHub', async () => {
+    const dir = scratch();
+    try {
+      const file = dir.file('big.json', big);
+      const text = await run(['lint', file]);
+      assert.equal(text.code, 1);
+      assert.match(text.stdout, /big\.json: digestion policy, valid; cannot be set on a node/);
+      const json = JSON.parse((await run(['lint', '--format', 'json', file])).stdout);
+      assert.equal(json.results[0].settable, false);
+      assert.equal(json.results[0].valid, true);
+      const github = await run(['lint', '--format', 'github', file]);
+      assert.match(github.stdout, /title=effect::.*big\.json: cannot be set on a node/);
+      // A policy within the limit has no "settable" key at all.
+      const small = dir.file('small.json', `{"version":"1.0","trustedDigests":["${d('a')}"]}`);
+      assert.equal(
+        'settable' in JSON.parse((await run(['lint', '-f', 'json', small])).stdout).results[0],
+        false,
+      );
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
@@ -222,7 +223,7 @@ describe('lint reads eksctl and Karpenter files', () => {
       );
       assert.match(
         r.stdout,
-        /cluster\.yaml\[br\/notation\] \(decoded policy\):1:1: error: trust policy document can not have zero trust policy statements/,
+        /cluster\.yaml:13:27: error: \[br\/notation\] decoded policy 1:1: trust policy document can not have zero trust policy statements/,
       );
       assert.match(
         r.stdout,
@@ -272,7 +273,10 @@ describe('lint reads eksctl and Karpenter files', () => {
       const broken = dir.file('broken.yaml', 'kind: ClusterConfig\nmanagedNodeGroups: [\n');
       const b = await run(['lint', broken]);
       assert.equal(b.code, 1);
-      assert.match(b.stdout, /broken\.yaml:\d+:\d+: error: not a valid YAML file/);
+      assert.match(
+        b.stdout,
+        /broken\.yaml:\d+:\d+: error: not a valid ClusterConfig\/YAML: eksctl would reject the file/,
+      );
       const none = dir.file('none.yaml', 'kind: ClusterConfig\nmetadata: {name: x}\n');
       assert.match(
         (await run(['lint', none])).stdout,
@@ -280,6 +284,155 @@ describe('lint reads eksctl and Karpenter files', () => {
       );
     } finally {
       dir.cleanup();
+    }
+  });
+});
+
+describe('encode --merge-into never loses what the file had', () => {
+  const digestionB64 = () => Buffer.from(readFileSync(DIGESTION)).toString('base64');
+  type Plugins = Record<string, unknown>;
+  const userDataPlugins = (toml: string) =>
+    JSON.parse(JSON.stringify(parseToml(toml))).settings['image-verifier-plugins'] as Plugins;
+
+  test('user data: the other verifier and enabled = true stay; --disable and a replaced policy are said', async () => {
+    const dir = scratch();
+    try {
+      const existing = dir.file(
+        'existing.toml',
+        `[settings.kubernetes]\ncluster-name = "prod"\n\n[settings.image-verifier-plugins]\nenabled = true\n\n[settings.image-verifier-plugins.digestion]\ntrustpolicy = "${digestionB64()}"\n`,
+      );
+      const r = await run([
+        'encode',
+        `notation=${NOTATION}`,
+        '--minify',
+        '--format',
+        'userdata',
+        '--merge-into',
+        existing,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const plugins = userDataPlugins(r.stdout);
+      assert.equal(plugins['enabled'], true);
+      assert.deepEqual(plugins['digestion'], { trustpolicy: digestionB64() });
+      assert.ok(plugins['notation']);
+      assert.match(r.stderr, /^civctl: note: .*existing\.toml: kept what the file had for digestion/m);
+      assert.doesNotMatch(r.stderr, /warning/);
+
+      const off = await run([
+        'encode',
+        `notation=${NOTATION}`,
+        '--disable',
+        '--format',
+        'userdata',
+        '--merge-into',
+        existing,
+      ]);
+      assert.equal(off.code, 0, off.stderr);
+      assert.equal(userDataPlugins(off.stdout)['enabled'], false);
+      assert.match(
+        off.stderr,
+        /^civctl: warning: .*existing\.toml: --disable turns image verification off: the file had enabled = true$/m,
+      );
+
+      const replaced = await run([
+        'encode',
+        `digestion=${DIGESTION}`,
+        '--minify',
+        '--format',
+        'userdata',
+        '--merge-into',
+        existing,
+      ]);
+      assert.equal(replaced.code, 0, replaced.stderr);
+      assert.match(
+        replaced.stderr,
+        /^civctl: warning: .*existing\.toml: the digestion trust policy the file had is replaced by the one given$/m,
+      );
+      // The file's other lines are unchanged.
+      assert.ok(
+        replaced.stdout.startsWith(
+          '[settings.kubernetes]\ncluster-name = "prod"\n\n[settings.image-verifier-plugins]\nenabled = true\n',
+        ),
+      );
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('docs/examples: merging one verifier after another keeps both, in every format, and lint accepts the result', async () => {
+    const dir = scratch();
+    try {
+      const cases: [format: string, file: string, read: (text: string) => Plugins][] = [
+        ['userdata', 'base-user-data.toml', userDataPlugins],
+        [
+          'eksctl',
+          'cluster.yaml',
+          (text) =>
+            JSON.parse(JSON.stringify(parseYaml(text))).managedNodeGroups[0].bottlerocket.settings[
+              'image-verifier-plugins'
+            ],
+        ],
+        [
+          'karpenter',
+          'nodeclass.yaml',
+          (text) => userDataPlugins((parseYaml(text) as { spec: { userData: string } }).spec.userData),
+        ],
+      ];
+      for (const [format, name, read] of cases) {
+        const first = await run([
+          'encode',
+          `notation=${NOTATION}`,
+          '--enable',
+          '--minify',
+          '--format',
+          format,
+          '--merge-into',
+          join(ROOT, 'docs', 'examples', name),
+        ]);
+        assert.equal(first.code, 0, `${format}: ${first.stderr}`);
+        const step = dir.file(`step-${name}`, first.stdout);
+        const second = await run([
+          'encode',
+          `digestion=${DIGESTION}`,
+          '--minify',
+          '--format',
+          format,
+          '--merge-into',
+          step,
+        ]);
+        assert.equal(second.code, 0, `${format}: ${second.stderr}`);
+        const plugins = read(second.stdout);
+        assert.deepEqual(Object.keys(plugins).sort(), ['digestion', 'enabled', 'notation'], format);
+        assert.equal(plugins['enabled'], true, format);
+        assert.equal(
+          Buffer.from((plugins['notation'] as { trustpolicy: string }).trustpolicy, 'base64').toString(),
+          JSON.stringify(JSON.parse(readFileSync(NOTATION, 'utf8'))),
+          format,
+        );
+        assert.match(second.stderr, /kept what the file had for notation/, format);
+        // Every line of the first result is still in the second, in order.
+        const lines = second.stdout.split('\n');
+        let at = 0;
+        for (const line of first.stdout.split('\n').filter((l) => l.trim() !== '')) {
+          at = lines.indexOf(line, at);
+          assert.ok(at >= 0, `${format}: ${JSON.stringify(line)}`);
+        }
+        const lint = await run(['lint', dir.file(`merged-${name}`, second.stdout)]);
+        assert.equal(lint.code, 0, `${format}: ${lint.stdout}`);
+      }
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('--enable with --disable, or either with base64, is a usage error', async () => {
+    for (const args of [
+      ['--format', 'userdata', '--enable', '--disable'],
+      ['--format', 'base64', '--disable'],
+    ]) {
+      const r = await run(['encode', 'notation', NOTATION, ...args]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.ok(isOneCleanLine(r.stderr), r.stderr);
     }
   });
 });

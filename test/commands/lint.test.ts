@@ -150,7 +150,7 @@ trustpolicy = "e30"
     const r = await run(['lint', file('user-data2.toml', userdata)]);
     assert.match(
       r.stdout,
-      /user-data2\.toml\[digestion\] \(decoded policy\):2:\d+: error: image verification failed: unsupported policy version 2\.0/,
+      /user-data2\.toml:5:16: error: \[digestion\] decoded policy 2:\d+: image verification failed: unsupported policy version 2\.0/,
     );
   });
   test('a JSON settings document as apiclient get prints it', async () => {
@@ -311,5 +311,138 @@ describe('lint never throws (property-based)', () => {
     );
     const deep = `{"version":"1.0","trustPolicies":${'['.repeat(50_000)}${']'.repeat(50_000)}}`;
     assert.equal(lintPolicy({ bytes: new TextEncoder().encode(deep), verifier: 'notation' }).valid, false);
+  });
+});
+
+describe('lint: a finding inside an encoded policy is placed at the encoded value in every format', () => {
+  // The finding ("sha256:abc" can never match) is at line 2, column 19 of the decoded policy.
+  const policy = b64('{"version":"1.0",\n"trustedDigests":["sha256:abc"]}');
+  const KINDS: [kind: string, name: string, text: string, line: number, column: number, plugin: string][] = [
+    [
+      'user-data TOML',
+      'ud.toml',
+      `# user data\n[settings.image-verifier-plugins]\nenabled = true\n\n[settings.image-verifier-plugins.digestion]\ntrustpolicy   =   "${policy}"\n`,
+      6,
+      20,
+      'digestion',
+    ],
+    [
+      'settings JSON',
+      'settings.json',
+      `{"settings": {"image-verifier-plugins": {"enabled": true,\n  "digestion": {"trustpolicy": "${policy}"}}}}\n`,
+      2,
+      33,
+      'digestion',
+    ],
+    [
+      'eksctl ClusterConfig',
+      'cluster.yaml',
+      `kind: ClusterConfig\nmetadata: {name: prod}\nmanagedNodeGroups:\n  - name: br\n    amiFamily: Bottlerocket\n    bottlerocket:\n      settings:\n        image-verifier-plugins:\n          enabled: true\n          digestion: {trustpolicy: "${policy}"}\n`,
+      10,
+      37,
+      'br/digestion',
+    ],
+    [
+      'Karpenter EC2NodeClass',
+      'nodeclass.yaml',
+      `kind: EC2NodeClass\nmetadata: {name: default}\nspec:\n  amiFamily: Bottlerocket\n  userData: |\n    [settings.image-verifier-plugins]\n    enabled = true\n    [settings.image-verifier-plugins.digestion]\n    trustpolicy = '${policy}'\n`,
+      9,
+      20,
+      'default/digestion',
+    ],
+  ];
+  for (const [kind, name, text, line, column, plugin] of KINDS)
+    test(kind, async () => {
+      const path = file(`fidelity-${name}`, text);
+      const decoded = `[${plugin}] decoded policy 2:19: "sha256:abc" can never match`;
+      const escaped = (s: string) => s.replace(/[[\]().*+?/\\]/g, '\\$&');
+
+      const text_ = await run(['lint', path]);
+      assert.equal(text_.code, 0, text_.stderr);
+      assert.match(
+        text_.stdout,
+        new RegExp(`${escaped(path)}:${line}:${column}: warning: ${escaped(decoded)}`),
+      );
+
+      const github = await run(['lint', '--format', 'github', path]);
+      assert.ok(
+        github.stdout.includes(
+          `::warning file=${path},line=${line},col=${column},title=digestion/non-canonical::${decoded}`,
+        ),
+        github.stdout,
+      );
+
+      const sarif = JSON.parse((await run(['lint', '--format', 'sarif', path])).stdout);
+      const result = sarif.runs[0].results[0];
+      assert.deepEqual(result.locations[0].physicalLocation.region, { startLine: line, startColumn: column });
+      assert.ok(result.message.text.startsWith(decoded), result.message.text);
+
+      const json = JSON.parse((await run(['lint', '--format', 'json', path])).stdout);
+      const d = json.results[0].diagnostics.find(
+        (x: { rule: string }) => x.rule === 'digestion/non-canonical',
+      );
+      assert.deepEqual(
+        [d.location, d.line, d.column, d.fileLine, d.fileColumn],
+        ['decoded-policy', 2, 19, line, column],
+      );
+    });
+});
+
+describe('lint: eksctl and Karpenter files are named for what they are', () => {
+  test('a ClusterConfig whose Bottlerocket nodegroup sets no policies is an eksctl nodegroup, not a policy', async () => {
+    const r = await run(['lint', join(ROOT, 'docs', 'examples', 'cluster.yaml')]);
+    assert.equal(r.code, 0);
+    assert.doesNotMatch(r.stdout, /custom policy/);
+    assert.match(
+      r.stdout,
+      /cluster\.yaml\[bottlerocket-a\]: eksctl ClusterConfig, nodegroup bottlerocket-a, valid, no image-verifier policies; on the node: allows-all/,
+    );
+    // The nodegroup that is not Bottlerocket is not reported: its nodes have no such settings.
+    assert.doesNotMatch(r.stdout, /al2023-b/);
+    assert.match(r.stdout, /^1 nodegroup checked: 0 errors, 1 warning$/m);
+  });
+  test('a NodeClass without image-verifier settings is a Karpenter EC2NodeClass', async () => {
+    const r = await run(['lint', join(ROOT, 'docs', 'examples', 'nodeclass.yaml')]);
+    assert.match(
+      r.stdout,
+      /nodeclass\.yaml\[default\]: Karpenter EC2NodeClass default, valid, no image-verifier policies/,
+    );
+  });
+  test('a duplicate key: eksctl or kubectl rejects the file, so no node sees it', async () => {
+    const dup = file(
+      'dup.yaml',
+      'apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: prod\n  name: prod\n',
+    );
+    const r = await run(['lint', dup]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stdout,
+      /dup\.yaml:5:3: error: not a valid ClusterConfig\/YAML: eksctl would reject the file/,
+    );
+    assert.match(
+      r.stdout,
+      /dup\.yaml: not a valid ClusterConfig\/YAML: eksctl would reject the file; no node gets these settings/,
+    );
+    assert.doesNotMatch(r.stdout, /rejects-all|on the node/);
+    const json = JSON.parse((await run(['lint', '--format', 'json', dup])).stdout);
+    assert.deepEqual([json.results[0].document, json.results[0].effect], ['eksctl', 'not-deployed']);
+    const nc = file('dupnc.yaml', 'kind: EC2NodeClass\nspec: {}\nspec: {}\n');
+    assert.match(
+      (await run(['lint', nc])).stdout,
+      /not a valid EC2NodeClass\/YAML: kubectl would reject the file/,
+    );
+  });
+  test('Karpenter user data that is not TOML: Karpenter refuses it', async () => {
+    const nc = file(
+      'badud.yaml',
+      'kind: EC2NodeClass\nmetadata: {name: a}\nspec:\n  amiFamily: Bottlerocket\n  userData: |\n    [settings.image-verifier-plugins\n',
+    );
+    const r = await run(['lint', nc]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /badud\.yaml:6:\d+: error: EC2NodeClass a spec\.userData: it is not valid TOML/);
+    assert.match(
+      r.stdout,
+      /badud\.yaml\[a\]: Karpenter EC2NodeClass a: spec\.userData is not valid TOML: Karpenter would refuse its user data/,
+    );
   });
 });

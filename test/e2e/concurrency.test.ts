@@ -3,33 +3,28 @@
  * and to one node, all land — every round, several rounds.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { BIN, scratch, withSim } from '../helpers.ts';
+import { runBuiltAsync, scratch, withSim } from '../helpers.ts';
 
 const PROCESSES = 12;
 const ROUNDS = 3;
-const env = { PATH: process.env['PATH'] ?? '', CIVCTL_COMPILE_CACHE: '0' };
+const env = { CIVCTL_COMPILE_CACHE: '0' };
 
-function civctl(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.stdout.resume();
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
+const civctl = (args: string[], cwd: string) => runBuiltAsync(args, { cwd, env, timeoutMs: 120_000 });
 
+const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
 const digest = (round: number, i: number) => `sha256:${(round * 100 + i).toString(16).padStart(64, '0')}`;
 
 describe(`${PROCESSES} concurrent digests add, ${ROUNDS} rounds`, () => {
-  test('to one file: every digest lands', async () => {
+  test('to one file: every digest lands, onto a stale lock each round, and nothing is left beside it', async () => {
     const dir = scratch();
     try {
       for (let round = 0; round < ROUNDS; round++) {
+        // A lock left by a process that died: all twelve race to take it over, one at a time.
+        writeFileSync(join(dir.path, 'p.json.civctl-lock'), `${deadPid()}\n`);
         const runs = Array.from({ length: PROCESSES }, (_, i) =>
           civctl(['digests', 'add', '--file', 'p.json', digest(round, i)], dir.path),
         );
@@ -37,6 +32,7 @@ describe(`${PROCESSES} concurrent digests add, ${ROUNDS} rounds`, () => {
         const listed = JSON.parse(readFileSync(join(dir.path, 'p.json'), 'utf8')).trustedDigests as string[];
         assert.equal(listed.length, (round + 1) * PROCESSES);
         for (let i = 0; i < PROCESSES; i++) assert.ok(listed.includes(digest(round, i)));
+        assert.deepEqual(readdirSync(dir.path), ['p.json']);
       }
     } finally {
       dir.cleanup();

@@ -1,14 +1,28 @@
 /**
- * The process boundary of the built CLI: output that cannot be written, closed pipes, and real
- * SIGINT/SIGTERM in the middle of a write (review items M-1, M-5, m-18).
+ * The process boundary of the built CLI: output that cannot be written, closed pipes, real
+ * SIGINT/SIGTERM in the middle of a write (review items M-1, M-5, m-18), and child processes
+ * (verifiers, credential helpers) that must neither crash civctl nor outlive it.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { openSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { chmodSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { BIN, ROOT, withServer } from '../helpers.ts';
+import {
+  BIN,
+  BIN_ESM,
+  isOneCleanLine,
+  liveInGroup,
+  pidFrom,
+  ROOT,
+  runBuiltAsync,
+  scratch,
+  STANDALONE,
+  standaloneMissing,
+  waitUntil,
+  withServer,
+} from '../helpers.ts';
 
 const DIGESTION = join(ROOT, 'examples', 'digestion-redis.json');
 const BAD = join(ROOT, 'examples', 'bad-notation-scope.json');
@@ -90,4 +104,145 @@ describe('M-5: a real signal during a write', () => {
       });
     });
   }
+});
+
+describe('children of the built CLI never crash it or outlive it', () => {
+  const DIGEST = `sha256:${'d'.repeat(64)}`;
+
+  /** Runs a built program until it exits, sending `signal` once the child it runs wrote its pid. */
+  async function interruptWhenRunning(
+    program: string[],
+    args: string[],
+    childEnv: Record<string, string>,
+    pidFile: string,
+    signal: 'SIGINT' | 'SIGTERM',
+  ) {
+    const child = spawn(program[0]!, [...program.slice(1), ...args], { env: { ...env, ...childEnv } });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout.resume();
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.on('close', (code, sig) => resolve({ code, signal: sig })),
+    );
+    const pid = await pidFrom(pidFile);
+    child.kill(signal);
+    return { ...(await exited), stderr, pid };
+  }
+
+  /** A shell script at `path` that records its pid and hangs, with a child of its own. */
+  function hangingScript(path: string, pidFile: string) {
+    writeFileSync(path, `#!/bin/sh\necho $$ > "${pidFile}"\nsleep 60 & sleep 60\nwait\n`);
+    chmodSync(path, 0o755);
+  }
+
+  /** A loopback registry that asks for Basic credentials, so that a credential helper runs. */
+  async function withBasicRegistry(fn: (host: string) => Promise<void>) {
+    const server = createServer((_req, res) => {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' });
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      await fn(`127.0.0.1:${(server.address() as { port: number }).port}`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  }
+
+  // The standalone binary (npm test builds it first) gets SIGINT only: the same code as the bundle.
+  const builds: [string, string[], ('SIGINT' | 'SIGTERM')[]][] = [
+    ['civctl.cjs', [process.execPath, BIN], ['SIGINT', 'SIGTERM']],
+    ['civctl.mjs', [process.execPath, BIN_ESM], ['SIGINT', 'SIGTERM']],
+    ...(!standaloneMissing()
+      ? [['the standalone binary', [STANDALONE], ['SIGINT']] as [string, string[], 'SIGINT'[]]]
+      : []),
+  ];
+  for (const [file, bin, signals] of builds)
+    for (const signal of signals) {
+      const status = signal === 'SIGINT' ? 130 : 143;
+      test(`${file}: ${signal} during check --bin-dir kills the verifier's process group, exit ${status}`, async () => {
+        const dir = scratch();
+        try {
+          mkdirSync(join(dir.path, 'bin'));
+          const pidFile = join(dir.path, 'pid');
+          hangingScript(join(dir.path, 'bin', 'a-hang'), pidFile);
+          const r = await interruptWhenRunning(
+            bin,
+            [
+              'check',
+              '--offline',
+              '--bin-dir',
+              join(dir.path, 'bin'),
+              '--verifier-timeout',
+              '60',
+              `registry.corp.example/app@${DIGEST}`,
+            ],
+            {},
+            pidFile,
+            signal,
+          );
+          assert.deepEqual([r.code, r.signal], [status, null], r.stderr);
+          assert.match(
+            r.stderr,
+            new RegExp(`civctl: interrupted by ${signal} while the verifier a-hang ran`),
+          );
+          await waitUntil('the verifier’s group is gone', () => liveInGroup(r.pid).length === 0);
+        } finally {
+          dir.cleanup();
+        }
+      });
+
+      test(`${file}: ${signal} while a credential helper runs kills its process group, exit ${status}`, async () => {
+        await withBasicRegistry(async (host) => {
+          const dir = scratch();
+          try {
+            mkdirSync(join(dir.path, 'bin'));
+            const pidFile = join(dir.path, 'pid');
+            hangingScript(join(dir.path, 'bin', 'docker-credential-civhang'), pidFile);
+            dir.file('config.json', JSON.stringify({ credHelpers: { [host]: 'civhang' } }));
+            const r = await interruptWhenRunning(
+              bin,
+              ['--timeout', '60', 'resolve', `${host}/demo/app:v1`],
+              { DOCKER_CONFIG: dir.path, PATH: `${join(dir.path, 'bin')}:${env.PATH}` },
+              pidFile,
+              signal,
+            );
+            assert.deepEqual([r.code, r.signal], [status, null], r.stderr);
+            assert.match(
+              r.stderr,
+              new RegExp(
+                `civctl: interrupted by ${signal} while the credential helper docker-credential-civhang ran`,
+              ),
+            );
+            await waitUntil('the helper’s group is gone', () => liveInGroup(r.pid).length === 0);
+          } finally {
+            dir.cleanup();
+          }
+        });
+      });
+    }
+
+  test('civctl.cjs: a credential helper that exits without reading its stdin never crashes it (many runs)', async () => {
+    await withBasicRegistry(async (host) => {
+      const dir = scratch();
+      try {
+        mkdirSync(join(dir.path, 'bin'));
+        const helper = join(dir.path, 'bin', 'docker-credential-civnoread');
+        writeFileSync(helper, '#!/bin/sh\necho "credentials not found in native keychain"\nexit 1\n');
+        chmodSync(helper, 0o755);
+        dir.file('config.json', JSON.stringify({ credHelpers: { [host]: 'civnoread' } }));
+        for (let i = 0; i < 12; i++) {
+          const r = await runBuiltAsync(['resolve', `${host}/demo/app:v1`], {
+            env: { DOCKER_CONFIG: dir.path, PATH: `${join(dir.path, 'bin')}:${env.PATH}` },
+          });
+          assert.equal(r.code, 1);
+          assert.ok(isOneCleanLine(r.stderr), r.stderr);
+          assert.match(r.stderr, /authentication required/);
+        }
+      } finally {
+        dir.cleanup();
+      }
+    });
+  });
 });

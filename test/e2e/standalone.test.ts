@@ -8,13 +8,21 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ROOT, tempDir } from '../helpers.ts';
+import { ROOT, STANDALONE, standaloneMissing, tempDir } from '../helpers.ts';
 
-const BINARY = join(ROOT, 'dist', `civctl-linux-${process.arch}`);
-const missing = existsSync(BINARY) ? undefined : `${BINARY} was not built (npm run build:standalone)`;
-if (missing && process.env['CIVCTL_REQUIRE_STANDALONE'] === '1')
-  throw new Error(`CIVCTL_REQUIRE_STANDALONE=1 but ${missing}`);
-if (missing) process.stderr.write(`standalone tests skipped: ${missing}\n`);
+const BINARY = STANDALONE;
+const missing = standaloneMissing();
+
+test('the docs name the Node the standalone binaries embed', () => {
+  const { standalone } = JSON.parse(readFileSync(join(ROOT, 'scripts', 'node-runtimes.json'), 'utf8'));
+  const fleet = readFileSync(join(ROOT, 'docs', 'fleet.md'), 'utf8');
+  for (const arch of ['x64', 'arm64'])
+    assert.match(fleet, new RegExp(`\\| \`dist/civctl-linux-${arch}\` \\| .* \\| Node ${standalone} `));
+  assert.match(
+    readFileSync(join(ROOT, 'README.md'), 'utf8'),
+    new RegExp(`with Node ${standalone} \\(LTS\\) inside`),
+  );
+});
 
 describe('the standalone binary, with no Node installed', { skip: missing }, () => {
   const dir = tempDir();
@@ -45,6 +53,13 @@ describe('the standalone binary, with no Node installed', { skip: missing }, () 
     assert.match(r.stdout, /\(exit 1: refused; the live policy is unchanged\)/);
     assert.match(r.stdout, /demo: done/);
     assert.match(r.stderr, /committed settings\.image-verifier-plugins\.digestion\.trustpolicy/);
+  });
+
+  test('it embeds the Node pinned for it, not the Node running the build', () => {
+    // process.release's headers URL, compiled into Node, names its version.
+    const { standalone } = JSON.parse(readFileSync(join(ROOT, 'scripts', 'node-runtimes.json'), 'utf8'));
+    const binary = readFileSync(BINARY);
+    assert.ok(binary.includes(`/v${standalone}/node-v${standalone}-headers`), `Node ${standalone} inside`);
   });
 
   test('version, usage and runtime exit codes, no warnings', () => {

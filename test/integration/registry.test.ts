@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { isOneCleanLine, run, scratch } from '../helpers.ts';
+import { join } from 'node:path';
+import { isOneCleanLine, ROOT, run, scratch } from '../helpers.ts';
 import { type Rig, rigUnavailable, startRig } from '../registry-rig.ts';
 
 const unavailable = rigUnavailable();
@@ -64,6 +65,29 @@ describe('resolve against a loopback registry', { skip: unavailable }, () => {
         `docker://${rig.open}/${repo}:v1`,
       ]);
       assert.equal(sk.stdout.toString().trim(), image.digest, repo);
+    }
+  });
+
+  test('docs/examples/registry, pushed with skopeo as docs/resolve.md says, gives the digests the docs show', {
+    skip: skopeo ? false : 'skopeo is not installed',
+  }, async () => {
+    for (const [folder, image] of [
+      ['single', rig.images.single],
+      ['multi', rig.images.multi],
+      ['multi-docker', rig.images.docker],
+    ] as const) {
+      const pushed = spawnSync('skopeo', [
+        'copy',
+        '--quiet',
+        '--all',
+        '--preserve-digests',
+        '--dest-tls-verify=false',
+        `dir:${join(ROOT, 'docs', 'examples', 'registry', folder)}`,
+        `docker://${rig.open}/from-docs/${folder}:v1`,
+      ]);
+      assert.equal(pushed.status, 0, pushed.stderr.toString());
+      const r = await resolveOne(`${rig.open}/from-docs/${folder}:v1`);
+      assert.equal(r.stdout, `${image.digest}\n`, `${folder}: ${r.stderr}`);
     }
   });
 

@@ -40,6 +40,8 @@ const ACCEPTED: string[][] = [
   ['lint', '--verifier', 'my-verifier', '--schema', 's.json', 'p.json'],
   ['get', '-s', '/tmp/x.sock'],
   ['-s', '/tmp/x.sock', 'get', 'notation'],
+  ['-s', 'api', 'get'],
+  ['--timeout', '5', '--socket-path=enable', 'status'],
   ['--timeout=3', '--socket-path', '/x.sock', 'status'],
   ['get', 'digestion', '--raw', '--timeout', '5'],
   ['set', 'notation', 'p.json', '--enable', '--dry-run', '--socket-path', '/x.sock'],
@@ -47,6 +49,11 @@ const ACCEPTED: string[][] = [
   ['disable', '--dry-run'],
   ['status', '-o', 'json'],
   ['status', '--output=text'],
+  ['status', '--format', 'json'],
+  ['status', '-f', 'text'],
+  ['-s', '/x.sock', 'sim'],
+  ['resolve', '--format', 'json', 'redis:7', '--timeout', '5'],
+  ['check', '-f', 'json', '--verifier-timeout', '2147483.647', 'redis:7'],
   [
     'sim',
     '--socket',
@@ -74,6 +81,11 @@ const DECLINED: string[][] = [
   ['-s'],
   ['set', 'notation', '--', 'p.json'],
   ['encode', 'x', 'p.json', '--format', 'toml', '--format', 'json'],
+  ['status', '--format', 'json', '--output', 'json'],
+  // Global options only where they apply: resolve has no API socket, lint no timeout.
+  ['-s', '/x.sock', 'resolve', 'redis:7'],
+  ['resolve', '-s', '/x.sock', 'redis:7'],
+  ['--timeout', '5', 'lint', 'p.json'],
 ];
 
 describe('fast path and yargs agree', () => {
@@ -87,7 +99,9 @@ describe('fast path and yargs agree', () => {
       assert.equal(fast.spec.name, full.name);
       for (const [key, value] of Object.entries(fast.args)) assert.deepEqual(value, full.args[key], key);
       // Everything the handler might read from yargs' arguments is present on the fast path.
-      for (const key of Object.keys(full.args).filter((k) => !['_', '$0', 's', 'o', 'f'].includes(k)))
+      for (const key of Object.keys(full.args).filter(
+        (k) => !['_', '$0', 's', 'o', 'f', 'output'].includes(k),
+      ))
         assert.ok(key in fast.args, `missing ${key}`);
     });
   }

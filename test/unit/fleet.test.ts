@@ -89,12 +89,17 @@ describe('user data', () => {
       '[settings.kubernetes]\r\nmax-pods = 1\r\n[settings.image-verifier-plugins]\r\nenabled = true\r\n',
       true,
     ],
-    ['dotted keys', '[settings]\nimage-verifier-plugins.enabled = true\nmotd = "hi"\n', false],
+    ['dotted keys', '[settings]\nimage-verifier-plugins.enabled = true\nmotd = "hi"\n', true],
     ['an inline table', '[settings]\nimage-verifier-plugins = { enabled = true }\n', false],
     [
       'a multi-line string that looks like the header',
       '[settings.bootstrap-containers.x]\nuser-data = """\n[settings.image-verifier-plugins]\nenabled = false\n"""\n',
-      false,
+      true,
+    ],
+    [
+      'a file without a final newline',
+      '[settings.image-verifier-plugins.digestion]\ntrustpolicy = "e30="',
+      true,
     ],
     [
       'dates, numbers and arrays elsewhere',
@@ -108,11 +113,21 @@ describe('user data', () => {
       const p = policies(true);
       const merged = mergeUserData(original, p);
       const result = parseToml(merged.text) as Table;
-      assert.equal(canonical(result), canonical(expectedMerge(parseToml(original) as Table, p)));
-      assert.deepEqual(ivp(result['settings']), subtree(p));
-      if (merged.preserved)
+      const before = parseToml(original) as Table;
+      const had = ivp(before['settings'] ?? {}) ?? {};
+      // What the file had stays, what was given is added or replaced.
+      assert.equal(canonical(result), canonical(expectedMerge(before, { ...had, ...subtree(p) })));
+      if (merged.preserved) {
         for (const comment of original.match(/#.*$/gm) ?? [])
           assert.ok(merged.text.includes(comment), comment);
+        // Every line of the file is still there, in its order.
+        const lines = merged.text.split(/\r?\n/);
+        let at = 0;
+        for (const line of original.split(/\r?\n/).filter((l) => !/trustpolicy|enabled/.test(l))) {
+          at = lines.indexOf(line, at);
+          assert.ok(at >= 0, `${JSON.stringify(line)} kept in order`);
+        }
+      }
     });
 
   test('--merge-into keeps the layout where a text edit can replace the subtree', () => {
@@ -164,7 +179,7 @@ nodeGroups:
     amiFamily: BottlerocketFips
 `;
 
-  test('--merge-into replaces the subtree in every Bottlerocket nodegroup, keeps the rest and the comments', () => {
+  test('--merge-into merges into every Bottlerocket nodegroup, keeps the rest and the comments', () => {
     const p = policies(true);
     const merged = mergeEksctl(CLUSTER, p);
     assert.deepEqual(merged.nodegroups.sort(), ['mng-br', 'ng-fips']);
@@ -177,14 +192,17 @@ nodeGroups:
     for (const g of groups(after)) {
       const settings = (g['bottlerocket'] as { settings?: Table } | undefined)?.settings;
       if (g['name'] === 'mng-al') assert.equal(g['bottlerocket'], undefined);
+      else if (g['name'] === 'mng-br')
+        assert.deepEqual(ivp(settings), { old: { trustpolicy: 'e30=' }, ...subtree(p) });
       else assert.deepEqual(ivp(settings), subtree(p));
     }
+    assert.ok(merged.preserved);
     assert.equal((groups(after)[0]!['bottlerocket'] as { settings: Table }).settings['motd'], 'hi');
     assert.deepEqual(after['metadata'], before['metadata']);
     for (const comment of ['# prod cluster', '# keep me', '# greeting'])
       assert.ok(merged.text.includes(comment));
     // The TOML eksctl renders holds the same policies.
-    assert.deepEqual(ivp((parseToml(merged.userData.get('mng-br')!) as Table)['settings']), subtree(p));
+    assert.deepEqual(ivp((parseToml(merged.userData.get('ng-fips')!) as Table)['settings']), subtree(p));
   });
 
   test('--nodegroup: only that one; unknown or non-Bottlerocket nodegroups and non-ClusterConfig files are refused', () => {
@@ -250,7 +268,7 @@ spec:
     const docs = parseAllDocuments(merged.text) as unknown as { toJS(): Table }[];
     const first = docs[0]!.toJS() as { spec: Table };
     const userData = parseToml(first.spec['userData'] as string) as Table;
-    assert.deepEqual(ivp(userData['settings']), subtree(p));
+    assert.deepEqual(ivp(userData['settings']), { old: { trustpolicy: 'e30=' }, ...subtree(p) });
     assert.deepEqual(plain((userData['settings'] as Table)['kubernetes']), { 'max-pods': 110 });
     assert.equal(first.spec['role'], 'KarpenterNodeRole-prod');
     assert.deepEqual(docs[1]!.toJS(), {

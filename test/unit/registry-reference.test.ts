@@ -59,6 +59,8 @@ describe('ParseDockerRef', () => {
     ['a//b', /: invalid reference format$/],
     ['-nginx', /: invalid reference format$/],
     [`r/${'a'.repeat(260)}`, /must not be more than 255 characters/],
+    // distribution/reference's domain has one optional port: CRI refuses what oras-go accepts.
+    ['registry.example.com:5000:6000/app:v1', /: invalid reference format$/],
   ];
   for (const [input, message] of refused)
     test(`refuses ${JSON.stringify(input.slice(0, 40))}`, () =>
@@ -93,9 +95,16 @@ describe("containerd's host and scheme rules", () => {
     assert.equal(schemeFor('10.0.0.1:5000'), 'https');
     assert.equal(schemeFor('registry.example.com', true), 'http');
   });
-  test('isLocalhost', () => {
+  test('isLocalhost: localhost or a loopback IP in any spelling, after Go’s SplitHostPort', () => {
     assert.ok(isLocalhost('localhost:1'));
     assert.ok(isLocalhost('127.1.2.3'));
+    assert.ok(isLocalhost('[::1]:5000'));
+    assert.ok(isLocalhost('[::ffff:127.0.0.1]:5000'));
+    assert.ok(isLocalhost('[0:0:0:0:0:0:0:1]:5000'));
     assert.ok(!isLocalhost('localhost.example.com'));
+    assert.ok(!isLocalhost('LOCALHOST:5000'));
+    assert.ok(!isLocalhost('127.0.0.01:5000'));
+    // net.SplitHostPort fails without a port, and "[::1]" is no IP to net.ParseIP.
+    assert.ok(!isLocalhost('[::1]'));
   });
 });
