@@ -105,7 +105,12 @@ function workloadSummary(workloads: Workload[]): string {
 
 export function auditText(entries: AuditEntry[], summary: AuditSummary): string {
   const lines: string[] = [];
-  const line = (e: AuditEntry) => `${e.decision.toUpperCase()} ${subject(e)} ${why(e)}`.trimEnd();
+  // The decision and the image on one line, why on the next (containerd's texts are long).
+  const push = (e: AuditEntry, indent: string) => {
+    lines.push(`${indent}${e.decision.toUpperCase()} ${subject(e)}`);
+    const reason = why(e).trim();
+    if (reason !== '' && e.decision !== 'allowed') lines.push(`${indent}  ${reason}`);
+  };
   const urgent = entries.filter((e) => e.decision === 'blocked' || e.decision === 'unknown');
   const byNamespace = new Map<string, { entry: AuditEntry; workloads: Workload[] }[]>();
   const unattached: AuditEntry[] = [];
@@ -119,16 +124,14 @@ export function auditText(entries: AuditEntry[], summary: AuditSummary): string 
   for (const namespace of [...byNamespace.keys()].sort()) {
     lines.push(`namespace ${namespace}:`);
     for (const { entry, workloads } of byNamespace.get(namespace)!) {
-      lines.push(`  ${line(entry)}`);
+      push(entry, '  ');
       lines.push(`    used by ${workloadSummary(workloads)}`);
     }
   }
-  if (unattached.length > 0) {
-    if (byNamespace.size > 0) lines.push('not used by a workload read:');
-    for (const entry of unattached) lines.push(`${byNamespace.size > 0 ? '  ' : ''}${line(entry)}`);
-  }
+  if (unattached.length > 0 && byNamespace.size > 0) lines.push('not used by a workload read:');
+  for (const entry of unattached) push(entry, byNamespace.size > 0 ? '  ' : '');
   for (const decision of ['signature-required', 'allowed'] as const)
-    for (const entry of entries.filter((e) => e.decision === decision)) lines.push(line(entry));
+    for (const entry of entries.filter((e) => e.decision === decision)) push(entry, '');
   lines.push(summaryLine(summary));
   return `${lines.map(terminalSafe).join('\n')}\n`;
 }
