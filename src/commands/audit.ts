@@ -102,7 +102,7 @@ export const auditCommand = defineCommand<AuditArgs>({
     let registry: RegistryClient | undefined;
     try {
       const { auditImages } = await import('../verifiers/audit.ts');
-      const { decideImage } = await import('../verifiers/containerd.ts');
+      const { decideImage, DISABLED_REASON } = await import('../verifiers/containerd.ts');
       const images = read.images((image) => {
         try {
           const ref = parseImageReference(image);
@@ -113,6 +113,7 @@ export const auditCommand = defineCommand<AuditArgs>({
       });
       const entries: AuditEntry[] = await auditImages(images, {
         offline: args.offline,
+        ...(node.enabled ? {} : { allowsAll: DISABLED_REASON }),
         jobs: args.jobs,
         mediaType: args.mediaType,
         resolve: async (name) => {

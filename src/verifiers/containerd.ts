@@ -8,6 +8,10 @@ import { type Actions, decideNotation, NOTATION_VERIFIER } from './notation.ts';
 import { DIGESTION_VERIFIER, decideDigestion } from './digestion.ts';
 import { type Descriptor, goDuration, listVerifiers, runVerifierBinary } from './bindir.ts';
 
+/** Why every image is allowed on a node where enabled is not true. */
+export const DISABLED_REASON =
+  'image verification is disabled (enabled is not true): containerd runs no verifier';
+
 export type Decision = 'allowed' | 'blocked' | 'signature-required';
 
 export interface VerifierOutcome {
@@ -168,7 +172,7 @@ export async function decideImage(
     return {
       ...base,
       decision: 'allowed',
-      reason: 'image verification is disabled (enabled is not true): containerd runs no verifier',
+      reason: DISABLED_REASON,
     };
   const order = plan(options);
   if ('reason' in order) return { ...base, decision: 'allowed', reason: order.reason };
