@@ -159,7 +159,7 @@ export function auditMarkdown(entries: AuditEntry[], summary: AuditSummary): str
   const rows = sorted.map((e) => {
     const workloads = e.workloads.length > 0 ? workloadSummary(e.workloads) : '';
     const namespaces = [...new Set(e.workloads.map((w) => w.namespace))].sort().join(', ');
-    return `| ${icon[e.decision]} | \`${cell(e.name)}\` | ${e.digest ? `\`${cell(e.digest)}\`` : ''} | ${cell(namespaces)} | ${cell(workloads)} | ${cell(why(e))} |`;
+    return `| ${icon[e.decision]} | \`${cell(e.name)}\` | ${e.digest ? `\`${cell(e.digest)}\`` : ''} | ${cell(namespaces)} | ${cell(workloads)} | ${e.decision === 'allowed' ? '' : cell(why(e))} |`;
   });
   return [
     '### civctl audit',
