@@ -2,7 +2,7 @@
  * audit: what turning verification on would do to every workload a cluster runs, or is about to
  * deploy — each distinct image decided once, with check's decision and texts.
  */
-import { ReportedError, UsageError } from '../errors.ts';
+import { CivError, ReportedError, UsageError } from '../errors.ts';
 import { inputLabel, readInput, WORKLOAD_INPUT } from '../inputs/files.ts';
 import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import {
@@ -13,7 +13,7 @@ import {
 import { interruptibly } from '../io.ts';
 import { type AuditEntry, auditJson, auditMarkdown, auditSummary, auditText } from '../output/audit.ts';
 import { signatureSummary } from '../output/check.ts';
-import { warn } from '../output/messages.ts';
+import { note, warn } from '../output/messages.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { parseImageReference } from '../registry/reference.ts';
 import { timerMs } from '../timers.ts';
@@ -98,26 +98,43 @@ export const auditCommand = defineCommand<AuditArgs>({
       args,
     );
     for (const warning of read.warnings) warn(io, warning);
+    // Nothing read because inputs were skipped is a failed audit, not an empty cluster.
+    if (read.uses.length === 0 && read.warnings.length > 0)
+      throw new CivError(
+        'E_WORKLOAD_INPUT',
+        'no image was read from the inputs (see the warnings above): nothing was audited',
+      );
     const node = await nodePolicies(io, args);
-    let registry: RegistryClient | undefined;
+    const custom = [...node.policies.keys()].filter((n) => n !== 'notation' && n !== 'digestion');
+    if (node.enabled && args.binDir === undefined && custom.length > 0)
+      note(
+        io,
+        `custom verifiers (${custom.join(', ')}) are not run without --bin-dir: give the directory that holds their binaries`,
+      );
+    const images = read.images((image) => {
+      try {
+        const ref = parseImageReference(image);
+        return { name: ref.name, ...(ref.digest ? { digest: ref.digest } : {}) };
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    });
+    // The registry client is made before any look-up, so a bad registry option is one usage error.
+    const needsRegistry =
+      !args.offline && node.enabled && images.some((i) => i.digest === undefined && i.invalid === undefined);
+    const registry: RegistryClient | undefined = needsRegistry
+      ? await registryClient(io, args, stdinTaken)
+      : undefined;
     try {
       const { auditImages } = await import('../verifiers/audit.ts');
       const { decideImage, DISABLED_REASON } = await import('../verifiers/containerd.ts');
-      const images = read.images((image) => {
-        try {
-          const ref = parseImageReference(image);
-          return { name: ref.name, ...(ref.digest ? { digest: ref.digest } : {}) };
-        } catch (err) {
-          return { error: (err as Error).message };
-        }
-      });
       const entries: AuditEntry[] = await auditImages(images, {
         offline: args.offline,
         ...(node.enabled ? {} : { allowsAll: DISABLED_REASON }),
         jobs: args.jobs,
         mediaType: args.mediaType,
         resolve: async (name) => {
-          registry ??= await registryClient(io, args, stdinTaken);
+          if (!registry) throw new Error('internal: no registry client for an online audit');
           const { resolveImage } = await import('../registry/resolve.ts');
           return (await resolveImage(registry, parseImageReference(name))).descriptor;
         },

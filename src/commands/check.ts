@@ -17,9 +17,9 @@ import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
 import { trustPolicyOf } from '../policy/settings.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { digestError, type ImageReference } from '../registry/reference.ts';
+import { timerMs } from '../timers.ts';
 import type { Descriptor } from '../verifiers/bindir.ts';
 import type { NodePolicies, SignatureLookup } from '../verifiers/containerd.ts';
-import { timerMs } from '../timers.ts';
 import { parseImages } from './resolve.ts';
 import { defineCommand, type GlobalArgs, type OptionSpec } from './spec.ts';
 

@@ -17,27 +17,26 @@ import {
   replaceFile,
   WORKLOAD_INPUT,
 } from '../inputs/files.ts';
+import { apiLockPath, fileLockPath, withLock } from '../inputs/lock.ts';
+import { forceGate } from '../inputs/policy.ts';
+import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import {
   collectWorkloads,
   WORKLOAD_FILTER_OPTIONS,
   type WorkloadFilterArgs,
 } from '../inputs/workload-files.ts';
-import { apiLockPath, fileLockPath, withLock } from '../inputs/lock.ts';
-import { forceGate } from '../inputs/policy.ts';
-import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import type { Io } from '../io.ts';
-import { reportText } from '../output/lint-report.ts';
 import { safeJson, terminalSafe } from '../output/escape.ts';
+import { reportText } from '../output/lint-report.ts';
 import { dryRun, note, rollbackNotes, say, warn } from '../output/messages.ts';
 import { textStyleFor } from '../output/style.ts';
 import { decodeBase64, encodeBase64 } from '../policy/base64.ts';
 import { allowlistProblem, EMPTY_ALLOWLIST, editAllowlist, listedDigests } from '../policy/digest-list.ts';
-import { hasErrors, lintPolicy, nodeOutcome } from '../policy/lint.ts';
-import { toLintEntry } from '../policy/lint-file.ts';
-import { API_BODY_LIMIT, bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
-import { USER_DATA_LIMIT } from '../policy/lint-file.ts';
 import { digestError, looksLikeDigest, PRESENTABLE_DIGESTS_TEXT } from '../policy/digest-rule.ts';
-import { parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
+import { hasErrors, lintPolicy, nodeOutcome } from '../policy/lint.ts';
+import { toLintEntry, USER_DATA_LIMIT } from '../policy/lint-file.ts';
+import { API_BODY_LIMIT, bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
+import { InvalidReferenceError, parseImageReference } from '../registry/reference.ts';
 import { defineCommand, type GlobalArgs } from './spec.ts';
 
 interface DigestsArgs extends GlobalArgs, RegistryArgs, WorkloadFilterArgs {
@@ -109,10 +108,16 @@ async function itemsFrom(io: Io, files: string[], filters: WorkloadFilterArgs): 
       `${invalid.length} images in --from cannot be pulled; nothing was changed`,
     );
   }
-  const digests = new Set(images.flatMap((i) => (i.digest ? [i.digest] : [])));
+  if (images.length === 0)
+    throw new CivError(
+      'E_WORKLOAD_INPUT',
+      `--from: no image was read${read.warnings.length > 0 ? ' (see the warnings above)' : ''}; nothing was changed`,
+    );
+  const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+  const known = images.filter((i) => i.digest !== undefined).length;
   say(
     io,
-    `--from: ${images.length} ${images.length === 1 ? 'image' : 'images'} in ${read.workloads} workload containers; ${digests.size} digests known, ${images.length - images.filter((i) => i.digest).length} to resolve`,
+    `--from: ${count(images.length, 'image')} in ${count(read.workloads, 'workload container')}; ${known} with a known digest, ${images.length - known} to resolve`,
   );
   return images.map((i) =>
     i.digest !== undefined

@@ -4,8 +4,8 @@ import { inputLabel, isStdin, readInput } from '../inputs/files.ts';
 import { loadSchema } from '../inputs/schema.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
 import {
-  type LintFormat,
   LINT_FORMATS,
+  type LintFormat,
   reportGithub,
   reportJson,
   reportSarif,

@@ -3,8 +3,9 @@
  * list, detected per document), filtered by namespace and label selector, then grouped into
  * distinct images.
  */
-import { UsageError } from '../errors.ts';
+
 import type { OptionSpec } from '../commands/spec.ts';
+import { UsageError } from '../errors.ts';
 import { type AuditImage, distinctImages, type ImageUse, parseSelector, readWorkloads } from './workloads.ts';
 
 export const WORKLOAD_FILTER_OPTIONS = {
@@ -40,6 +41,17 @@ export interface CollectedWorkloads {
   images(normalise: Parameters<typeof distinctImages>[1]): AuditImage[];
 }
 
+/**
+ * The text of a file: UTF-8, or UTF-16 with its byte-order mark (what Windows PowerShell's `>`
+ * writes); undefined for anything else holding NUL bytes.
+ */
+function decodeText(bytes: Uint8Array): string | undefined {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes);
+  if (bytes.includes(0)) return undefined;
+  return Buffer.from(bytes).toString('utf8');
+}
+
 export async function collectWorkloads(
   sources: WorkloadSource[],
   filters: WorkloadFilterArgs,
@@ -52,7 +64,11 @@ export async function collectWorkloads(
   const uses: ImageUse[] = [];
   let dropped = 0;
   for (const source of sources) {
-    const text = Buffer.from(await source.bytes()).toString('utf8');
+    const text = decodeText(await source.bytes());
+    if (text === undefined) {
+      warnings.push(`${source.label}: it is not text (it holds NUL bytes); the file is skipped`);
+      continue;
+    }
     const read = await readWorkloads(text, source.label, () => import('yaml'));
     warnings.push(...read.warnings);
     for (const use of read.uses) {
@@ -67,6 +83,10 @@ export async function collectWorkloads(
       uses.push(use);
     }
   }
+  if (filtering && uses.length === 0 && dropped === 0)
+    warnings.push(
+      `no workload matched${namespaces ? ` --namespace ${[...namespaces].join(', ')}` : ''}${selector ? ` --selector ${filters.selector}` : ''}`,
+    );
   if (dropped > 0)
     warnings.push(
       `${dropped} image${dropped === 1 ? '' : 's'} from image lists or crictl output left out: --namespace and --selector keep only workloads`,

@@ -7,6 +7,7 @@
  * presented when it is known, and the workload that runs it. Pure: text in, uses out.
  */
 import type { Document, LineCounter } from 'yaml';
+import { digestError } from '../policy/digest-rule.ts';
 
 export interface Workload {
   namespace: string;
@@ -49,13 +50,20 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** containerd's imageID (`repo@sha256:…`, docker's `docker-pullable://repo@sha256:…`): the digest part. */
-export function digestOfImageId(imageId: unknown): string | undefined {
+/**
+ * containerd's imageID (`repo@sha256:…`, docker's `docker-pullable://repo@sha256:…`): the digest
+ * part, or why it is not one containerd presents (then the image is treated as if no digest were
+ * known, and the caller warns).
+ */
+export function digestOfImageId(imageId: unknown): { digest?: string; invalid?: string } {
   const id = str(imageId);
-  if (!id) return undefined;
+  if (!id) return {};
   const at = id.lastIndexOf('@');
   // A bare `sha256:…` is the image's config ID, not a digest the registry presented.
-  return at < 0 ? undefined : id.slice(at + 1);
+  if (at < 0) return {};
+  const digest = id.slice(at + 1);
+  const error = digestError(digest);
+  return error === undefined ? { digest } : { invalid: `'${digest}' ${error}` };
 }
 
 interface PodSpecPlace {
@@ -79,9 +87,10 @@ function labelsOf(meta: Json): Record<string, string> {
   >;
 }
 
+/** The pod's controller: the owner reference marked `controller: true`, as kubectl shows it. */
 function ownerOf(meta: Json): Workload['owner'] {
   const refs = Array.isArray(meta['ownerReferences']) ? meta['ownerReferences'] : [];
-  const controller = refs.find((r) => isObject(r) && r['controller'] === true) ?? refs[0];
+  const controller = refs.find((r) => isObject(r) && r['controller'] === true);
   if (!isObject(controller)) return undefined;
   const kind = str(controller['kind']);
   const name = str(controller['name']);
@@ -89,7 +98,7 @@ function ownerOf(meta: Json): Workload['owner'] {
 }
 
 /** Every container of a pod spec (with its status when the pod ran), as image uses. */
-function podSpecUses(place: PodSpecPlace): ImageUse[] | string {
+function podSpecUses(place: PodSpecPlace, warn: (what: string) => void): ImageUse[] | string {
   if (!isObject(place.spec)) return 'it has no pod spec';
   const spec = place.spec;
   const status = isObject(place.status) ? place.status : {};
@@ -101,13 +110,24 @@ function podSpecUses(place: PodSpecPlace): ImageUse[] | string {
   for (const [specKey, statusKey] of CONTAINER_LISTS) {
     const containers = Array.isArray(spec[specKey]) ? spec[specKey] : [];
     const statuses = Array.isArray(status[statusKey]) ? status[statusKey].filter(isObject) : [];
-    for (const container of containers) {
-      if (!isObject(container)) continue;
+    const workloadName = `${place.kind} ${namespace}/${name}`;
+    containers.forEach((container: unknown, i: number) => {
+      if (!isObject(container)) {
+        warn(`${workloadName}: ${specKey} entry ${i + 1} is not a container; skipped`);
+        return;
+      }
       const containerName = str(container['name']) ?? '(unnamed)';
       const ran = statuses.find((s) => s['name'] === containerName);
       const image = str(container['image']) ?? str(ran?.['image']);
-      if (!image) continue;
-      const digest = digestOfImageId(ran?.['imageID']);
+      if (!image) {
+        warn(`${workloadName}: container ${containerName} names no image; skipped`);
+        return;
+      }
+      const { digest, invalid } = digestOfImageId(ran?.['imageID']);
+      if (invalid !== undefined)
+        warn(
+          `${workloadName}: container ${containerName}'s imageID digest ${invalid}; its digest is treated as unknown`,
+        );
       uses.push({
         image,
         ...(digest ? { digest } : {}),
@@ -120,20 +140,25 @@ function podSpecUses(place: PodSpecPlace): ImageUse[] | string {
         },
         labels,
       });
-    }
+    });
   }
   return uses;
 }
 
-/** One Kubernetes object (or a List of them): its uses, or why it is not one civctl reads. */
-function objectUses(doc: Json, warn: (what: string) => void): ImageUse[] | string {
-  const kind = str(doc['kind']);
-  if (Array.isArray(doc['images']) && kind === undefined) return crictlUses(doc['images']);
+/**
+ * One Kubernetes object (or a List of them): its uses, or why it is not one civctl reads.
+ * `impliedKind` is the kind of a typed list's items (a `PodList` from the API leaves out each
+ * item's kind).
+ */
+function objectUses(doc: Json, warn: (what: string) => void, impliedKind?: string): ImageUse[] | string {
+  const kind = str(doc['kind']) ?? impliedKind;
+  if (Array.isArray(doc['images']) && kind === undefined) return crictlUses(doc['images'], warn);
   if (!kind) return 'it has no kind';
   if (Array.isArray(doc['items']) && (kind === 'List' || kind.endsWith('List'))) {
     const uses: ImageUse[] = [];
+    const itemKind = kind === 'List' ? undefined : kind.slice(0, -'List'.length);
     doc['items'].forEach((item, i) => {
-      const got = isObject(item) ? objectUses(item, warn) : 'it is not an object';
+      const got = isObject(item) ? objectUses(item, warn, itemKind) : 'it is not an object';
       if (typeof got === 'string') warn(`item ${i + 1} of the ${kind}: ${got}; skipped`);
       else uses.push(...got);
     });
@@ -141,22 +166,26 @@ function objectUses(doc: Json, warn: (what: string) => void): ImageUse[] | strin
   }
   const meta = isObject(doc['metadata']) ? doc['metadata'] : {};
   const spec = isObject(doc['spec']) ? doc['spec'] : {};
-  if (kind === 'Pod') return podSpecUses({ spec: doc['spec'], status: doc['status'], meta, kind });
+  if (kind === 'Pod') return podSpecUses({ spec: doc['spec'], status: doc['status'], meta, kind }, warn);
   if (TEMPLATED.has(kind)) {
     const template = isObject(spec['template']) ? spec['template'] : {};
-    return podSpecUses({ spec: template['spec'], meta, kind });
+    return podSpecUses({ spec: template['spec'], meta, kind }, warn);
   }
   if (kind === 'CronJob') {
     const job = isObject(spec['jobTemplate']) ? spec['jobTemplate'] : {};
     const jobSpec = isObject(job['spec']) ? job['spec'] : {};
     const template = isObject(jobSpec['template']) ? jobSpec['template'] : {};
-    return podSpecUses({ spec: template['spec'], meta, kind });
+    return podSpecUses({ spec: template['spec'], meta, kind }, warn);
   }
   return `kind ${kind} runs no containers civctl reads (${WORKLOAD_KINDS.join(', ')}, or a List)`;
 }
 
-/** `crictl images -o json`: one use per tag (the name the image was pulled by), digest from repoDigests. */
-function crictlUses(images: unknown[]): ImageUse[] {
+/**
+ * `crictl images -o json`: one use per tag (the name the image was pulled by), digest from
+ * repoDigests. An image without a repo digest was imported, not pulled (Bottlerocket's own pause
+ * image is one): containerd runs image verifiers only on pulls, so it is left out with a warning.
+ */
+function crictlUses(images: unknown[], warn: (what: string) => void): ImageUse[] {
   const uses: ImageUse[] = [];
   for (const entry of images) {
     if (!isObject(entry)) continue;
@@ -167,9 +196,17 @@ function crictlUses(images: unknown[]): ImageUse[] {
       (d): d is string => typeof d === 'string' && d.includes('@'),
     );
     const repoOf = (ref: string) => ref.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
+    if (digests.length === 0) {
+      if (tags.length > 0)
+        warn(
+          `${tags.join(', ')}: no repo digest, so the image was imported, not pulled; image verifiers run only on pulls, so it is left out`,
+        );
+      continue;
+    }
     for (const tag of tags) {
       const repoDigest = digests.find((d) => repoOf(d) === repoOf(tag)) ?? digests[0];
-      const digest = digestOfImageId(repoDigest);
+      const { digest, invalid } = digestOfImageId(repoDigest);
+      if (invalid !== undefined) warn(`${tag}: repo digest ${invalid}; its digest is treated as unknown`);
       uses.push({ image: tag, ...(digest ? { digest } : {}) });
     }
     if (tags.length === 0) for (const d of digests) uses.push({ image: d });
@@ -180,18 +217,32 @@ function crictlUses(images: unknown[]): ImageUse[] {
 /** A plain list: one image a line; `#` comments and blank lines ignored. */
 function textListUses(text: string): ImageUse[] {
   const uses: ImageUse[] = [];
-  for (const raw of text.split('\n')) {
+  for (const raw of text.split(/\r?\n/)) {
     const line = raw.replace(/(^|\s)#.*$/, '').trim();
     if (line !== '') uses.push({ image: line });
   }
   return uses;
 }
 
-/** Whether the text is a plain image list: every line empty, a comment, or one word. */
+/**
+ * Whether the text is a plain image list: every line empty, a comment, or one word — and no YAML
+ * document marker or null (Helm renders an empty template as `---` and a comment).
+ */
 function looksLikeList(text: string): boolean {
   return text
-    .split('\n')
-    .every((raw) => /^\s*(#.*)?$/.test(raw) || /^\s*[^\s#:][^\s]*(\s+#.*)?\s*$/.test(raw));
+    .split(/\r?\n/)
+    .every(
+      (raw) =>
+        /^\s*(#.*)?$/.test(raw) ||
+        (/^\s*[^\s#:][^\s]*(\s+#.*)?\s*$/.test(raw) && !/^\s*(---|\.\.\.|null|~)(\s|$)/.test(raw)),
+    );
+}
+
+/** The line of a character offset (JSON.parse names positions in Node 20). */
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
 }
 
 export interface YamlModule {
@@ -211,6 +262,8 @@ export async function readWorkloads(
 ): Promise<WorkloadRead> {
   const warnings: string[] = [];
   const uses: ImageUse[] = [];
+  // A byte-order mark (PowerShell, Notepad) is not part of the document.
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
   const trimmed = text.trimStart();
   if (trimmed === '') return { uses, warnings: [`${label}: it is empty; nothing to read`] };
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
@@ -219,7 +272,9 @@ export async function readWorkloads(
       parsed = JSON.parse(text);
     } catch (err) {
       const message = (err as Error).message;
-      return { uses, warnings: [`${label}: it is not valid JSON (${message}); skipped`] };
+      const position = /at position (\d+)/.exec(message);
+      const where = position ? `${label}:${lineAt(text, Number(position[1]))}` : label;
+      return { uses, warnings: [`${where}: it is not valid JSON (${message}); the file is skipped`] };
     }
     const documents = Array.isArray(parsed) ? parsed : [parsed];
     documents.forEach((doc, i) => {
@@ -235,7 +290,8 @@ export async function readWorkloads(
   if (looksLikeList(text)) return { uses: textListUses(text), warnings };
   const yaml = await loadYaml();
   const lines = new yaml.LineCounter();
-  const documents = yaml.parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+  // merge: kubectl's YAML reader applies `<<` merge keys.
+  const documents = yaml.parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, merge: true });
   for (const doc of Array.isArray(documents) ? documents : []) {
     const line = lineOf(doc, lines);
     const where = `${label}:${line}`;
@@ -247,7 +303,14 @@ export async function readWorkloads(
       );
       continue;
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // An alias to another document's anchor, or an alias bomb: this document only.
+      warnings.push(`${where}: ${(err as Error).message.split('\n')[0]}; the document is skipped`);
+      continue;
+    }
     if (value === null || value === undefined) continue;
     const got = isObject(value)
       ? objectUses(value, (w) => warnings.push(`${where}: ${w}`))

@@ -84,20 +84,22 @@ function why(e: AuditEntry): string {
  * pods)`), each with its containers.
  */
 function workloadSummary(workloads: Workload[]): string {
-  const groups = new Map<string, { pods: number; containers: Set<string> }>();
+  const groups = new Map<string, { pods: Set<string>; containers: Set<string> }>();
   for (const w of workloads) {
     const key = w.owner ? `${w.owner.kind}/${w.owner.name}` : `${w.kind}/${w.name}`;
     let group = groups.get(key);
     if (!group) {
-      group = { pods: 0, containers: new Set() };
+      group = { pods: new Set(), containers: new Set() };
       groups.set(key, group);
     }
-    if (w.owner) group.pods++;
+    // A pod with two containers of the image is one pod.
+    if (w.owner) group.pods.add(w.name);
     group.containers.add(w.container);
   }
   return [...groups]
     .map(([key, g]) => {
-      const pods = g.pods > 0 ? ` (${g.pods} pod${g.pods === 1 ? '' : 's'})` : '';
+      const count = g.pods.size;
+      const pods = count > 0 ? ` (${count} pod${count === 1 ? '' : 's'})` : '';
       return `${key}${pods} container ${[...g.containers].join(', ')}`;
     })
     .join('; ');
@@ -111,7 +113,11 @@ export function auditText(entries: AuditEntry[], summary: AuditSummary): string 
     const reason = why(e).trim();
     if (reason !== '' && e.decision !== 'allowed') lines.push(`${indent}  ${reason}`);
   };
-  const urgent = entries.filter((e) => e.decision === 'blocked' || e.decision === 'unknown');
+  // Blocked before unknown, within each namespace too.
+  const urgent = [
+    ...entries.filter((e) => e.decision === 'blocked'),
+    ...entries.filter((e) => e.decision === 'unknown'),
+  ];
   const byNamespace = new Map<string, { entry: AuditEntry; workloads: Workload[] }[]>();
   const unattached: AuditEntry[] = [];
   for (const entry of urgent) {

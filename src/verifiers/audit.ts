@@ -68,9 +68,29 @@ export async function auditImages(images: AuditImage[], options: AuditOptions): 
       return { error: (err as Error).message };
     }
   });
-  const entries: AuditEntry[] = [];
+  // Two uses that differ only in how the digest became known (one pod reported it, another's tag
+  // resolved to it) are one pull: fold them before deciding, so each image is decided once.
+  const pulls = new Map<string, { image: AuditImage; got: Found }>();
+  const unfolded: { image: AuditImage; got: Found }[] = [];
   for (const [i, image] of images.entries()) {
     const got = descriptors[i]!;
+    const digest = 'descriptor' in got ? got.descriptor.digest : image.digest;
+    if (digest === undefined) {
+      unfolded.push({ image, got });
+      continue;
+    }
+    const key = `${image.name}\u0000${digest}`;
+    const seen = pulls.get(key);
+    // The entry already listed is widened in place: `unfolded` holds the same object.
+    if (seen) seen.image = { ...seen.image, workloads: [...seen.image.workloads, ...image.workloads] };
+    else {
+      const pull = { image, got };
+      pulls.set(key, pull);
+      unfolded.push(pull);
+    }
+  }
+  const entries: AuditEntry[] = [];
+  for (const { image, got } of unfolded) {
     if ('allowed' in got) {
       const digest = image.digest !== undefined ? { digest: image.digest } : {};
       entries.push({ ...base(image), ...digest, decision: 'allowed', reason: got.allowed });

@@ -4,9 +4,10 @@
  * real — stopping at the first rejection, with containerd's exact texts for the judgement and for
  * the errors that block a pull. Spawns verifier binaries; never prints.
  */
-import { type Actions, decideNotation, NOTATION_VERIFIER } from './notation.ts';
-import { DIGESTION_VERIFIER, decideDigestion } from './digestion.ts';
+
 import { type Descriptor, goDuration, listVerifiers, runVerifierBinary } from './bindir.ts';
+import { DIGESTION_VERIFIER, decideDigestion } from './digestion.ts';
+import { type Actions, decideNotation, NOTATION_VERIFIER } from './notation.ts';
 
 /** Why every image is allowed on a node where enabled is not true. */
 export const DISABLED_REASON =

@@ -7,10 +7,10 @@
  * Every printed text is exact. Pure: the registry is assumed to answer the manifest HEAD.
  */
 import { notationWrapperCheck } from '../policy/image-verifiers.ts';
-import { loadNotationDocument, type NotationStatement, live } from '../policy/notation/decode.ts';
-import { registryScopeFormatError, validateNotationDocument } from '../policy/notation/validate.ts';
+import { live, loadNotationDocument, type NotationStatement } from '../policy/notation/decode.ts';
 import { isSubsetDN, parseDistinguishedName } from '../policy/notation/dn.ts';
 import { goQuote } from '../policy/notation/goquote.ts';
+import { registryScopeFormatError, validateNotationDocument } from '../policy/notation/validate.ts';
 import { digestError } from '../registry/reference.ts';
 
 export const NOTATION_VERIFIER = 'notation-image-verifier';

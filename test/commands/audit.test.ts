@@ -122,7 +122,7 @@ describe('audit: inputs', () => {
     assert.match(r.stderr, /deploy\.yaml:44: kind Service runs no containers civctl reads/);
     const { summary } = json(r.stdout);
     assert.equal(summary['workloads'], 4);
-    assert.equal(summary['images'], 6);
+    assert.equal(summary['images'], 5, 'the imported pause image is left out');
   });
 
   test('--namespace and --selector filter what is read', async () => {
@@ -199,6 +199,62 @@ describe('audit: inputs', () => {
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stdout, '');
     }
+  });
+
+  test('a bad registry option is one usage error before any look-up', async () => {
+    const r = await run(['audit', '--username', 'u', '--policy', `digestion=${DIGESTION}`, '-'], {
+      stdin: 'app:1\nweb:2\nredis:7\n',
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal(r.stdout, '');
+  });
+
+  test('nothing read because every input was skipped fails; an empty List is 0 images, exit 0', async () => {
+    const skipped = await run(['audit', '--offline', '--policy', `digestion=${DIGESTION}`, '-'], {
+      stdin: '{"kind": "Pod", "spec": ',
+    });
+    assert.equal(skipped.code, 1);
+    assert.match(skipped.stderr, /no image was read from the inputs/);
+    const empty = await run(['audit', '--offline', '--policy', `digestion=${DIGESTION}`, '-'], {
+      stdin: '{"apiVersion": "v1", "kind": "List", "items": []}',
+    });
+    assert.equal(empty.code, 0, empty.stderr);
+    assert.match(empty.stdout, /^0 images in 0 workload containers/);
+    const unmatched = await run([
+      'audit',
+      '--offline',
+      '--policy',
+      `digestion=${DIGESTION}`,
+      '-n',
+      'nope',
+      PODS,
+    ]);
+    assert.equal(unmatched.code, 1);
+    assert.match(unmatched.stderr, /no workload matched --namespace nope/);
+  });
+
+  test('a kubectl list saved by PowerShell (UTF-16 with a byte-order mark) reads as the same list', async () => {
+    const text = readFileSync(PODS, 'utf8');
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const args = ['audit', '--offline', '--policy', `digestion=${DIGESTION}`, '--format', 'json', '-'];
+    const a = await run(args, { stdin: text });
+    const b = await run(args, { stdin: utf16 });
+    assert.equal(b.stdout, a.stdout);
+    assert.equal(b.code, a.code);
+  });
+
+  test('custom verifiers without --bin-dir: a note says they are not run', async () => {
+    const r = await run([
+      'audit',
+      '--offline',
+      '--policy',
+      `digestion=${DIGESTION}`,
+      '--policy',
+      `my-verifier=${DIGESTION}`,
+      PODS,
+    ]);
+    assert.match(r.stderr, /custom verifiers \(my-verifier\) are not run without --bin-dir/);
   });
 
   test('a file that does not exist is one line and exit 1', async () => {
@@ -289,7 +345,7 @@ describe('digests add --from', () => {
     const pinned = tmp.file('pinned.txt', `x@${REDIS_748}\ny@${REDIS_6220}\nz@${REDIS_748}\n`);
     const ok = await run(['digests', 'add', '--file', file, '--from', pinned]);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stderr, /--from: 3 images in 0 workload containers; 2 digests known, 0 to resolve/);
+    assert.match(ok.stderr, /--from: 3 images in 0 workload containers; 3 with a known digest, 0 to resolve/);
     assert.match(ok.stderr, /added 2 digests/);
     assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).trustedDigests, [REDIS_748, REDIS_6220]);
     const again = await run(['digests', 'add', '--file', file, '--from', pinned]);

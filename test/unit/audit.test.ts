@@ -118,6 +118,36 @@ describe('audit flow', () => {
   });
 });
 
+describe('audit flow: one pull, one decision', () => {
+  test('a pod that reported a digest and another whose tag resolves to it are one image, decided once', async () => {
+    const { decide, calls } = decideBy(new Set());
+    const entries = await auditImages(
+      [
+        {
+          image: 'app:1',
+          name: 'docker.io/library/app:1',
+          digest: D('9'),
+          workloads: [pod('a', 'web-1-x', 'c')],
+        },
+        { image: 'app:1', name: 'docker.io/library/app:1', workloads: [pod('b', 'job-1-y', 'c')] },
+      ],
+      {
+        offline: false,
+        jobs: 2,
+        mediaType: 'm',
+        resolve: async () => ({ mediaType: 'm', digest: D('9'), size: 5 }),
+        decide,
+      },
+    );
+    assert.equal(entries.length, 1);
+    assert.deepEqual(calls, ['docker.io/library/app:1']);
+    assert.deepEqual(
+      entries[0]!.workloads.map((w) => w.namespace),
+      ['a', 'b'],
+    );
+  });
+});
+
 describe('audit report', () => {
   const entries = [
     {

@@ -79,12 +79,13 @@ describe('workload inputs', () => {
     }
   });
 
-  test('crictl images -o json: one use per tag, its repo digest; none without one', async () => {
-    const { uses } = await read(fixture('crictl-images.json'));
-    assert.deepEqual(uses, [
-      { image: 'docker.io/library/redis:7', digest: D('1') },
-      { image: 'localhost/kubernetes/pause:0.1.0' },
-    ]);
+  test('crictl images -o json: one use per tag, its repo digest; an imported image (no repo digest) left out', async () => {
+    const { uses, warnings } = await read(fixture('crictl-images.json'));
+    assert.deepEqual(uses, [{ image: 'docker.io/library/redis:7', digest: D('1') }]);
+    assert.match(
+      warnings[0]!,
+      /localhost\/kubernetes\/pause:0\.1\.0: no repo digest, so the image was imported, not pulled/,
+    );
   });
 
   test('plain image lists: comments and blank lines ignored', async () => {
@@ -98,7 +99,7 @@ describe('workload inputs', () => {
 
   test('malformed documents are warnings with their line, never a crash', async () => {
     const cases: [string, RegExp][] = [
-      ['{"kind": "Pod",', /^f: it is not valid JSON/],
+      ['{"kind": "Pod",', /^f(:1)?: it is not valid JSON/],
       ['kind: Pod\nspec: [unclosed\n', /^f:\d+: it is not valid YAML/],
       ['[1, "x"]', /^f: element 1: it is not an object; skipped/],
       ['{"kind":"ConfigMap"}', /^f: kind ConfigMap runs no containers/],
@@ -113,11 +114,14 @@ describe('workload inputs', () => {
     ];
     for (const [text, expected] of cases) {
       const { warnings } = await read(text);
-      assert.match(warnings[0] ?? '', expected, text);
+      assert.ok(
+        warnings.some((w) => expected.test(w)),
+        `${text}: ${warnings.join(' | ')}`,
+      );
     }
   });
 
-  test('a container without an image, or statuses that are not objects, are skipped quietly', async () => {
+  test('a container without an image, or that is not an object, is skipped with a warning; statuses that are not objects quietly', async () => {
     const pod = {
       kind: 'Pod',
       metadata: { name: 'p' },
@@ -125,7 +129,10 @@ describe('workload inputs', () => {
       status: { containerStatuses: [null, 3, { name: 'b', imageID: 'sha256:' + 'f'.repeat(64) }] },
     };
     const { uses, warnings } = await read(JSON.stringify(pod));
-    assert.deepEqual(warnings, []);
+    assert.deepEqual(warnings, [
+      'f: Pod default/p: container a names no image; skipped',
+      'f: Pod default/p: containers entry 2 is not a container; skipped',
+    ]);
     assert.deepEqual(
       uses.map((u) => [u.image, u.digest]),
       [['b:1', undefined]],
@@ -133,15 +140,97 @@ describe('workload inputs', () => {
   });
 
   test('imageID forms', () => {
-    assert.equal(digestOfImageId(`docker.io/library/redis@${D('1')}`), D('1'));
-    assert.equal(digestOfImageId(`docker-pullable://redis@${D('1')}`), D('1'));
-    assert.equal(
-      digestOfImageId(D('1')),
-      undefined,
-      "a bare ID is the image's config, not what was presented",
+    assert.deepEqual(digestOfImageId(`docker.io/library/redis@${D('1')}`), { digest: D('1') });
+    assert.deepEqual(digestOfImageId(`docker-pullable://redis@${D('1')}`), { digest: D('1') });
+    assert.deepEqual(digestOfImageId(D('1')), {}, "a bare ID is the image's config, not what was presented");
+    assert.deepEqual(digestOfImageId(''), {});
+    assert.deepEqual(digestOfImageId(null), {});
+    assert.match(digestOfImageId('redis@sha256:abc').invalid ?? '', /^'sha256:abc' /);
+    assert.match(digestOfImageId('redis@SHA256:AAAA').invalid ?? '', /^'SHA256:AAAA' /);
+  });
+
+  test('a byte-order mark, CRLF lines with comments, a Helm empty template, merge keys', async () => {
+    const pod = JSON.stringify({
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: { containers: [{ name: 'c', image: 'r:1' }] },
+    });
+    assert.deepEqual(
+      (await read(`\uFEFF${pod}`)).uses.map((u) => u.image),
+      ['r:1'],
     );
-    assert.equal(digestOfImageId(''), undefined);
-    assert.equal(digestOfImageId(null), undefined);
+    assert.deepEqual(
+      (await read('# list\r\nnginx\r\nredis:7 # cache\r\n')).uses.map((u) => u.image),
+      ['nginx', 'redis:7'],
+    );
+    const helm = await read('---\n# Source: chart/templates/empty.yaml\n');
+    assert.deepEqual([helm.uses, helm.warnings], [[], []]);
+    const merged = await read(
+      [
+        'kind: Pod',
+        'metadata: {name: p}',
+        'spec:',
+        '  containers:',
+        '    - &base {name: a, image: "nginx:1.25"}',
+        '    - <<: *base',
+        '      name: b',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      merged.uses.map((u) => [u.workload?.container, u.image]),
+      [
+        ['a', 'nginx:1.25'],
+        ['b', 'nginx:1.25'],
+      ],
+    );
+  });
+
+  test('an alias to another document, or an alias bomb, skips that document only', async () => {
+    const other = await read(
+      'a: &x 1\n---\nb: *x\n---\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: "r:1"}]}\n',
+    );
+    assert.deepEqual(
+      other.uses.map((u) => u.image),
+      ['r:1'],
+    );
+    assert.ok(
+      other.warnings.some((w) => /^f:3: .*alias.*; the document is skipped$/i.test(w)),
+      other.warnings.join('\n'),
+    );
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]',
+      'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]',
+      '---',
+      'kind: Pod',
+      'metadata: {name: p}',
+      'spec: {containers: [{name: c, image: "r:1"}]}',
+    ].join('\n');
+    const bombed = await read(bomb);
+    assert.deepEqual(
+      bombed.uses.map((u) => u.image),
+      ['r:1'],
+    );
+    assert.ok(
+      bombed.warnings.some((w) => /^f:1: .*; the document is skipped$/.test(w)),
+      bombed.warnings.join('\n'),
+    );
+  });
+
+  test('a PodList from the API (items without kind) is a list of pods; only the controller is the owner', async () => {
+    const list = {
+      kind: 'PodList',
+      items: [
+        {
+          metadata: { name: 'p', ownerReferences: [{ kind: 'Node', name: 'n1' }] },
+          spec: { containers: [{ name: 'c', image: 'r:1' }] },
+        },
+      ],
+    };
+    const { uses, warnings } = await read(JSON.stringify(list));
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(uses[0]!.workload, { namespace: 'default', kind: 'Pod', name: 'p', container: 'c' });
   });
 });
 

@@ -8,8 +8,9 @@
  * Where the decision needs the network (OCSP/CRL, AWS Signer's GetRevocationStatus) and no fetcher
  * was given, the step is recorded as not checked and the signature's outcome as undecided.
  */
-import { goQuote } from '../../policy/notation/goquote.ts';
+
 import { isSubsetDN, parseDistinguishedName } from '../../policy/notation/dn.ts';
+import { goQuote } from '../../policy/notation/goquote.ts';
 import type { Actions, CheckAction } from '../notation.ts';
 import {
   AWS_SIGNER_PLUGIN,
@@ -21,6 +22,7 @@ import {
   revocationVerdict,
   runAwsSignerPlugin,
 } from './awssigner.ts';
+import { validateTimestampingCertChain } from './chain.ts';
 import { parseCose, verifyCose } from './cose.ts';
 import { bytesEqual } from './der.ts';
 import {
@@ -46,7 +48,6 @@ import {
   validateTstInfo,
   verifySignedToken,
 } from './timestamp.ts';
-import { validateTimestampingCertChain } from './chain.ts';
 import { loadTrustStoresOfType, type TrustStoreSnapshot } from './truststore.ts';
 import type { GoCertificate } from './x509.ts';
 
