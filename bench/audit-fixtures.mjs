@@ -1,9 +1,10 @@
 // Writes the audit benchmark's inputs: a `kubectl get pods -A -o json` of 10,000 running pods over
-// 2,000 distinct images in 50 namespaces (each pod shaped as kubectl prints one, with its
+// 2,000 distinct images in 50 namespaces, as JSON and as YAML (each pod shaped as kubectl prints one, with its
 // status and imageID), and a 1,000-digest allowlist that allows half of the images.
 // Usage: node bench/audit-fixtures.mjs DIR
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: node bench/audit-fixtures.mjs DIR');
@@ -68,10 +69,10 @@ for (let i = 0; i < PODS; i++) {
     },
   });
 }
-writeFileSync(
-  join(dir, 'pods-10000.json'),
-  JSON.stringify({ apiVersion: 'v1', kind: 'List', items: pods, metadata: { resourceVersion: '' } }, null, 4),
-);
+const list = { apiVersion: 'v1', kind: 'List', items: pods, metadata: { resourceVersion: '' } };
+writeFileSync(join(dir, 'pods-10000.json'), JSON.stringify(list, null, 4));
+// The same pods as `kubectl get pods -A -o yaml` prints them.
+writeFileSync(join(dir, 'pods-10000.yaml'), stringify(list));
 writeFileSync(
   join(dir, 'allow-1000.json'),
   JSON.stringify({

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # How long an offline audit of a large cluster takes: 10,000 pods over 2,000 distinct images
-# (a 22 MB `kubectl get pods -A -o json`) against a 1,000-digest allowlist, JSON and text output,
+# (a 22 MB `kubectl get pods -A -o json`, and the same pods as `-o yaml`) against a 1,000-digest allowlist, JSON and text output,
 # side by side with `node -e 0`, without NODE_EXTRA_CA_CERTS (see run.sh).
 # Usage: bash bench/audit.sh [runs]   (needs hyperfine)
 set -euo pipefail
@@ -16,4 +16,5 @@ C="node dist/civctl.cjs"
 hyperfine -N -i --warmup 1 --runs "$runs" \
   'node -e 0' \
   "$C audit --offline --policy digestion=$fixtures/allow-1000.json --format json $fixtures/pods-10000.json" \
-  "$C audit --offline --policy digestion=$fixtures/allow-1000.json $fixtures/pods-10000.json"
+  "$C audit --offline --policy digestion=$fixtures/allow-1000.json $fixtures/pods-10000.json" \
+  "$C audit --offline --policy digestion=$fixtures/allow-1000.json $fixtures/pods-10000.yaml"

@@ -54,6 +54,8 @@ module.exports = {
   'smol-toml': { chunk: 'smol-toml', source: "export * from 'smol-toml';" },
   // eksctl and Karpenter files only.
   yaml: { chunk: 'yaml', source: "export * from 'yaml';" },
+  // audit and digests --from only: large kubectl YAML (src/inputs/workload-files.ts).
+  'js-yaml': { chunk: 'js-yaml', source: "export { CORE_SCHEMA, loadAll, types } from 'js-yaml';" },
 };
 
 // Built-ins undici requires at load but never uses on civctl's paths, each replaced by exactly what

