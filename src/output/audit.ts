@@ -167,14 +167,33 @@ export function auditMarkdown(entries: AuditEntry[], summary: AuditSummary): str
     const namespaces = [...new Set(e.workloads.map((w) => w.namespace))].sort().join(', ');
     return `| ${icon[e.decision]} | \`${cell(e.name)}\` | ${e.digest ? `\`${cell(e.digest)}\`` : ''} | ${cell(namespaces)} | ${cell(workloads)} | ${e.decision === 'allowed' ? '' : cell(why(e))} |`;
   });
-  return [
+  const head = [
     '### civctl audit',
     '',
     `**${cell(summaryLine(summary))}**`,
     '',
     '| decision | image | digest | namespaces | workloads | why |',
     '| --- | --- | --- | --- | --- | --- |',
-    ...rows,
-    '',
-  ].join('\n');
+  ];
+  // GitHub refuses a comment over 65,536 characters: rows past the budget (allowed ones last) are
+  // counted instead of shown.
+  let size = head.join('\n').length + 200;
+  const shown: string[] = [];
+  for (const row of rows) {
+    if (size + row.length + 1 > MARKDOWN_BUDGET) break;
+    shown.push(row);
+    size += row.length + 1;
+  }
+  const left = rows.length - shown.length;
+  const more =
+    left > 0
+      ? [
+          '',
+          `_${left} more row${left === 1 ? '' : 's'} left out to fit a pull-request comment: see \`--format json\`._`,
+        ]
+      : [];
+  return [...head, ...shown, ...more, ''].join('\n');
 }
+
+/** Characters of a Markdown report: under GitHub's 65,536 for a comment, with room to spare. */
+export const MARKDOWN_BUDGET = 60_000;

@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AuditImage } from '../../src/inputs/workloads.ts';
-import { auditJson, auditMarkdown, auditSummary, auditText } from '../../src/output/audit.ts';
+import {
+  auditJson,
+  auditMarkdown,
+  auditSummary,
+  auditText,
+  MARKDOWN_BUDGET,
+} from '../../src/output/audit.ts';
 import { auditImages, mapConcurrently } from '../../src/verifiers/audit.ts';
 import type { ImageDecision } from '../../src/verifiers/containerd.ts';
 
@@ -232,5 +238,25 @@ describe('audit report', () => {
     assert.match(rows[2]!, /^\| ❌ blocked \| `docker.io\/library\/redis:7`/);
     assert.match(rows[3]!, /x\\\|y.*a\\\|b &lt;script&gt;/);
     for (const row of rows) assert.equal(row.split(/(?<!\\)\|/).length, 8, row);
+  });
+});
+
+describe('audit report: Markdown within a pull-request comment', () => {
+  test('rows past the budget are counted, blocked rows kept first', () => {
+    const entries = Array.from({ length: 2000 }, (_, i) => ({
+      image: `app${i}:1`,
+      name: `docker.io/library/app${i}:1`,
+      digest: D('1'),
+      decision: (i % 2 === 0 ? 'allowed' : 'blocked') as 'allowed' | 'blocked',
+      ...(i % 2 === 0 ? {} : { error: 'image verifier bindir blocked pull' }),
+      workloads: [pod('shop', `web${i}-7d9c-a`, 'c')],
+    }));
+    const md = auditMarkdown(entries, auditSummary(entries, 2000));
+    assert.ok(md.length <= MARKDOWN_BUDGET, String(md.length));
+    const left = /_(\d+) more rows left out to fit a pull-request comment/.exec(md);
+    assert.ok(left, md.slice(-300));
+    const shownRows = md.split('\n').filter((l) => /^\| (❌|✅)/.test(l));
+    assert.equal(shownRows.length + Number(left[1]), 2000);
+    assert.match(shownRows[0]!, /^\| ❌ blocked/);
   });
 });
