@@ -10,7 +10,7 @@
  * Images: demo/single:v1 (OCI manifest), demo/multi:v1 (OCI index amd64+arm64), private/app:v1
  * (the same index), demo/multi-docker:v1 (a Docker manifest list, with its linux/amd64 manifest).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';

@@ -5,8 +5,8 @@
  */
 import type { Dispatcher } from 'undici';
 import { CivError } from '../errors.ts';
-import { timerMs } from '../timers.ts';
 import { mark } from '../trace.ts';
+import { timerMs } from '../timers.ts';
 import { ApiResponseError, connectionError } from './errors.ts';
 
 export interface ApiClientOptions {

@@ -1,7 +1,7 @@
 /** The yargs program: global options, the command table, help, completion and usage errors (exit 2). */
 import yargs, { type Argv, type Options } from 'yargs';
-import { COMMANDS } from '../commands/index.ts';
 import type { Context } from '../commands/spec.ts';
+import { COMMANDS } from '../commands/index.ts';
 import {
   type CommandSpec,
   commandOptions,
@@ -12,9 +12,9 @@ import {
   runCommand,
 } from '../commands/spec.ts';
 import { CivError, UsageError } from '../errors.ts';
+import { globalSpellings } from './command-word.ts';
 import type { Io } from '../io.ts';
 import { VERSION } from '../version.ts';
-import { globalSpellings } from './command-word.ts';
 
 /** Runs a command once yargs has parsed its arguments (tests substitute their own). */
 export type CommandRunner = (spec: CommandSpec, args: Record<string, unknown>, ctx: Context) => Promise<void>;

@@ -1,14 +1,14 @@
 /** encode: policies as base64, user-data TOML, settings JSON or an apiclient command, byte-exact. */
 import { CivError, UsageError } from '../errors.ts';
+import type { Io } from '../io.ts';
 import { isStdin, readInput, STDIN_ARG } from '../inputs/files.ts';
 import { preparePolicy } from '../inputs/policy.ts';
 import { loadSchema } from '../inputs/schema.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
-import type { Io } from '../io.ts';
-import { note, say, warn } from '../output/messages.ts';
 import { encodeBase64 } from '../policy/base64.ts';
-import { firstInvalidUtf8 } from '../policy/json.ts';
 import { bodyWithinLimit, type PluginPolicies } from '../policy/settings.ts';
+import { note, say, warn } from '../output/messages.ts';
+import { firstInvalidUtf8 } from '../policy/json.ts';
 import { defineCommand } from './spec.ts';
 
 export const ENCODE_FORMATS = [

@@ -4,8 +4,8 @@ import { inputLabel, isStdin, readInput } from '../inputs/files.ts';
 import { loadSchema } from '../inputs/schema.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
 import {
-  LINT_FORMATS,
   type LintFormat,
+  LINT_FORMATS,
   reportGithub,
   reportJson,
   reportSarif,

@@ -1,9 +1,9 @@
 /** resolve: each image to the digest containerd will present to the verifiers. */
 import { InterruptedError, ReportedError, UsageError } from '../errors.ts';
 import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
-import { safeJson } from '../output/escape.ts';
 import { say } from '../output/messages.ts';
-import { type ImageReference, InvalidReferenceError, parseImageReference } from '../registry/reference.ts';
+import { safeJson } from '../output/escape.ts';
+import { type ImageReference, parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
 import type { Resolved } from '../registry/resolve.ts';
 import { defineCommand } from './spec.ts';
 

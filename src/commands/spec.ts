@@ -4,9 +4,9 @@
  * spec with yargs-parser, so that ordinary invocations need not load all of yargs.
  */
 import { UsageError } from '../errors.ts';
+import { mark } from '../trace.ts';
 import type { Io } from '../io.ts';
 import { MAX_TIMER_MS, MAX_TIMER_SECONDS, timerMs } from '../timers.ts';
-import { mark } from '../trace.ts';
 
 /** What every command handler gets besides its arguments. */
 export interface Context {

@@ -4,14 +4,13 @@
  * prefix and turns every map into a TOML table). civctl prints the nodegroup fragment, or merges
  * the policies into the user's file, in every Bottlerocket nodegroup or the one named.
  */
-
-import { stringify as stringifyToml } from 'smol-toml';
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
-import { CivError } from '../errors.ts';
 import { imageVerifierPluginsObject, type PluginPolicies } from '../policy/settings.ts';
+import { kindOf, parseYamlStream, subtreeNode, writeYamlStream, type YamlStream } from './yaml-docs.ts';
+import { stringify as stringifyToml } from 'smol-toml';
+import { CivError } from '../errors.ts';
 import { type MergedSubtree, type MergeNotice, mergeSubtree } from './merge.ts';
 import { canonical } from './userdata.ts';
-import { kindOf, parseYamlStream, subtreeNode, writeYamlStream, type YamlStream } from './yaml-docs.ts';
 import { applyEdit, setInEdit } from './yaml-edit.ts';
 
 export const BOTTLEROCKET_AMI_FAMILIES = ['Bottlerocket', 'BottlerocketFips'];

@@ -7,8 +7,8 @@ import { Document, isMap, Scalar, type YAMLMap } from 'yaml';
 import { CivError } from '../errors.ts';
 import type { PluginPolicies } from '../policy/settings.ts';
 import { canonical, type MergedUserData, mergeUserData, renderUserData } from './userdata.ts';
-import { kindOf, parseYamlStream, writeYamlStream } from './yaml-docs.ts';
 import { applyEdit, setInEdit } from './yaml-edit.ts';
+import { kindOf, parseYamlStream, writeYamlStream } from './yaml-docs.ts';
 
 /** amiFamily values whose nodes run Bottlerocket (Custom: the user data is passed verbatim). */
 const BOTTLEROCKET_FAMILIES = ['Bottlerocket', 'Custom'];

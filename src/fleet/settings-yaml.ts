@@ -4,9 +4,8 @@
  * with the same checks as user data and every position in the YAML file. lint reports every
  * section; check, decode and apply take one (`--nodegroup`, `--nodeclass`).
  */
-
-import { stringify as stringifyToml } from 'smol-toml';
 import { type Document, isAlias, isMap, isPair, isScalar, type Node, Scalar } from 'yaml';
+import { stringify as stringifyToml } from 'smol-toml';
 import {
   checkPluginsSection,
   type Locate,

@@ -3,14 +3,13 @@
  * password comes only from standard input (never argv), the CA file is read here, and without
  * --username the Docker config is consulted.
  */
-
-import type { OptionSpec } from '../commands/spec.ts';
 import { CivError, UsageError } from '../errors.ts';
 import { type Io, interruptibly } from '../io.ts';
 import { note } from '../output/messages.ts';
+import { timerMs } from '../timers.ts';
 import type { Credentials } from '../registry/auth.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import { timerMs } from '../timers.ts';
+import type { OptionSpec } from '../commands/spec.ts';
 import { readInput } from './files.ts';
 
 export const REGISTRY_OPTIONS: Record<string, OptionSpec> = {

@@ -1,8 +1,8 @@
 /** Loading a user's JSON Schema for custom verifiers (ajv is imported only here, lazily). */
 import { CivError } from '../errors.ts';
+import { readInput } from './files.ts';
 import type { Io } from '../io.ts';
 import type { SchemaValidator } from '../policy/custom.ts';
-import { readInput } from './files.ts';
 
 export async function loadSchema(io: Io, path: string): Promise<SchemaValidator> {
   const bytes = await readInput(io, path);

@@ -4,13 +4,12 @@
  * a Karpenter EC2NodeClass gives its nodes. A fleet file with several Bottlerocket nodegroups or
  * NodeClasses whose settings differ needs --nodegroup or --nodeclass; civctl never guesses.
  */
-
-import type { OptionSpec } from '../commands/spec.ts';
 import { CivError, UsageError } from '../errors.ts';
+import { readInput } from './files.ts';
+import type { OptionSpec } from '../commands/spec.ts';
 import type { Io } from '../io.ts';
 import { FLEET_KIND, settingsFileFormat } from '../policy/file-kinds.ts';
 import type { SettingsFile } from '../policy/userdata.ts';
-import { readInput } from './files.ts';
 
 /** Which section of an eksctl or Karpenter file to read. */
 export interface SettingsSelector {

@@ -3,8 +3,8 @@
  * terminalSafe: names and server texts in them may hold escape sequences.
  */
 import type { Io } from '../io.ts';
-import { rollbackLosses } from '../policy/rollback.ts';
 import type { OsInfo } from '../policy/variants.ts';
+import { rollbackLosses } from '../policy/rollback.ts';
 import { terminalSafe } from './escape.ts';
 
 function line(io: Io, text: string): void {

@@ -1,7 +1,6 @@
 /** Strict, padded standard base64: exactly what the Bottlerocket API (Rust base64 STANDARD) accepts. */
-
-import { Base64 } from 'js-base64';
 import { CivError } from '../errors.ts';
+import { Base64 } from 'js-base64';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 

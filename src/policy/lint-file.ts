@@ -3,14 +3,13 @@
  * document (user-data TOML, settings JSON) whose every plugin policy is decoded and linted, with
  * the file's own findings merged in. Pure: the bytes come from the caller.
  */
-
-import { mark } from '../trace.ts';
-import { decodeBase64 } from './base64.ts';
 import type { SchemaValidator } from './custom.ts';
+import { decodeBase64 } from './base64.ts';
 import { FLEET_KIND } from './file-kinds.ts';
 import { type Diagnostic, detectVerifier, type Effect, type LintResult, lintPolicy } from './lint.ts';
 import { verifierKind } from './names.ts';
 import { PositionIndex } from './positions.ts';
+import { mark } from '../trace.ts';
 import type { SettingsFile } from './userdata.ts';
 
 /** EC2 limits user data to 16 KiB before base64 (fleet tools leave even less). */

@@ -3,7 +3,6 @@
  * what the node will do, and diagnostics with rule ids and positions. Pure: no I/O.
  */
 import { apiAcceptanceProblem } from './acceptance.ts';
-import type { SchemaValidator } from './custom.ts';
 import { canPresentDigest, PRESENTABLE_DIGESTS_TEXT } from './digest-rule.ts';
 import { scanCanonicalAllowlist } from './digest-scan.ts';
 import {
@@ -12,6 +11,7 @@ import {
   notationWrapperCheck,
   type WrapperOutcome,
 } from './image-verifiers.ts';
+import type { SchemaValidator } from './custom.ts';
 import type { JsonNode } from './json.ts';
 import type { VerifierKind } from './names.ts';
 import { notationWarnings } from './notation/advice.ts';

@@ -2,10 +2,9 @@
  * Where things are in a policy document: byte offsets → line:column, nodes ↔ JSON pointers, and
  * the parse those need (built only when a finding has to be placed, or a caller asks).
  */
-
-import { isAscii } from 'node:buffer';
 import { offsetOfSerdePosition } from './acceptance.ts';
 import type { ParsedDocument } from './image-verifiers.ts';
+import { isAscii } from 'node:buffer';
 import { type JsonNode, latin1View, parseJson } from './json.ts';
 
 /** Go's encoding/json nesting limit (scanner maxNestingDepth): the deepest document notation reads. */

@@ -8,7 +8,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { LookupFunction } from 'node:net';
 import type { Dispatcher } from 'undici';
-import { MAX_TIMER_MS, timerMs } from '../timers.ts';
 import {
   basicAuthorization,
   type Challenge,
@@ -19,6 +18,7 @@ import {
 } from './auth.ts';
 import { RegistryError } from './errors.ts';
 import { type ProxyEnvironment, type ProxySetting, proxyEnvironment, proxyFor, proxyLabel } from './proxy.ts';
+import { MAX_TIMER_MS, timerMs } from '../timers.ts';
 import { type ImageReference, registryHost, schemeFor } from './reference.ts';
 
 export interface RegistryOptions {

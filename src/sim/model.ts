@@ -5,8 +5,8 @@
  */
 import { apiAcceptanceProblem } from '../policy/acceptance.ts';
 import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
-import { identifierError } from '../policy/names.ts';
 import { duplicateFieldText, invalidTypeText, SerdeNumber, unknownFieldText } from '../policy/serde.ts';
+import { identifierError } from '../policy/names.ts';
 import type { VariantModel } from '../policy/variants.ts';
 
 export class ModelError extends Error {}

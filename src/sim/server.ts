@@ -4,9 +4,9 @@
  * transactions, merge-only PATCH and the image-verifier-plugins settings model.
  */
 import { chmodSync, existsSync, statSync, unlinkSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createConnection } from 'node:net';
 import { dirname, resolve } from 'node:path';
+import { createConnection } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { serdeFromStr } from '../policy/serde.ts';
 import { API_BODY_LIMIT } from '../policy/settings.ts';
 import { variantModel } from '../policy/variants.ts';

@@ -6,7 +6,7 @@
  * at 32 KiB, stderr captured, a timeout on the whole process group, and pipes that cannot hang the
  * caller. This module spawns processes but never prints.
  */
-import { type Dirent, readdirSync } from 'node:fs';
+import { readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { InterruptedError } from '../errors.ts';
 import { goExitText, spawnGroup } from '../process-group.ts';

@@ -1,7 +1,7 @@
 /** The operator half against the simulator and against a misbehaving server on a Unix socket. */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ApiClient } from '../../src/api/client.ts';

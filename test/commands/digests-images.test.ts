@@ -4,9 +4,9 @@
  * containerd uses for a loopback host) answers one image and fails the others in two ways.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { run, scratch, withSim } from '../helpers.ts';
 

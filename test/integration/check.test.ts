@@ -5,10 +5,10 @@
  * Skipped where the packages are missing; CI sets CIVCTL_REQUIRE_REGISTRY=1.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ROOT, run, scratch } from '../helpers.ts';
 import { type Rig, rigUnavailable, startRig } from '../registry-rig.ts';
+import { join } from 'node:path';
 
 const unavailable = rigUnavailable();
 if (unavailable && process.env['CIVCTL_REQUIRE_REGISTRY'] === '1')

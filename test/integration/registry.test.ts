@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { join } from 'node:path';
 import { isOneCleanLine, ROOT, run, scratch } from '../helpers.ts';
 import { type Rig, rigUnavailable, startRig } from '../registry-rig.ts';
 

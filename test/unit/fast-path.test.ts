@@ -1,8 +1,8 @@
 /** The fast path must read every invocation exactly as the full yargs program does, or decline. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { fastParse } from '../../src/cli/fast-path.ts';
 import { buildCli } from '../../src/cli/program.ts';
+import { fastParse } from '../../src/cli/fast-path.ts';
 import { STDIN_ARG } from '../../src/inputs/files.ts';
 import type { Io } from '../../src/io.ts';
 

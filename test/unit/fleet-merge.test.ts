@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
-import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { mergeEksctl } from '../../src/fleet/eksctl.ts';
 import { mergeKarpenter } from '../../src/fleet/karpenter.ts';
 import { mergeSubtree } from '../../src/fleet/merge.ts';

@@ -9,7 +9,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
-import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { ssmArgumentBudget, userDataBudget } from '../../src/fleet/budget.ts';
 import { mergeEksctl, renderEksctlFragment } from '../../src/fleet/eksctl.ts';
 import { mergeKarpenter, renderKarpenter } from '../../src/fleet/karpenter.ts';

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { minifyJson, parseJson, prettyJson } from '../../src/policy/json.ts';
-import { lintPolicy } from '../../src/policy/lint.ts';
 import { LineMap } from '../../src/policy/positions.ts';
+import { lintPolicy } from '../../src/policy/lint.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

@@ -1,8 +1,8 @@
 /** notation-go v1.3.2 emulation: decoding, Validate() messages, DN parsing. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadNotationDocument, MALFORMED } from '../../src/policy/notation/decode.ts';
 import { parseDistinguishedName } from '../../src/policy/notation/dn.ts';
+import { loadNotationDocument, MALFORMED } from '../../src/policy/notation/decode.ts';
 import { validateNotationDocument } from '../../src/policy/notation/validate.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);

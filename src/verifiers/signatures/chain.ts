@@ -5,7 +5,7 @@
  */
 import { goQuote } from '../../policy/notation/goquote.ts';
 import { bytesEqual } from './der.ts';
-import { checkSelfSignature, checkSignatureFrom, type GoCertificate, KU } from './x509.ts';
+import { type GoCertificate, KU, checkSelfSignature, checkSignatureFrom } from './x509.ts';
 
 const q = (cert: GoCertificate) => goQuote(cert.subjectString);
 

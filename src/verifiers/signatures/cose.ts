@@ -15,9 +15,9 @@ import { concatBytes, derElement } from './der.ts';
 import {
   type Attribute,
   type EnvelopeContent,
-  keySpecAlgorithm,
   SIGNING_SCHEME_X509,
   SIGNING_SCHEME_X509_SIGNING_AUTHORITY,
+  keySpecAlgorithm,
 } from './envelope.ts';
 import type { GoTime } from './gotime.ts';
 import { type GoPublicKey, parseCertificate } from './x509.ts';

@@ -6,7 +6,7 @@
  */
 import { goQuote } from '../../policy/notation/goquote.ts';
 import { validateCodeSigningCertChain } from './chain.ts';
-import { compare, type GoTime, isZero } from './gotime.ts';
+import { type GoTime, isZero, compare } from './gotime.ts';
 import type { GoCertificate } from './x509.ts';
 
 export const JWS_MEDIA_TYPE = 'application/jose+json';

@@ -10,7 +10,7 @@
  * The result holds notation's per-signature steps, the CLI's exact stdout/stderr, the wrapper's
  * stdout (containerd's reason) and civctl's account of anything that was not checked.
  */
-import { live, loadNotationDocument } from '../../policy/notation/decode.ts';
+import { loadNotationDocument, live } from '../../policy/notation/decode.ts';
 import { goQuote } from '../../policy/notation/goquote.ts';
 import { decideNotation, type NotationOutcome, noSignatureText } from '../notation.ts';
 import type { AwsRevocationAnswer, AwsRevocationRequest } from './awssigner.ts';
@@ -24,15 +24,15 @@ import {
   type Descriptor,
   type PluginEnvironment,
   type SignatureVerification,
-  type Statement,
   type StepResult,
+  type Statement,
   verifySignature,
 } from './verifier.ts';
 
-export type { AwsRevocationAnswer, AwsRevocationRequest } from './awssigner.ts';
-export type { RevocationFetcher } from './revocation.ts';
-export type { StoreDirectory, StoreEntry, TrustStoreSnapshot } from './truststore.ts';
 export type { Descriptor, PluginEnvironment, StepResult } from './verifier.ts';
+export type { RevocationFetcher } from './revocation.ts';
+export type { AwsRevocationAnswer, AwsRevocationRequest } from './awssigner.ts';
+export type { StoreDirectory, StoreEntry, TrustStoreSnapshot } from './truststore.ts';
 
 export const SIGNATURE_ARTIFACT_TYPE = 'application/vnd.cncf.notary.signature';
 export const MAX_SIGNATURES = 100;

@@ -8,16 +8,17 @@
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList } from '@peculiar/asn1-x509';
-import { Der, derBitString, rightAlign, TAG } from './der.ts';
-import { after, before, type GoTime, goTimeFromMs, isZero } from './gotime.ts';
+import { Der, TAG } from './der.ts';
+import { after, before, goTimeFromMs, type GoTime, isZero } from './gotime.ts';
 import {
-  CONSTRAINT_VIOLATION,
   checkSignature,
+  CONSTRAINT_VIOLATION,
   type GoCertificate,
   KU,
   parseAlgorithmIdentifier,
   signatureAlgorithmFromAI,
 } from './x509.ts';
+import { derBitString, rightAlign } from './der.ts';
 
 /** Fetches revocation data. Each answer is the response body, or the error the request met. */
 export interface RevocationFetcher {

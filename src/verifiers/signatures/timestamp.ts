@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { bytesEqual, Der, derInteger, derOid, type Element, TAG } from './der.ts';
+import { Der, derInteger, derOid, type Element, TAG, bytesEqual } from './der.ts';
 import { addNanos, after, before, equal, formatRFC3339, type GoTime } from './gotime.ts';
 import { goVerify } from './goverify.ts';
 import { checkSignature, type GoCertificate, parseCertificates, type SignatureAlgorithm } from './x509.ts';

@@ -8,9 +8,8 @@
  * Where the decision needs the network (OCSP/CRL, AWS Signer's GetRevocationStatus) and no fetcher
  * was given, the step is recorded as not checked and the signature's outcome as undecided.
  */
-
-import { isSubsetDN, parseDistinguishedName } from '../../policy/notation/dn.ts';
 import { goQuote } from '../../policy/notation/goquote.ts';
+import { isSubsetDN, parseDistinguishedName } from '../../policy/notation/dn.ts';
 import type { Actions, CheckAction } from '../notation.ts';
 import {
   AWS_SIGNER_PLUGIN,
@@ -22,7 +21,6 @@ import {
   revocationVerdict,
   runAwsSignerPlugin,
 } from './awssigner.ts';
-import { validateTimestampingCertChain } from './chain.ts';
 import { parseCose, verifyCose } from './cose.ts';
 import { bytesEqual } from './der.ts';
 import {
@@ -48,6 +46,7 @@ import {
   validateTstInfo,
   verifySignedToken,
 } from './timestamp.ts';
+import { validateTimestampingCertChain } from './chain.ts';
 import { loadTrustStoresOfType, type TrustStoreSnapshot } from './truststore.ts';
 import type { GoCertificate } from './x509.ts';
 

@@ -21,7 +21,7 @@ import {
 } from '@peculiar/asn1-x509';
 import { bytesEqual, Der, derBitString, derInteger, derOid, type Element, rightAlign, TAG } from './der.ts';
 import { pemDecode } from './goencoding.ts';
-import { daysFromCivil, type GoTime } from './gotime.ts';
+import { type GoTime, daysFromCivil } from './gotime.ts';
 
 export class X509Error extends Error {}
 
