@@ -63,6 +63,8 @@ module.exports = {
   },
   // The same chunk, reached from src/registry/signatures.ts (check --signatures).
   '../verifiers/signatures/index.ts': { alias: './signatures/index.ts' },
+  // audit and digests --from only: large kubectl YAML (src/inputs/workload-files.ts).
+  'js-yaml': { chunk: 'js-yaml', source: "export { CORE_SCHEMA, loadAll, types } from 'js-yaml';" },
 };
 
 // Built-ins undici requires at load but never uses on civctl's paths, each replaced by exactly what

@@ -107,7 +107,7 @@ function leaveSection(): void {
 const io: Io = {
   stdout,
   stderr,
-  readStdin: (explicit) => readAllStdin(process.stdin, explicit),
+  readStdin: (explicit, maxBytes) => readAllStdin(process.stdin, explicit, maxBytes),
   env: process.env,
   cwd: process.cwd(),
   waitForSignal: () =>

@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'E_OUTPUT'
   | 'E_REGISTRY'
   | 'E_BLOCKED'
+  | 'E_AUDIT'
+  | 'E_WORKLOAD_INPUT'
   | 'E_LOCKED'
   | 'E_CREDENTIALS'
   | 'E_CA_FILE'

@@ -9,7 +9,7 @@ export interface Io {
   stdout: OutStream;
   stderr: OutStream;
   /** `explicit`: the user named standard input (`-`), so a terminal is read too (until Ctrl-D). */
-  readStdin(explicit?: boolean): Promise<Uint8Array>;
+  readStdin(explicit?: boolean, maxBytes?: number): Promise<Uint8Array>;
   env: Record<string, string | undefined>;
   cwd: string;
   /** Resolves when SIGINT/SIGTERM arrive (for long-running commands such as `sim`). */

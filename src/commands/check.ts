@@ -18,11 +18,11 @@ import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
 import { trustPolicyOf } from '../policy/settings.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { digestError, type ImageReference } from '../registry/reference.ts';
+import { timerMs } from '../timers.ts';
 import type { Descriptor } from '../verifiers/bindir.ts';
 import type { NodePolicies, SignatureLookup } from '../verifiers/containerd.ts';
-import { timerMs } from '../timers.ts';
 import { parseImages } from './resolve.ts';
-import { defineCommand, type GlobalArgs } from './spec.ts';
+import { defineCommand, type GlobalArgs, type OptionSpec } from './spec.ts';
 
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
@@ -47,7 +47,10 @@ interface CheckArgs extends GlobalArgs, RegistryArgs {
 }
 
 /** The policies to decide with: offline ones when given, else the node's. */
-async function nodePolicies(io: Io, args: CheckArgs): Promise<NodePolicies> {
+export async function nodePolicies(
+  io: Io,
+  args: GlobalArgs & Pick<CheckArgs, 'policy' | 'userData' | 'nodegroup' | 'nodeclass' | 'binDir'>,
+): Promise<NodePolicies> {
   const policies = new Map<string, Uint8Array>();
   if (args.userData === undefined && (args.nodegroup !== undefined || args.nodeclass !== undefined))
     throw new UsageError(
@@ -100,6 +103,43 @@ async function nodePolicies(io: Io, args: CheckArgs): Promise<NodePolicies> {
   }
   return { enabled, policies };
 }
+
+/** How a node's decision is made: whose policies, which verifiers, which registry answers; shared with audit. */
+export const DECISION_OPTIONS = {
+  policy: {
+    type: 'string',
+    array: true,
+    describe: 'Decide with this policy instead of the node’s (VERIFIER=FILE, repeatable)',
+  },
+  'user-data': {
+    type: 'string',
+    describe:
+      'Decide with the policies and enabled of this user-data TOML, settings JSON, eksctl ClusterConfig or Karpenter EC2NodeClass',
+  },
+  ...SETTINGS_FILE_OPTIONS,
+  offline: {
+    type: 'boolean',
+    default: false,
+    describe: 'Never contact a registry (every IMAGE needs its @digest)',
+  },
+  'media-type': {
+    type: 'string',
+    default: OCI_INDEX,
+    describe: 'The descriptor media type when the registry is not asked',
+  },
+  'bin-dir': { type: 'string', describe: 'Run the verifier binaries in this directory as containerd does' },
+  'verifier-timeout': {
+    type: 'number',
+    default: 10,
+    range: 'duration',
+    describe: 'Seconds each verifier may run, as containerd’s per_verifier_timeout (Bottlerocket: 10)',
+  },
+  'max-verifiers': {
+    type: 'number',
+    default: -1,
+    describe: 'At most this many verifiers, as containerd’s max_verifiers (-1: no limit)',
+  },
+} satisfies Record<string, OptionSpec>;
 
 interface Target {
   image?: string;
@@ -175,27 +215,7 @@ export const checkCommand = defineCommand<CheckArgs>({
     'Say what the node will decide for each image (allowed, blocked or signature-required), with containerd’s texts',
   positionals: [{ name: 'images', variadic: true, describe: 'Images, as a pod spec or ctr names them' }],
   options: {
-    policy: {
-      type: 'string',
-      array: true,
-      describe: 'Decide with this policy instead of the node’s (VERIFIER=FILE, repeatable)',
-    },
-    'user-data': {
-      type: 'string',
-      describe:
-        'Decide with the policies and enabled of this user-data TOML, settings JSON, eksctl ClusterConfig or Karpenter EC2NodeClass',
-    },
-    ...SETTINGS_FILE_OPTIONS,
-    offline: {
-      type: 'boolean',
-      default: false,
-      describe: 'Never contact a registry (every IMAGE needs its @digest)',
-    },
-    'media-type': {
-      type: 'string',
-      default: OCI_INDEX,
-      describe: 'The descriptor media type when the registry is not asked',
-    },
+    ...DECISION_OPTIONS,
     name: {
       type: 'string',
       describe: 'The -name containerd gives the verifiers, exactly as given (with --digest)',
@@ -203,18 +223,6 @@ export const checkCommand = defineCommand<CheckArgs>({
     digest: {
       type: 'string',
       describe: 'The -digest containerd gives the verifiers, exactly as given (with --name)',
-    },
-    'bin-dir': { type: 'string', describe: 'Run the verifier binaries in this directory as containerd does' },
-    'verifier-timeout': {
-      type: 'number',
-      default: 10,
-      range: 'duration',
-      describe: 'Seconds each verifier may run, as containerd’s per_verifier_timeout (Bottlerocket: 10)',
-    },
-    'max-verifiers': {
-      type: 'number',
-      default: -1,
-      describe: 'At most this many verifiers, as containerd’s max_verifiers (-1: no limit)',
     },
     signatures: {
       type: 'boolean',

@@ -8,28 +8,41 @@ import { withApi } from '../api/connect.ts';
 import { getImageVerifierModel, pluginsOf } from '../api/settings.ts';
 import { applySettings, readLive } from '../api/write.ts';
 import { CivError, InterruptedError, ReportedError, UsageError } from '../errors.ts';
-import { checkReplaceable, editTarget, readInput, replaceFile } from '../inputs/files.ts';
+import {
+  checkReplaceable,
+  editTarget,
+  inputLabel,
+  isStdin,
+  readInput,
+  replaceFile,
+  WORKLOAD_INPUT,
+} from '../inputs/files.ts';
 import { apiLockPath, fileLockPath, withLock } from '../inputs/lock.ts';
 import { forceGate } from '../inputs/policy.ts';
 import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
+import {
+  collectWorkloads,
+  WORKLOAD_FILTER_OPTIONS,
+  type WorkloadFilterArgs,
+} from '../inputs/workload-files.ts';
 import type { Io } from '../io.ts';
-import { reportText } from '../output/lint-report.ts';
 import { safeJson, terminalSafe } from '../output/escape.ts';
-import { dryRun, note, rollbackNotes, say } from '../output/messages.ts';
+import { reportText } from '../output/lint-report.ts';
+import { dryRun, note, rollbackNotes, say, warn } from '../output/messages.ts';
 import { textStyleFor } from '../output/style.ts';
 import { decodeBase64, encodeBase64 } from '../policy/base64.ts';
 import { allowlistProblem, EMPTY_ALLOWLIST, editAllowlist, listedDigests } from '../policy/digest-list.ts';
-import { hasErrors, lintPolicy, nodeOutcome } from '../policy/lint.ts';
-import { toLintEntry } from '../policy/lint-file.ts';
-import { API_BODY_LIMIT, bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
-import { USER_DATA_LIMIT } from '../policy/lint-file.ts';
 import { digestError, looksLikeDigest, PRESENTABLE_DIGESTS_TEXT } from '../policy/digest-rule.ts';
-import { parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
+import { hasErrors, lintPolicy, nodeOutcome } from '../policy/lint.ts';
+import { toLintEntry, USER_DATA_LIMIT } from '../policy/lint-file.ts';
+import { API_BODY_LIMIT, bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
+import { InvalidReferenceError, parseImageReference } from '../registry/reference.ts';
 import { defineCommand, type GlobalArgs } from './spec.ts';
 
-interface DigestsArgs extends GlobalArgs, RegistryArgs {
+interface DigestsArgs extends GlobalArgs, RegistryArgs, WorkloadFilterArgs {
   action: string;
   items: string[];
+  from?: string[];
   file?: string;
   format: 'text' | 'json';
   dryRun: boolean;
@@ -64,12 +77,61 @@ function parseItems(items: string[]): Item[] {
   });
 }
 
+/**
+ * The images of workload files (`--from`: kubectl output, manifests, crictl images, image lists),
+ * each once: the digest the input gives, else the image to resolve. A reference CRI refuses
+ * stops the run before anything is written.
+ */
+async function itemsFrom(io: Io, files: string[], filters: WorkloadFilterArgs): Promise<Item[]> {
+  if (files.filter(isStdin).length > 1) throw new UsageError('standard input (-) can be read only once');
+  const read = await collectWorkloads(
+    files.map((file) => ({
+      label: inputLabel(file),
+      bytes: () => readInput(io, file, file, WORKLOAD_INPUT),
+    })),
+    filters,
+  );
+  for (const warning of read.warnings) warn(io, warning);
+  const images = read.images((image) => {
+    try {
+      const ref = parseImageReference(image);
+      return { name: ref.name, ...(ref.digest ? { digest: ref.digest } : {}) };
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  });
+  const invalid = images.filter((i) => i.invalid !== undefined);
+  if (invalid.length > 0) {
+    for (const i of invalid) say(io, `'${i.image}' is not an image reference: ${i.invalid}`);
+    throw new ReportedError(
+      'E_WORKLOAD_INPUT',
+      `${invalid.length} images in --from cannot be pulled; nothing was changed`,
+    );
+  }
+  if (images.length === 0)
+    throw new CivError(
+      'E_WORKLOAD_INPUT',
+      `--from: no image was read${read.warnings.length > 0 ? ' (see the warnings above)' : ''}; nothing was changed`,
+    );
+  const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+  const known = images.filter((i) => i.digest !== undefined).length;
+  say(
+    io,
+    `--from: ${count(images.length, 'image')} in ${count(read.workloads, 'workload container')}; ${known} with a known digest, ${images.length - known} to resolve`,
+  );
+  return images.map((i) =>
+    i.digest !== undefined
+      ? { input: i.name, digest: i.digest }
+      : { input: i.name, image: parseImageReference(i.name) },
+  );
+}
+
 /** Every item's digest, resolving images as containerd would; one line per image on stderr. */
 async function digestsOf(io: Io, args: DigestsArgs, items: Item[]): Promise<string[]> {
   const images = items.filter((i): i is Extract<Item, { image: unknown }> => 'image' in i);
   const resolved = new Map<string, string>();
   if (images.length > 0) {
-    const client = await registryClient(io, args);
+    const client = await registryClient(io, args, args.from?.some(isStdin) ?? false);
     const { resolveImage } = await import('../registry/resolve.ts');
     const failures: string[] = [];
     try {
@@ -140,6 +202,16 @@ async function reportBudget(io: Io, bytes: Uint8Array): Promise<void> {
   );
 }
 
+/** Digests that needed no change: each named, or counted when there are many (digests add --from). */
+function unchanged(io: Io, present: string[], absent: string[]): void {
+  const many = present.length + absent.length > 20;
+  if (many && present.length > 0) say(io, `${present.length} of the digests are already listed`);
+  if (many && absent.length > 0) say(io, `${absent.length} of the digests are not listed`);
+  if (many) return;
+  for (const d of present) say(io, `${d} is already listed`);
+  for (const d of absent) say(io, `${d} is not listed`);
+}
+
 function what(added: string[], removed: string[]): string {
   const parts = [];
   if (added.length > 0) parts.push(`added ${added.length} ${added.length === 1 ? 'digest' : 'digests'}`);
@@ -208,8 +280,7 @@ async function editFile(
     if (problem)
       throw new CivError('E_INVALID_JSON', `'${path}' cannot be edited as a digest allowlist: ${problem}`);
     const edit = editAllowlist(current, add, remove);
-    for (const d of edit.present) say(io, `${d} is already listed`);
-    for (const d of edit.absent) say(io, `${d} is not listed`);
+    unchanged(io, edit.present, edit.absent);
     if (edit.added.length === 0 && edit.removed.length === 0) {
       say(io, `${shown} already holds this allowlist; nothing written`);
       return;
@@ -249,8 +320,7 @@ async function editNode(io: Io, args: DigestsArgs, add: string[], remove: string
           `the node's digestion policy cannot be edited as an allowlist: ${problem}; replace it with civctl set`,
         );
       const edit = editAllowlist(current, add, remove);
-      for (const d of edit.present) say(io, `${d} is already listed`);
-      for (const d of edit.absent) say(io, `${d} is not listed`);
+      unchanged(io, edit.present, edit.absent);
       if (edit.added.length === 0 && edit.removed.length === 0) {
         say(io, 'the node already holds this allowlist; nothing sent');
         return;
@@ -331,6 +401,13 @@ export const digestsCommand = defineCommand<DigestsArgs>({
       default: false,
       describe: 'go on when the result fails lint or allows every image',
     },
+    from: {
+      type: 'string',
+      array: true,
+      describe:
+        'Add the digest of every image in this file: kubectl get pods -o json|yaml, manifests, crictl images -o json, an image list (- for stdin; repeatable)',
+    },
+    ...WORKLOAD_FILTER_OPTIONS,
     ...REGISTRY_OPTIONS,
   },
   examples: [
@@ -338,6 +415,10 @@ export const digestsCommand = defineCommand<DigestsArgs>({
     ['$0 digests add --file digests.json nginx:1.27 sha256:…', 'Keep an allowlist file for user-data'],
     ['$0 digests remove --file digests.json nginx:1.27', 'Stop allowing an image'],
     ['$0 digests list', "The node's allowlist, one digest a line"],
+    [
+      'kubectl get pods -A -o json | $0 digests add --file digests.json --from -',
+      'An allowlist of what the cluster runs',
+    ],
     ['$0 digests list --format json --file digests.json', 'The allowlist as JSON'],
   ],
   run: async (args, ctx) => {
@@ -367,9 +448,13 @@ export const digestsCommand = defineCommand<DigestsArgs>({
       return;
     }
     if (args.format !== 'text') throw new UsageError('--format applies to digests list only');
-    if (args.items.length === 0)
-      throw new UsageError(`digests ${args.action} needs at least one image or digest`);
-    const items = parseItems(args.items);
+    if (args.items.length === 0 && args.from === undefined)
+      throw new UsageError(`digests ${args.action} needs at least one image or digest, or --from FILE`);
+    if (args.from !== undefined && args.action !== 'add')
+      throw new UsageError('--from adds what workloads run: use it with digests add');
+    if (args.from === undefined && (args.namespace !== undefined || args.selector !== undefined))
+      throw new UsageError('--namespace and --selector filter what --from reads; give --from FILE');
+    const items = [...parseItems(args.items), ...(args.from ? await itemsFrom(io, args.from, args) : [])];
     const file = args.file !== undefined ? fileToEdit(io, args, args.file) : undefined;
     const digests = await digestsOf(io, args, items);
     const [add, remove] = args.action === 'add' ? [digests, []] : [[], digests];

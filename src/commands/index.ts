@@ -1,5 +1,6 @@
 /** Every civctl command, in the order --help lists them. */
 import { applyCommand } from './apply.ts';
+import { auditCommand } from './audit.ts';
 import { checkCommand } from './check.ts';
 import { decodeCommand } from './decode.ts';
 import { digestsCommand } from './digests.ts';
@@ -26,5 +27,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   resolveCommand,
   digestsCommand,
   checkCommand,
+  auditCommand,
   simCommand,
 ];

@@ -44,14 +44,40 @@ export function inputLabel(path: string | undefined): string {
   return isStdin(path) ? '<stdin>' : path!;
 }
 
+/** How much of an input civctl reads, and why that much. */
+export interface InputLimit {
+  bytes: number;
+  why: string;
+}
+
+/** Policies and settings files: far above the API's 2 MiB body limit. */
+export const POLICY_INPUT: InputLimit = {
+  bytes: MAX_INPUT_BYTES,
+  why: "a trust policy must fit in the API's 2 MiB request limit",
+};
+
+/**
+ * What a cluster runs (audit): a 10,000-pod `kubectl get pods -o json` is tens of megabytes; the
+ * limit keeps the text under V8's longest string.
+ */
+export const WORKLOAD_INPUT: InputLimit = {
+  bytes: 256 * 1024 * 1024,
+  why: 'split the input, for example one namespace a file',
+};
+
 /** The bytes of a file (or standard input); `label` names the file in messages when not `path`. */
-export async function readInput(io: Io, path: string | undefined, label = path): Promise<Uint8Array> {
+export async function readInput(
+  io: Io,
+  path: string | undefined,
+  label = path,
+  limit: InputLimit = POLICY_INPUT,
+): Promise<Uint8Array> {
   if (path === undefined || isStdin(path)) {
-    const bytes = await io.readStdin(path !== undefined);
-    if (bytes.length > MAX_INPUT_BYTES)
+    const bytes = await io.readStdin(path !== undefined, limit.bytes);
+    if (bytes.length > limit.bytes)
       throw new CivError(
         'E_INPUT_TOO_LARGE',
-        `standard input is larger than ${MAX_INPUT_BYTES} bytes; a trust policy must fit in the API's 2 MiB request limit`,
+        `standard input is larger than ${limit.bytes} bytes; ${limit.why}`,
       );
     return bytes;
   }
@@ -66,10 +92,10 @@ export async function readInput(io: Io, path: string | undefined, label = path):
   }
   if (info.isDirectory())
     throw new CivError('E_FILE_IS_DIRECTORY', `'${name}' is a directory; give the path of a policy file`);
-  if (info.size > MAX_INPUT_BYTES)
+  if (info.size > limit.bytes)
     throw new CivError(
       'E_INPUT_TOO_LARGE',
-      `'${name}' is ${info.size} bytes, larger than the ${MAX_INPUT_BYTES}-byte input limit; a trust policy must fit in the API's 2 MiB request limit`,
+      `'${name}' is ${info.size} bytes, larger than the ${limit.bytes}-byte input limit; ${limit.why}`,
     );
   try {
     return readFileSync(full); // a Buffer is a Uint8Array: no copy
@@ -94,6 +120,7 @@ function fileError(path: string, err: unknown): CivError {
 export async function readAllStdin(
   stream: NodeJS.ReadableStream & { isTTY?: boolean },
   explicit = false,
+  maxBytes = MAX_INPUT_BYTES,
 ): Promise<Uint8Array> {
   // Waiting for someone to type a policy is never what was meant, unless they asked with "-".
   if (stream.isTTY && !explicit)
@@ -105,7 +132,7 @@ export async function readAllStdin(
     total += buf.length;
     chunks.push(buf);
     // Stop reading early; the caller reports the size problem.
-    if (total > MAX_INPUT_BYTES) break;
+    if (total > maxBytes) break;
   }
   return new Uint8Array(Buffer.concat(chunks));
 }

@@ -65,7 +65,7 @@ function subject(r: CheckResult): string {
   return r.name.includes('@') ? r.name : `${r.name}@${r.digest}`;
 }
 
-function signatureSummary(r: CheckResult): string {
+export function signatureSummary(r: CheckResult): string {
   const v = r.verifiers.find((x) => x.decision === 'signature-required');
   if (!v) return 'signatures are required';
   const stores = v.trustStores?.length ? v.trustStores.join(', ') : 'none';

@@ -9,6 +9,10 @@ import { DIGESTION_VERIFIER, decideDigestion } from './digestion.ts';
 import { type Descriptor, goDuration, listVerifiers, runVerifierBinary } from './bindir.ts';
 import type { SignatureVerify, VerifiedSignature } from './signature-check.ts';
 
+/** Why every image is allowed on a node where enabled is not true. */
+export const DISABLED_REASON =
+  'image verification is disabled (enabled is not true): containerd runs no verifier';
+
 export type Decision = 'allowed' | 'blocked' | 'signature-required';
 
 export interface VerifierOutcome {
@@ -177,7 +181,7 @@ export async function decideImage(
     return {
       ...base,
       decision: 'allowed',
-      reason: 'image verification is disabled (enabled is not true): containerd runs no verifier',
+      reason: DISABLED_REASON,
     };
   const order = plan(options);
   if ('reason' in order) return { ...base, decision: 'allowed', reason: order.reason };

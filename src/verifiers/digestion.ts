@@ -14,15 +14,27 @@ export interface ModelRun {
   stderr: string;
 }
 
+type Loaded = ReturnType<typeof loadDigestionPolicy> & { set?: Set<string> };
+/**
+ * A policy's load, kept per policy buffer: audit decides thousands of images with one policy, and
+ * the verifier would load the same bytes the same way each time (the buffers are never changed).
+ */
+const loads = new WeakMap<Uint8Array, Loaded>();
+
 export function decideDigestion(policy: Uint8Array | undefined, digest: string): ModelRun {
   if (policy === undefined)
     return { exitCode: 0, stdout: '', stderr: 'image verification skipped: no trust policy configured\n' };
-  const loaded = loadDigestionPolicy(policy);
+  let loaded = loads.get(policy);
+  if (!loaded) {
+    loaded = loadDigestionPolicy(policy);
+    loads.set(policy, loaded);
+  }
   if (loaded.kind === 'skip')
     return { exitCode: 0, stdout: '', stderr: 'image verification skipped: no trust policy configured\n' };
   if (loaded.kind === 'reject')
     return { exitCode: 1, stdout: `image verification failed: ${loaded.message}\n`, stderr: '' };
-  return loaded.digests.includes(digest)
+  loaded.set ??= new Set(loaded.digests);
+  return loaded.set.has(digest)
     ? { exitCode: 0, stdout: '', stderr: 'image verification successful\n' }
     : { exitCode: 1, stdout: 'image verification failed: digest not in allowlist\n', stderr: '' };
 }

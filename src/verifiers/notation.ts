@@ -7,10 +7,10 @@
  * Every printed text is exact. Pure: the registry is assumed to answer the manifest HEAD.
  */
 import { notationWrapperCheck } from '../policy/image-verifiers.ts';
-import { loadNotationDocument, type NotationStatement, live } from '../policy/notation/decode.ts';
-import { registryScopeFormatError, validateNotationDocument } from '../policy/notation/validate.ts';
+import { live, loadNotationDocument, type NotationStatement } from '../policy/notation/decode.ts';
 import { isSubsetDN, parseDistinguishedName } from '../policy/notation/dn.ts';
 import { goQuote } from '../policy/notation/goquote.ts';
+import { registryScopeFormatError, validateNotationDocument } from '../policy/notation/validate.ts';
 import { digestError } from '../registry/reference.ts';
 
 export const NOTATION_VERIFIER = 'notation-image-verifier';
@@ -169,6 +169,31 @@ function failed(d: Omit<NotationDecision, 'exitCode' | 'stdout' | 'stderr'>): No
  * `verify` means signatures are required: what follows depends on them (the texts given are
  * notation's for an image without signatures).
  */
+interface PolicyChecks {
+  wrapper: ReturnType<typeof notationWrapperCheck>;
+  loaded?: ReturnType<typeof loadNotationDocument>;
+  invalid?: string;
+}
+/**
+ * The wrapper's pre-check, LoadDocument and Validate() of one policy buffer, kept per buffer: they
+ * do not depend on the image, and audit decides thousands of images with one policy.
+ */
+const checks = new WeakMap<Uint8Array, PolicyChecks>();
+function policyChecks(policy: Uint8Array): PolicyChecks {
+  let known = checks.get(policy);
+  if (known) return known;
+  const wrapper = notationWrapperCheck(policy);
+  if (wrapper.kind !== 'proceed') known = { wrapper };
+  else {
+    // LoadDocument and Validate() run before the reference is looked at.
+    const loaded = loadNotationDocument(policy);
+    const invalid = loaded.ok ? validateNotationDocument(loaded.document)?.message : loaded.message;
+    known = { wrapper, loaded, ...(invalid !== undefined ? { invalid } : {}) };
+  }
+  checks.set(policy, known);
+  return known;
+}
+
 export function decideNotation(
   policy: Uint8Array | undefined,
   name: string,
@@ -181,7 +206,7 @@ export function decideNotation(
     stderr: 'image verification skipped: no trust policy configured\n',
   };
   if (policy === undefined) return allowWithoutPolicy;
-  const wrapper = notationWrapperCheck(policy);
+  const { wrapper, loaded, invalid } = policyChecks(policy);
   if (wrapper.kind === 'skip') return allowWithoutPolicy;
   if (wrapper.kind === 'reject')
     return {
@@ -191,10 +216,7 @@ export function decideNotation(
       stderr: '',
     };
   const reference = wrapperReference(name, digest);
-  // LoadDocument and Validate() run before the reference is looked at.
-  const loaded = loadNotationDocument(policy);
-  const invalid = loaded.ok ? validateNotationDocument(loaded.document)?.message : loaded.message;
-  if (invalid !== undefined || !loaded.ok)
+  if (invalid !== undefined || loaded === undefined || !loaded.ok)
     return failed({
       outcome: 'invalid-policy',
       reference,

@@ -236,6 +236,38 @@ export const CASES: Record<string, { success: (f: Fixture) => Case; failure: (f:
       chunks: ['program', 'signatures'],
     }),
   },
+  audit: {
+    // A tag-only image resolved through the proxy, decided with check's decision.
+    success: (f) => ({
+      args: [
+        'audit',
+        '--plain-http',
+        '--policy',
+        `digestion=${f.file('audit-allowed.json', policyOf([f.registry.manifest.digest]))}`,
+        f.file('images.txt', `${f.registry.host}/app:v1\n`),
+      ],
+      env: f.proxied,
+      code: 0,
+      stdout: /1 allowed, 0 blocked/,
+      chunks: ['program', 'undici'],
+    }),
+    // Offline, a pod list read as YAML: the image is not in the allowlist.
+    failure: (f) => ({
+      args: [
+        'audit',
+        '--offline',
+        '--policy',
+        `digestion=${DIGESTION}`,
+        f.file(
+          'pods.yaml',
+          `kind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers: [{name: c, image: 'x@sha256:${'1'.repeat(64)}'}]\n`,
+        ),
+      ],
+      code: 1,
+      stdout: /^namespace shop:\n {2}BLOCKED /,
+      chunks: ['program', 'js-yaml'],
+    }),
+  },
   sim: {
     success: () => ({
       args: ['sim', '--socket', 'sim.sock'],

@@ -66,6 +66,12 @@ describe('the built bundle', () => {
         'eksctl',
       ];
       assert.equal(runAlone(eksctl).code, 0);
+      const pods = join(dir, 'pods.yaml');
+      writeFileSync(
+        pods,
+        `kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: 'r@sha256:${'1'.repeat(64)}'}]}\n`,
+      );
+      assert.equal(runAlone(['audit', '--offline', '--policy', `digestion=${DIGESTION}`, pods]).code, 1);
       await withSimProcess(dir, (socket) => assert.equal(runAlone(['-s', socket, 'get']).code, 0), {
         file: lonely,
       });
@@ -85,6 +91,7 @@ describe('the built bundle', () => {
       assert.deepEqual([...chunks].sort(), builtChunkNames(built), name);
       assert.deepEqual(builtChunkNames(built), [
         'ajv',
+        'js-yaml',
         'program',
         'signatures',
         'smol-toml',

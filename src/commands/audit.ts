@@ -1,0 +1,172 @@
+/**
+ * audit: what turning verification on would do to every workload a cluster runs, or is about to
+ * deploy — each distinct image decided once, with check's decision and texts.
+ */
+import { CivError, ReportedError, UsageError } from '../errors.ts';
+import { inputLabel, readInput, WORKLOAD_INPUT } from '../inputs/files.ts';
+import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
+import {
+  collectWorkloads,
+  WORKLOAD_FILTER_OPTIONS,
+  type WorkloadFilterArgs,
+} from '../inputs/workload-files.ts';
+import { interruptibly } from '../io.ts';
+import { type AuditEntry, auditJson, auditMarkdown, auditSummary, auditText } from '../output/audit.ts';
+import { signatureSummary } from '../output/check.ts';
+import { note, warn } from '../output/messages.ts';
+import type { RegistryClient } from '../registry/client.ts';
+import { parseImageReference } from '../registry/reference.ts';
+import { timerMs } from '../timers.ts';
+import { DECISION_OPTIONS, nodePolicies } from './check.ts';
+import { defineCommand, type GlobalArgs } from './spec.ts';
+
+interface AuditArgs extends GlobalArgs, RegistryArgs, WorkloadFilterArgs {
+  files: string[];
+  policy?: string[];
+  userData?: string;
+  nodegroup?: string;
+  nodeclass?: string;
+  offline: boolean;
+  mediaType: string;
+  binDir?: string;
+  verifierTimeout: number;
+  maxVerifiers: number;
+  jobs: number;
+  format: 'text' | 'json' | 'markdown';
+}
+
+export const auditCommand = defineCommand<AuditArgs>({
+  name: 'audit',
+  talksTo: ['api', 'registry'],
+  describe:
+    'Say what the node would decide for every image a cluster runs or is about to deploy, before verification is enabled',
+  positionals: [
+    {
+      name: 'files',
+      variadic: true,
+      describe:
+        'kubectl get pods -o json|yaml output, workload manifests, crictl images -o json, or image lists (- for stdin)',
+    },
+  ],
+  options: {
+    ...DECISION_OPTIONS,
+    offline: {
+      type: 'boolean',
+      default: false,
+      describe: 'Never contact a registry: images without a digest in the input are unknown',
+    },
+    jobs: {
+      type: 'number',
+      default: 4,
+      range: 'positive',
+      valueName: 'a whole number above 0',
+      describe: 'Registry look-ups at a time',
+    },
+    ...WORKLOAD_FILTER_OPTIONS,
+    format: {
+      alias: 'f',
+      type: 'string',
+      choices: ['text', 'json', 'markdown'],
+      default: 'text',
+      describe: 'Output format (markdown: a table for a pull-request comment)',
+    },
+    ...REGISTRY_OPTIONS,
+  },
+  examples: [
+    ['kubectl get pods -A -o json | $0 audit -', 'What enabling verification would do to the running pods'],
+    [
+      '$0 audit --offline --user-data user-data.toml --format markdown k8s/*.yaml',
+      'In CI, before deploying: the manifests against the fleet’s user data',
+    ],
+    ['$0 audit --policy digestion=digests.json --namespace shop pods.json', 'One namespace, one policy file'],
+  ],
+  run: async (args, ctx) => {
+    const io = ctx.io;
+    if (!Number.isInteger(args.jobs))
+      throw new UsageError(`--jobs must be a whole number, not '${args.jobs}'`);
+    if (!Number.isInteger(args.maxVerifiers))
+      throw new UsageError(`--max-verifiers must be a whole number, not '${args.maxVerifiers}'`);
+    const files = args.files.length > 0 ? args.files : ['-'];
+    if (files.filter((f) => inputLabel(f) === '<stdin>').length > 1)
+      throw new UsageError('standard input (-) can be read only once');
+    const stdinTaken = files.some((f) => inputLabel(f) === '<stdin>');
+    const read = await collectWorkloads(
+      files.map((file) => ({
+        label: inputLabel(file),
+        bytes: () => readInput(io, file, file, WORKLOAD_INPUT),
+      })),
+      args,
+    );
+    for (const warning of read.warnings) warn(io, warning);
+    // Nothing read because inputs were skipped is a failed audit, not an empty cluster.
+    if (read.uses.length === 0 && read.warnings.length > 0)
+      throw new CivError(
+        'E_WORKLOAD_INPUT',
+        'no image was read from the inputs (see the warnings above): nothing was audited',
+      );
+    const node = await nodePolicies(io, args);
+    const custom = [...node.policies.keys()].filter((n) => n !== 'notation' && n !== 'digestion');
+    if (node.enabled && args.binDir === undefined && custom.length > 0)
+      note(
+        io,
+        `custom verifiers (${custom.join(', ')}) are not run without --bin-dir: give the directory that holds their binaries`,
+      );
+    const images = read.images((image) => {
+      try {
+        const ref = parseImageReference(image);
+        return { name: ref.name, ...(ref.digest ? { digest: ref.digest } : {}) };
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    });
+    // The registry client is made before any look-up, so a bad registry option is one usage error.
+    const needsRegistry =
+      !args.offline && node.enabled && images.some((i) => i.digest === undefined && i.invalid === undefined);
+    const registry: RegistryClient | undefined = needsRegistry
+      ? await registryClient(io, args, stdinTaken)
+      : undefined;
+    try {
+      const { auditImages } = await import('../verifiers/audit.ts');
+      const { decideImage, DISABLED_REASON } = await import('../verifiers/containerd.ts');
+      const entries: AuditEntry[] = await auditImages(images, {
+        offline: args.offline,
+        ...(node.enabled ? {} : { allowsAll: DISABLED_REASON }),
+        jobs: args.jobs,
+        mediaType: args.mediaType,
+        resolve: async (name) => {
+          if (!registry) throw new Error('internal: no registry client for an online audit');
+          const { resolveImage } = await import('../registry/resolve.ts');
+          return (await resolveImage(registry, parseImageReference(name))).descriptor;
+        },
+        decide: async (name, descriptor) => {
+          const decided = await decideImage(name, descriptor, node, {
+            ...(args.binDir !== undefined ? { binDir: args.binDir } : {}),
+            timeoutMs: timerMs(args.verifierTimeout),
+            maxVerifiers: args.maxVerifiers,
+            env: io.env as NodeJS.ProcessEnv,
+            interruptibly: (fn) => interruptibly(io, fn),
+          });
+          if (decided.decision === 'signature-required' && decided.reason === undefined)
+            return { ...decided, reason: signatureSummary(decided) };
+          return decided;
+        },
+      });
+      const summary = auditSummary(entries, read.workloads);
+      io.stdout.write(
+        args.format === 'json'
+          ? auditJson(entries, summary)
+          : args.format === 'markdown'
+            ? auditMarkdown(entries, summary)
+            : auditText(entries, summary),
+      );
+      const notAllowed = entries.length - summary.allowed;
+      if (notAllowed > 0)
+        throw new ReportedError(
+          'E_AUDIT',
+          `${notAllowed} of ${entries.length} images would not be pulled as they are now`,
+        );
+    } finally {
+      await registry?.close();
+    }
+  },
+});

@@ -1,0 +1,116 @@
+/**
+ * The workload inputs of audit and `digests add --from`: every file read (JSON, YAML or an image
+ * list, detected per document), filtered by namespace and label selector, then grouped into
+ * distinct images.
+ */
+
+import type { OptionSpec } from '../commands/spec.ts';
+import { UsageError } from '../errors.ts';
+import {
+  type AuditImage,
+  distinctImages,
+  type FastYaml,
+  type ImageUse,
+  parseSelector,
+  readWorkloads,
+} from './workloads.ts';
+
+export const WORKLOAD_FILTER_OPTIONS = {
+  namespace: {
+    alias: 'n',
+    type: 'string',
+    array: true,
+    describe: 'Only workloads in this namespace (repeatable); image lists and crictl output have none',
+  },
+  selector: {
+    alias: 'l',
+    type: 'string',
+    describe: 'Only workloads whose labels match (k=v, k!=v, k, !k; comma-separated)',
+  },
+} satisfies Record<string, OptionSpec>;
+
+export interface WorkloadFilterArgs {
+  namespace?: string[];
+  selector?: string;
+}
+
+export interface WorkloadSource {
+  label: string;
+  bytes: () => Promise<Uint8Array>;
+}
+
+export interface CollectedWorkloads {
+  warnings: string[];
+  /** (workload, container) pairs read, after the filters. */
+  workloads: number;
+  uses: ImageUse[];
+  /** The distinct images, named by CRI's normaliser. */
+  images(normalise: Parameters<typeof distinctImages>[1]): AuditImage[];
+}
+
+/**
+ * The text of a file: UTF-8, or UTF-16 with its byte-order mark (what Windows PowerShell's `>`
+ * writes); undefined for anything else holding NUL bytes.
+ */
+function decodeText(bytes: Uint8Array): string | undefined {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes);
+  if (bytes.includes(0)) return undefined;
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** js-yaml with YAML 1.2's core schema (as `yaml` reads) plus merge keys (as kubectl applies them). */
+export async function loadFastYaml(): Promise<FastYaml> {
+  const jsYaml = await import('js-yaml');
+  // js-yaml exports its built-in types as `types`; @types/js-yaml does not declare them.
+  const { types } = jsYaml as unknown as { types: { merge: import('js-yaml').Type } };
+  const schema = jsYaml.CORE_SCHEMA.extend([types.merge]);
+  return { loadAll: (text) => jsYaml.loadAll(text, undefined, { schema }) };
+}
+
+export async function collectWorkloads(
+  sources: WorkloadSource[],
+  filters: WorkloadFilterArgs,
+): Promise<CollectedWorkloads> {
+  const selector = filters.selector === undefined ? undefined : parseSelector(filters.selector);
+  if (typeof selector === 'string') throw new UsageError(`--selector: ${selector}`);
+  const namespaces = filters.namespace === undefined ? undefined : new Set(filters.namespace);
+  const filtering = namespaces !== undefined || selector !== undefined;
+  const warnings: string[] = [];
+  const uses: ImageUse[] = [];
+  let dropped = 0;
+  for (const source of sources) {
+    const text = decodeText(await source.bytes());
+    if (text === undefined) {
+      warnings.push(`${source.label}: it is not text (it holds NUL bytes); the file is skipped`);
+      continue;
+    }
+    const read = await readWorkloads(text, source.label, () => import('yaml'), loadFastYaml);
+    warnings.push(...read.warnings);
+    for (const use of read.uses) {
+      if (filtering) {
+        if (!use.workload) {
+          dropped++;
+          continue;
+        }
+        if (namespaces && !namespaces.has(use.workload.namespace)) continue;
+        if (selector && !selector(use.labels ?? {})) continue;
+      }
+      uses.push(use);
+    }
+  }
+  if (filtering && uses.length === 0 && dropped === 0)
+    warnings.push(
+      `no workload matched${namespaces ? ` --namespace ${[...namespaces].join(', ')}` : ''}${selector ? ` --selector ${filters.selector}` : ''}`,
+    );
+  if (dropped > 0)
+    warnings.push(
+      `${dropped} image${dropped === 1 ? '' : 's'} from image lists or crictl output left out: --namespace and --selector keep only workloads`,
+    );
+  return {
+    warnings,
+    workloads: uses.filter((u) => u.workload).length,
+    uses,
+    images: (normalise) => distinctImages(uses, normalise),
+  };
+}
