@@ -1,7 +1,7 @@
 // What runs before any of civctl is compiled — the bundle's loader (scripts/loader.cjs, filled in by
 // scripts/build.mjs) and the standalone binary's banner (scripts/build-standalone.mjs) — needs two
 // facts from the command declarations: where the command is in argv (src/cli/command-word.ts, the
-// fast path's own reading, with the spellings of globalOptions in src/commands/spec.ts), and which
+// fast path's own reading, with the spellings of globalOptions in src/cli/spec.ts), and which
 // commands talk HTTP (those whose CommandSpec.talksTo names the API or a registry), for which V8's
 // --liftoff-only is set. Both are read from
 // src/ here, at build time, so that no list of commands or global options is written twice.
@@ -15,7 +15,7 @@ import { tsImport } from 'tsx/esm/api';
  */
 export async function startupFacts() {
   const { COMMANDS } = await tsImport('../src/commands/index.ts', import.meta.url);
-  const { globalOptions, talksToOf } = await tsImport('../src/commands/spec.ts', import.meta.url);
+  const { globalOptions, talksToOf } = await tsImport('../src/cli/spec.ts', import.meta.url);
   const compiled = await build({
     entryPoints: [fileURLToPath(new URL('../src/cli/command-word.ts', import.meta.url))],
     bundle: true,
@@ -32,9 +32,7 @@ export async function startupFacts() {
   const { globalSpellings } = new Function(`return ${module}`)();
   const spellings = globalSpellings(globalOptions({}));
   if (spellings.withValue.length + spellings.flags.length === 0)
-    throw new Error(
-      'src/commands/spec.ts globalOptions declares no option: the command-word split needs them',
-    );
+    throw new Error('src/cli/spec.ts globalOptions declares no option: the command-word split needs them');
   // A command that talks to the API or a registry speaks HTTP (CommandSpec.talksTo).
   const httpCommands = COMMANDS.filter((c) => talksToOf(c).length > 0).map((c) => c.name);
   if (httpCommands.length === 0) throw new Error('no command in src/commands talks to the API or a registry');

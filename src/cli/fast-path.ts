@@ -13,7 +13,7 @@ import {
   commandOptions,
   globalOptions,
   type OptionSpec,
-} from '../commands/spec.ts';
+} from './spec.ts';
 import { globalSpellings, splitCommand } from './command-word.ts';
 
 export interface FastParse {

@@ -1,5 +1,5 @@
 /** Dispatch: the fast path for ordinary invocations, the full yargs program for everything else. */
-import { OPERAND_MARK, runCommand } from '../commands/spec.ts';
+import { OPERAND_MARK, runCommand } from './spec.ts';
 import { STDIN_ARG } from '../inputs/files.ts';
 import type { Io } from '../io.ts';
 import { VERSION } from '../version.ts';

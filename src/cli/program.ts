@@ -1,6 +1,6 @@
 /** The yargs program: global options, the command table, help, completion and usage errors (exit 2). */
 import yargs, { type Argv, type Options } from 'yargs';
-import type { Context } from '../commands/spec.ts';
+import type { Context } from './spec.ts';
 import { COMMANDS } from '../commands/index.ts';
 import {
   type CommandSpec,
@@ -10,7 +10,7 @@ import {
   type OptionSpec,
   optionLabel,
   runCommand,
-} from '../commands/spec.ts';
+} from './spec.ts';
 import { CivError, UsageError } from '../errors.ts';
 import { globalSpellings } from './command-word.ts';
 import type { Io } from '../io.ts';

@@ -17,7 +17,7 @@ import type { SchemaValidator } from '../policy/custom.ts';
 import type { Effect } from '../policy/lint.ts';
 import { bodyWithinLimit, trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls, verifierStatus } from '../policy/status.ts';
-import { defineCommand, type GlobalArgs } from './spec.ts';
+import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
 
 interface ApplyArgs extends GlobalArgs {
   files: string[];

@@ -21,7 +21,7 @@ import type { Descriptor } from '../verifiers/bindir.ts';
 import type { NodePolicies, SignatureLookup } from '../verifiers/containerd.ts';
 import { timerMs } from '../timers.ts';
 import { parseImages } from './resolve.ts';
-import { defineCommand, type GlobalArgs } from './spec.ts';
+import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
 
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 

@@ -8,7 +8,7 @@ import { escapeJsonText } from '../output/escape.ts';
 import { strictDecode } from '../policy/base64.ts';
 import { parseJson, prettyJson } from '../policy/json.ts';
 import { GO_MAX_DEPTH } from '../policy/positions.ts';
-import { type Context, defineCommand } from './spec.ts';
+import { type Context, defineCommand } from '../cli/spec.ts';
 
 interface DecodeArgs {
   input?: string;

@@ -20,12 +20,12 @@ import { textStyleFor } from '../output/style.ts';
 import { decodeBase64, encodeBase64 } from '../policy/base64.ts';
 import { allowlistProblem, EMPTY_ALLOWLIST, editAllowlist, listedDigests } from '../policy/digest-list.ts';
 import { hasErrors, lintPolicy, nodeOutcome } from '../policy/lint.ts';
-import { toLintEntry } from '../policy/lint-file.ts';
+import { toLintEntry } from '../lint/file.ts';
 import { API_BODY_LIMIT, bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
-import { USER_DATA_LIMIT } from '../policy/lint-file.ts';
+import { USER_DATA_LIMIT } from '../lint/file.ts';
 import { digestError, looksLikeDigest, PRESENTABLE_DIGESTS_TEXT } from '../policy/digest-rule.ts';
 import { parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
-import { defineCommand, type GlobalArgs } from './spec.ts';
+import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
 
 interface DigestsArgs extends GlobalArgs, RegistryArgs {
   action: string;

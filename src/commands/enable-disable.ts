@@ -6,7 +6,7 @@ import { interruptibly } from '../io.ts';
 import { dryRun, restarting, rollbackNotes, say, warn } from '../output/messages.ts';
 import { trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls } from '../policy/status.ts';
-import { type CommandSpec, defineCommand, type GlobalArgs } from './spec.ts';
+import { type CommandSpec, defineCommand, type GlobalArgs } from '../cli/spec.ts';
 
 interface ToggleArgs extends GlobalArgs {
   dryRun: boolean;

@@ -9,7 +9,7 @@ import { encodeBase64 } from '../policy/base64.ts';
 import { bodyWithinLimit, type PluginPolicies } from '../policy/settings.ts';
 import { note, say, warn } from '../output/messages.ts';
 import { firstInvalidUtf8 } from '../policy/json.ts';
-import { defineCommand } from './spec.ts';
+import { defineCommand } from '../cli/spec.ts';
 
 export const ENCODE_FORMATS = [
   'base64',
@@ -213,7 +213,7 @@ async function mergeSource(io: Io, path: string): Promise<string> {
 
 /** Wraps a merge failure as one line naming the file and the position. */
 async function merging<T>(path: string, merge: () => T): Promise<T> {
-  const { FleetInputError } = await import('../fleet/userdata.ts');
+  const { FleetInputError } = await import('../formats/userdata.ts');
   try {
     return merge();
   } catch (err) {
@@ -231,12 +231,12 @@ async function renderFleet(
   format: FleetFormat,
   p: PluginPolicies,
 ): Promise<string> {
-  const budget = await import('../fleet/budget.ts');
+  const budget = await import('../formats/budget.ts');
   const path = args.mergeInto;
   const source = path !== undefined ? await mergeSource(io, path) : undefined;
   switch (format) {
     case 'userdata': {
-      const fleet = await import('../fleet/userdata.ts');
+      const fleet = await import('../formats/userdata.ts');
       let text = fleet.renderUserData(p);
       if (source !== undefined && path !== undefined) {
         const merged = await merging(path, () => fleet.mergeUserData(source, p));
@@ -248,9 +248,9 @@ async function renderFleet(
       return args.base64 ? `${encodeBase64(new TextEncoder().encode(text))}\n` : text;
     }
     case 'eksctl': {
-      const fleet = await import('../fleet/eksctl.ts');
+      const fleet = await import('../formats/eksctl.ts');
       if (source === undefined || path === undefined) {
-        const { renderUserData } = await import('../fleet/userdata.ts');
+        const { renderUserData } = await import('../formats/userdata.ts');
         say(io, budget.userDataBudget('eksctl', Buffer.byteLength(renderUserData(p))));
         return fleet.renderEksctlFragment(p);
       }
@@ -263,9 +263,9 @@ async function renderFleet(
       return merged.text;
     }
     case 'karpenter': {
-      const fleet = await import('../fleet/karpenter.ts');
+      const fleet = await import('../formats/karpenter.ts');
       if (source === undefined || path === undefined) {
-        const { renderUserData } = await import('../fleet/userdata.ts');
+        const { renderUserData } = await import('../formats/userdata.ts');
         say(io, budget.userDataBudget('karpenter', Buffer.byteLength(renderUserData(p))));
         return fleet.renderKarpenter(p, args.name ?? 'bottlerocket');
       }
@@ -283,7 +283,7 @@ async function renderFleet(
       return merged.text;
     }
     case 'ssm': {
-      const fleet = await import('../fleet/ssm.ts');
+      const fleet = await import('../formats/ssm.ts');
       const targets = fleet.parseTargets(args.targets ?? []);
       const instanceIds = fleet.checkInstanceIds(args.instanceIds ?? []);
       if (targets.length === 0 && instanceIds.length === 0)

@@ -12,8 +12,8 @@ import {
   reportText,
 } from '../output/lint-report.ts';
 import { textStyleFor } from '../output/style.ts';
-import { type LintEntry, lintFile } from '../policy/lint-file.ts';
-import { defineCommand } from './spec.ts';
+import { type LintEntry, lintFile } from '../lint/file.ts';
+import { defineCommand } from '../cli/spec.ts';
 
 interface LintArgs {
   files: string[];

@@ -5,7 +5,7 @@ import { say } from '../output/messages.ts';
 import { safeJson } from '../output/escape.ts';
 import { type ImageReference, parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
 import type { Resolved } from '../registry/resolve.ts';
-import { defineCommand } from './spec.ts';
+import { defineCommand } from '../cli/spec.ts';
 
 /** No socket: resolve never talks to the API (talksTo). */
 interface ResolveArgs extends RegistryArgs {

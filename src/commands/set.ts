@@ -10,7 +10,7 @@ import { committedReport, dryRun, rollbackNotes, say, warn } from '../output/mes
 import { encodeBase64 } from '../policy/base64.ts';
 import { bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls, verifierStatus } from '../policy/status.ts';
-import { defineCommand, type GlobalArgs } from './spec.ts';
+import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
 
 interface SetArgs extends GlobalArgs {
   verifier: string;

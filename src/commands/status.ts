@@ -3,7 +3,7 @@ import { withApi } from '../api/connect.ts';
 import { readLive } from '../api/write.ts';
 import { statusJson, statusText } from '../output/status.ts';
 import { buildStatusReport } from '../policy/status.ts';
-import { defineCommand, type GlobalArgs } from './spec.ts';
+import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
 
 interface StatusArgs extends GlobalArgs {
   format: 'text' | 'json';

@@ -9,7 +9,7 @@ import { note } from '../output/messages.ts';
 import { timerMs } from '../timers.ts';
 import type { Credentials } from '../registry/auth.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import type { OptionSpec } from '../commands/spec.ts';
+import type { OptionSpec } from '../cli/spec.ts';
 import { readInput } from './files.ts';
 
 export const REGISTRY_OPTIONS: Record<string, OptionSpec> = {

@@ -6,10 +6,10 @@
  */
 import { CivError, UsageError } from '../errors.ts';
 import { readInput } from './files.ts';
-import type { OptionSpec } from '../commands/spec.ts';
+import type { OptionSpec } from '../cli/spec.ts';
 import type { Io } from '../io.ts';
-import { FLEET_KIND, settingsFileFormat } from '../policy/file-kinds.ts';
-import type { SettingsFile } from '../policy/userdata.ts';
+import { FLEET_KIND, settingsFileFormat } from '../formats/file-kinds.ts';
+import type { SettingsFile } from '../formats/read-settings.ts';
 
 /** Which section of an eksctl or Karpenter file to read. */
 export interface SettingsSelector {
@@ -45,7 +45,7 @@ export async function readSettingsFile(
   const format = settingsFileFormat(path, bytes);
   if (format === 'yaml') return readFleetFile(path, bytes, select);
   // smol-toml (and the yaml library) are loaded only for the files that need them.
-  const { parseSettingsFile, SettingsFileError } = await import('../policy/userdata.ts');
+  const { parseSettingsFile, SettingsFileError } = await import('../formats/read-settings.ts');
   for (const [option, value] of Object.entries(select))
     if (value !== undefined)
       throw new UsageError(
@@ -68,9 +68,9 @@ async function readFleetFile(
   bytes: Uint8Array,
   select: SettingsSelector,
 ): Promise<ReadSettings> {
-  const { SettingsFileError } = await import('../policy/userdata.ts');
-  const { parseYamlStream } = await import('../fleet/yaml-docs.ts');
-  const { fleetSections, sameSettings } = await import('../fleet/settings-yaml.ts');
+  const { SettingsFileError } = await import('../formats/read-settings.ts');
+  const { parseYamlStream } = await import('../formats/yaml-docs.ts');
+  const { fleetSections, sameSettings } = await import('../formats/settings-yaml.ts');
   let stream: ReturnType<typeof parseYamlStream>;
   let text = '';
   try {

@@ -11,7 +11,7 @@ import { fastParse } from '../../src/cli/fast-path.ts';
 import { markArguments } from '../../src/cli/main.ts';
 import { runCli } from '../../src/cli/program.ts';
 import { COMMANDS } from '../../src/commands/index.ts';
-import { checkArgs, commandOptions } from '../../src/commands/spec.ts';
+import { checkArgs, commandOptions } from '../../src/cli/spec.ts';
 import { UsageError } from '../../src/errors.ts';
 import type { Io } from '../../src/io.ts';
 import { MAX_TIMER_MS, MAX_TIMER_SECONDS, timerMs } from '../../src/timers.ts';

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { ssmArgumentBudget, userDataBudget } from '../../src/fleet/budget.ts';
-import { mergeEksctl, renderEksctlFragment } from '../../src/fleet/eksctl.ts';
-import { mergeKarpenter, renderKarpenter } from '../../src/fleet/karpenter.ts';
-import { apiclientArguments, parseTargets, renderSsm } from '../../src/fleet/ssm.ts';
-import { canonical, expectedMerge, mergeUserData, renderUserData } from '../../src/fleet/userdata.ts';
+import { ssmArgumentBudget, userDataBudget } from '../../src/formats/budget.ts';
+import { mergeEksctl, renderEksctlFragment } from '../../src/formats/eksctl.ts';
+import { mergeKarpenter, renderKarpenter } from '../../src/formats/karpenter.ts';
+import { apiclientArguments, parseTargets, renderSsm } from '../../src/formats/ssm.ts';
+import { canonical, expectedMerge, mergeUserData, renderUserData } from '../../src/formats/userdata.ts';
 import type { PluginPolicies } from '../../src/policy/settings.ts';
 import { tempDir } from '../helpers.ts';
 

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
 import { renderApiclient, renderSettingsJson, shellQuote } from '../../src/output/settings.ts';
 import { renderToml } from '../../src/output/toml.ts';
-import { parseSettingsFile } from '../../src/policy/userdata.ts';
+import { parseSettingsFile } from '../../src/formats/read-settings.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

@@ -3,11 +3,11 @@
  * reading the image-verifier-plugins they hold, with the file's own mistakes (output/settings.ts writes them).
  */
 import { parse as parseToml } from 'smol-toml';
-import { checkStrictBase64 } from './base64.ts';
-import { firstInvalidUtf8, type JsonMember, type JsonNode, parseJson } from './json.ts';
-import type { Diagnostic } from './lint.ts';
-import { IDENTIFIER_RULE, isValidVerifierName } from './names.ts';
-import { LineMap } from './positions.ts';
+import { checkStrictBase64 } from '../policy/base64.ts';
+import { firstInvalidUtf8, type JsonMember, type JsonNode, parseJson } from '../policy/json.ts';
+import type { Diagnostic } from '../policy/lint.ts';
+import { IDENTIFIER_RULE, isValidVerifierName } from '../policy/names.ts';
+import { LineMap } from '../policy/positions.ts';
 import { findTomlEntry, lineColumn, scanToml } from './toml-positions.ts';
 
 /** A finding about the settings file itself (JSON pointers do not apply: the pointer is ''). */

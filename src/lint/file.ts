@@ -3,14 +3,14 @@
  * document (user-data TOML, settings JSON) whose every plugin policy is decoded and linted, with
  * the file's own findings merged in. Pure: the bytes come from the caller.
  */
-import type { SchemaValidator } from './custom.ts';
-import { decodeBase64 } from './base64.ts';
-import { FLEET_KIND } from './file-kinds.ts';
-import { type Diagnostic, detectVerifier, type Effect, type LintResult, lintPolicy } from './lint.ts';
-import { verifierKind } from './names.ts';
-import { PositionIndex } from './positions.ts';
+import type { SchemaValidator } from '../policy/custom.ts';
+import { decodeBase64 } from '../policy/base64.ts';
+import { FLEET_KIND } from '../formats/file-kinds.ts';
+import { type Diagnostic, detectVerifier, type Effect, type LintResult, lintPolicy } from '../policy/lint.ts';
+import { verifierKind } from '../policy/names.ts';
+import { PositionIndex } from '../policy/positions.ts';
 import { mark } from '../trace.ts';
-import type { SettingsFile } from './userdata.ts';
+import type { SettingsFile } from '../formats/read-settings.ts';
 
 /** EC2 limits user data to 16 KiB before base64 (fleet tools leave even less). */
 export const USER_DATA_LIMIT = 16 * 1024;
@@ -96,8 +96,7 @@ export async function lintFile(
   const kind = classify(path, bytes, positions);
   if (kind === 'settings') return lintSettingsFile(label, path, bytes, options);
   // The yaml library is loaded only for eksctl and Karpenter files.
-  if (kind === 'fleet-yaml')
-    return (await import('../fleet/lint-yaml.ts')).lintFleetYaml(label, bytes, options);
+  if (kind === 'fleet-yaml') return (await import('./fleet-yaml.ts')).lintFleetYaml(label, bytes, options);
   const detected =
     options.verifier !== undefined ? { verifier: verifierKind(options.verifier) } : detectVerifier(positions);
   mark('parsed');
@@ -115,7 +114,7 @@ async function lintSettingsFile(
   options: LintFileOptions,
 ): Promise<LintEntry[]> {
   // smol-toml is loaded only for settings documents.
-  const { parseSettingsFile, SettingsFileError } = await import('./userdata.ts');
+  const { parseSettingsFile, SettingsFileError } = await import('../formats/read-settings.ts');
   let parsed: SettingsFile;
   try {
     parsed = parseSettingsFile(bytes, path.endsWith('.toml') ? 'toml' : undefined);

@@ -83,7 +83,7 @@ export interface MergedKarpenter {
 }
 
 /**
- * The user's EC2NodeClass(es) with the policies merged into spec.userData (fleet/userdata.ts):
+ * The user's EC2NodeClass(es) with the policies merged into spec.userData (formats/userdata.ts):
  * only the userData text is replaced in the file, so every other line stays byte for byte; the
  * result is proven by parsing it, else printed anew through the YAML library (preserved: false).
  */

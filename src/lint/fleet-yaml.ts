@@ -10,11 +10,11 @@ import {
   type LintFileOptions,
   sectionEntries,
   tooLarge,
-} from '../policy/lint-file.ts';
-import { SettingsFileError } from '../policy/userdata.ts';
-import { EC2_USER_DATA_LIMIT, USER_DATA_CHANNELS } from './budget.ts';
-import { type FleetSection, type FleetTool, fleetSections } from './settings-yaml.ts';
-import { parseYamlStream } from './yaml-docs.ts';
+} from './file.ts';
+import { SettingsFileError } from '../formats/read-settings.ts';
+import { EC2_USER_DATA_LIMIT, USER_DATA_CHANNELS } from '../formats/budget.ts';
+import { type FleetSection, type FleetTool, fleetSections } from '../formats/settings-yaml.ts';
+import { parseYamlStream } from '../formats/yaml-docs.ts';
 
 /** Which tool a file is for, from its `kind:` lines (readable even when the YAML is not). */
 function toolOfText(text: string): FleetTool | undefined {

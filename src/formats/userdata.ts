@@ -1,14 +1,14 @@
 /**
  * User-data TOML for fleets: civctl's fragment on its own, or merged into the user's file with
- * only settings.image-verifier-plugins changed (fleet/merge.ts says how). The merge edits the text
+ * only settings.image-verifier-plugins changed (formats/merge.ts says how). The merge edits the text
  * (comments, order and every other setting stay as written) and then proves itself by parsing the
  * result; when the user's file defines the subtree in a way a text edit cannot reach (dotted keys,
  * inline tables), it re-serialises the parsed document instead and says that the layout was lost.
  */
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { type PluginPolicies, settingsTree } from '../policy/settings.ts';
-import { scanToml, type TomlKeyValue, type TomlTable } from '../policy/toml-positions.ts';
-import { SettingsFileError as FleetInputError } from '../policy/userdata.ts';
+import { scanToml, type TomlKeyValue, type TomlTable } from './toml-positions.ts';
+import { SettingsFileError as FleetInputError } from './read-settings.ts';
 import { type MergedSubtree, type MergeNotice, mergeSubtree } from './merge.ts';
 
 /** A file that is not what it should be, with where reading stopped (the settings-file error). */
@@ -62,7 +62,7 @@ export interface MergedUserData {
   text: string;
   /** False when the file had to be re-serialised: comments and layout were lost. */
   preserved: boolean;
-  /** What the merge replaced, turned off or kept (fleet/merge.ts). */
+  /** What the merge replaced, turned off or kept (formats/merge.ts). */
   notices: MergeNotice[];
 }
 

@@ -121,7 +121,7 @@ function nodegroupJs(docs: unknown[], g: EksctlNodegroup): Table {
 
 /**
  * The user's ClusterConfig with the image-verifier settings of its Bottlerocket nodegroups merged
- * (fleet/merge.ts): only the text of what changes is edited, so every other line — flow mappings,
+ * (formats/merge.ts): only the text of what changes is edited, so every other line — flow mappings,
  * aliases, comments — stays byte for byte; the result is proven by parsing it. A form the edits
  * cannot reach is printed anew through the YAML library instead (preserved: false).
  */
