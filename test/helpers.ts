@@ -11,7 +11,9 @@ import { pathToFileURL } from 'node:url';
 import { runInThisContext } from 'node:vm';
 import { brotliDecompressSync } from 'node:zlib';
 import { main } from '../src/cli/main.ts';
-import { exitCodeOf, formatError } from '../src/errors.ts';
+import { COMMANDS } from '../src/commands/index.ts';
+import { exitCodeOf } from '../src/errors.ts';
+import { formatError } from '../src/output/errors.ts';
 import type { Io } from '../src/io.ts';
 import { startSimulator } from '../src/sim/server.ts';
 
@@ -55,7 +57,7 @@ export async function run(
   };
   let code = 0;
   try {
-    await main(args, io);
+    await main(args, io, COMMANDS);
   } catch (error) {
     const line = formatError(error);
     if (line !== '') err.push(Buffer.from(line + '\n'));

@@ -1,7 +1,7 @@
 /** encode: policies as base64, user-data TOML, settings JSON or an apiclient command, byte-exact. */
 import { CivError, UsageError } from '../errors.ts';
 import type { Io } from '../io.ts';
-import { isStdin, readInput, STDIN_ARG } from '../inputs/files.ts';
+import { isStdin, readInput } from '../inputs/files.ts';
 import { preparePolicy } from '../inputs/policy.ts';
 import { loadSchema } from '../inputs/schema.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
@@ -71,7 +71,7 @@ export function parsePolicyArgs(targets: string[], io?: Io): [string, string | u
     pairs = targets.map((t) => {
       const eq = t.indexOf('=');
       if (eq < 0) throw new UsageError(`expected VERIFIER=FILE, got '${t}' (do not mix the two forms)`);
-      return [t.slice(0, eq), t.slice(eq + 1) || STDIN_ARG];
+      return [t.slice(0, eq), t.slice(eq + 1) || '-'];
     });
   } else {
     if (targets.length > 2)

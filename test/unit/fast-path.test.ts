@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildCli } from '../../src/cli/program.ts';
 import { fastParse } from '../../src/cli/fast-path.ts';
-import { STDIN_ARG } from '../../src/inputs/files.ts';
+import { STDIN_ARG } from '../../src/cli/spec.ts';
+import { COMMANDS } from '../../src/commands/index.ts';
 import type { Io } from '../../src/io.ts';
 
 const io: Io = {
@@ -17,7 +18,7 @@ const io: Io = {
 async function viaYargs(argv: string[]): Promise<{ name: string; args: Record<string, unknown> } | 'error'> {
   let seen: { name: string; args: Record<string, unknown> } | undefined;
   try {
-    await buildCli(argv, io, async (spec, args) => {
+    await buildCli(argv, io, COMMANDS, async (spec, args) => {
       seen = { name: spec.name, args };
     }).parseAsync(argv, {}, () => undefined);
   } catch {
@@ -91,7 +92,7 @@ const DECLINED: string[][] = [
 describe('fast path and yargs agree', () => {
   for (const argv of ACCEPTED) {
     test(argv.join(' ') || '(none)', async () => {
-      const fast = fastParse(argv, io.env);
+      const fast = fastParse(argv, io.env, COMMANDS);
       assert.ok(fast, 'the fast path declined an ordinary invocation');
       const full = await viaYargs(argv);
       assert.notEqual(full, 'error');
@@ -106,6 +107,6 @@ describe('fast path and yargs agree', () => {
     });
   }
   for (const argv of DECLINED) {
-    test(`declines: ${argv.join(' ')}`, () => assert.equal(fastParse(argv, io.env), undefined));
+    test(`declines: ${argv.join(' ')}`, () => assert.equal(fastParse(argv, io.env, COMMANDS), undefined));
   }
 });
