@@ -15,14 +15,19 @@ import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/r
 import type { Io } from '../io.ts';
 import { reportText } from '../output/lint-report.ts';
 import { safeJson, terminalSafe } from '../output/escape.ts';
-import { dryRun, note, rollbackNotes, say } from '../output/messages.ts';
+import { dryRun, note, rollbackNotes, say, warn } from '../output/messages.ts';
 import { textStyleFor } from '../output/style.ts';
 import { decodeBase64, encodeBase64 } from '../policy/base64.ts';
 import { allowlistProblem, EMPTY_ALLOWLIST, editAllowlist, listedDigests } from '../policy/digest-list.ts';
 import { hasErrors, lintPolicy, nodeOutcome } from '../policy/lint.ts';
-import { toLintEntry } from '../lint/file.ts';
-import { API_BODY_LIMIT, bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
-import { USER_DATA_LIMIT } from '../lint/file.ts';
+import { toLintEntry } from '../lint/entries.ts';
+import { bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
+import {
+  apiRequestLine,
+  overUserDataLimit,
+  userDataBudgetLine,
+  userDataBudgetOf,
+} from '../formats/budget.ts';
 import { digestError, looksLikeDigest, PRESENTABLE_DIGESTS_TEXT } from '../policy/digest-rule.ts';
 import { parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
 import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
@@ -126,18 +131,20 @@ async function admit(
 
 /** How close the list is to the limits that matter: EC2 user data and the API's request size. */
 async function reportBudget(io: Io, bytes: Uint8Array): Promise<void> {
-  const { renderToml } = await import('../output/toml.ts');
+  const { renderUserData } = await import('../formats/userdata.ts');
   const plugins = (b: Uint8Array) => ({ plugins: new Map([['digestion', encodeBase64(b)]]), enabled: true });
   const count = listedDigests(bytes).length;
-  const userData = renderToml(plugins(bytes)).length;
+  const userData = Buffer.byteLength(renderUserData(plugins(bytes)));
   const request = patchBody(plugins(bytes)).length;
   // What one more sha256 digest costs in user data, measured rather than assumed.
   const perDigest = Math.ceil((4 / 3) * (JSON.stringify(`sha256:${'0'.repeat(64)}`).length + 2));
-  const room = Math.max(0, Math.floor((USER_DATA_LIMIT - userData) / perDigest));
+  const over = overUserDataLimit('userdata', 'as user data, the allowlist is', userData);
+  const room = Math.floor((userDataBudgetOf('userdata') - userData) / perDigest);
   say(
     io,
-    `the allowlist holds ${count} ${count === 1 ? 'digest' : 'digests'}: ${userData} of EC2's ${USER_DATA_LIMIT} user-data bytes (${((100 * userData) / USER_DATA_LIMIT).toFixed(0)}%${userData <= USER_DATA_LIMIT ? `, room for about ${room} more` : ', too large for user data'}), ${request} of the API's ${API_BODY_LIMIT} request bytes (${((100 * request) / API_BODY_LIMIT).toFixed(1)}%)`,
+    `the allowlist holds ${count} ${count === 1 ? 'digest' : 'digests'}; ${userDataBudgetLine('userdata', userData)}${over === undefined ? `, room for about ${room} more` : ''}; ${apiRequestLine(request)}`,
   );
+  if (over !== undefined) warn(io, over);
 }
 
 function what(added: string[], removed: string[]): string {

@@ -193,7 +193,7 @@ export const encodeCommand = defineCommand<EncodeArgs>({
     const { renderSettingsJson, renderApiclient } = await import('../output/settings.ts');
     const renderers = {
       // smol-toml is loaded only for TOML.
-      toml: async () => (await import('../output/toml.ts')).renderToml(render),
+      toml: async () => (await import('../formats/userdata.ts')).renderUserData(render),
       json: () => renderSettingsJson(render) + '\n',
       apiclient: () => renderApiclient(render) + '\n',
     } satisfies Record<Exclude<EncodeFormat, 'base64' | FleetFormat>, () => string | Promise<string>>;
@@ -213,11 +213,11 @@ async function mergeSource(io: Io, path: string): Promise<string> {
 
 /** Wraps a merge failure as one line naming the file and the position. */
 async function merging<T>(path: string, merge: () => T): Promise<T> {
-  const { FleetInputError } = await import('../formats/userdata.ts');
+  const { SettingsFileError } = await import('../formats/read-settings.ts');
   try {
     return merge();
   } catch (err) {
-    if (err instanceof FleetInputError)
+    if (err instanceof SettingsFileError)
       throw new CivError('E_FLEET_FILE', `${path}:${err.line}:${err.column}: ${err.message}`);
     if (err instanceof CivError && err.code === 'E_FLEET_FILE')
       throw new CivError('E_FLEET_FILE', `'${path}' cannot be merged into: ${err.message}`);

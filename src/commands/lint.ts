@@ -12,7 +12,8 @@ import {
   reportText,
 } from '../output/lint-report.ts';
 import { textStyleFor } from '../output/style.ts';
-import { type LintEntry, lintFile } from '../lint/file.ts';
+import { entryWithFinding, fileFinding, type LintEntry } from '../lint/entries.ts';
+import { lintFile } from '../lint/file.ts';
 import { defineCommand } from '../cli/spec.ts';
 
 interface LintArgs {
@@ -68,7 +69,9 @@ export const lintCommand = defineCommand<LintArgs>({
       } catch (err) {
         // Of several files, one that cannot be read is reported in place, so the others still are.
         if (files.length === 1 || !(err instanceof CivError) || err.exitCode !== 1) throw err;
-        entries.push(unreadableEntry(label, err.message));
+        entries.push(
+          entryWithFinding(label, 'rejects-all', fileFinding('input/unreadable', 'error', err.message)),
+        );
         continue;
       }
       entries.push(
@@ -95,25 +98,3 @@ export const lintCommand = defineCommand<LintArgs>({
       );
   },
 });
-
-/** A file that could not be read, as a report entry with one error. */
-function unreadableEntry(file: string, message: string): LintEntry {
-  return {
-    file,
-    verifier: 'custom',
-    valid: false,
-    upstreamMessage: null,
-    effect: 'rejects-all',
-    diagnostics: [
-      {
-        rule: 'input/unreadable',
-        severity: 'error',
-        message,
-        pointer: '',
-        line: 1,
-        column: 1,
-        location: 'file',
-      },
-    ],
-  };
-}

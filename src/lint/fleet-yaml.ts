@@ -4,84 +4,42 @@
  * user data and every finding at its line in the user's YAML file. A file its tool would refuse
  * (invalid YAML, a duplicate key) never reaches a node, and is reported as such.
  */
-import {
-  type LintEntry,
-  type LintEntryDiagnostic,
-  type LintFileOptions,
-  sectionEntries,
-  tooLarge,
-} from './file.ts';
 import { SettingsFileError } from '../formats/read-settings.ts';
-import { EC2_USER_DATA_LIMIT, USER_DATA_CHANNELS } from '../formats/budget.ts';
-import { type FleetSection, type FleetTool, fleetSections } from '../formats/settings-yaml.ts';
-import { parseYamlStream } from '../formats/yaml-docs.ts';
-
-/** Which tool a file is for, from its `kind:` lines (readable even when the YAML is not). */
-function toolOfText(text: string): FleetTool | undefined {
-  if (/^kind:\s*["']?ClusterConfig["']?\s*(#.*)?$/m.test(text)) return 'eksctl';
-  if (/^kind:\s*["']?EC2NodeClass["']?\s*(#.*)?$/m.test(text)) return 'karpenter';
-  return undefined;
-}
-
-function notDeployed(
-  file: string,
-  tool: FleetTool | undefined,
-  message: string,
-  line: number,
-  column: number,
-  section?: string,
-): LintEntry {
-  return {
-    file,
-    document: tool ?? 'yaml',
-    ...(section !== undefined ? { section } : {}),
-    verifier: 'custom',
-    valid: false,
-    upstreamMessage: message,
-    effect: 'not-deployed',
-    diagnostics: [
-      { rule: 'fleet/invalid', severity: 'error', message, pointer: '', line, column, location: 'file' },
-    ],
-  };
-}
+import { fleetToolOf, readSettingsDocument, yamlRefusal } from '../formats/settings-document.ts';
+import type { FleetSection } from '../formats/settings-yaml.ts';
+import { entryWithFinding, fileFinding, type LintEntry } from './entries.ts';
+import { fileDiagnostics, type LintFileOptions, sectionEntries, tooLarge } from './settings.ts';
 
 function sectionLintEntries(file: string, section: FleetSection, options: LintFileOptions): LintEntry[] {
   const settings = section.settings;
-  if (settings instanceof SettingsFileError)
+  if (settings instanceof SettingsFileError) {
+    const message = `EC2NodeClass ${section.name} spec.userData: ${settings.message}; Karpenter refuses such user data (invalid UserData), so no node is launched with it`;
+    const finding = fileFinding('fleet/invalid', 'error', message, settings);
     return [
-      notDeployed(
-        file,
-        'karpenter',
-        `EC2NodeClass ${section.name} spec.userData: ${settings.message}; Karpenter refuses such user data (invalid UserData), so no node is launched with it`,
-        settings.line,
-        settings.column,
-        section.name,
-      ),
+      entryWithFinding(file, 'not-deployed', finding, {
+        document: 'karpenter',
+        section: section.name,
+        upstreamMessage: message,
+      }),
     ];
-  const general: LintEntryDiagnostic[] = settings.diagnostics
-    .filter((d) => d.plugin === undefined)
-    .map((d) => ({ ...d, location: 'file' as const }));
-  const budget = EC2_USER_DATA_LIMIT - USER_DATA_CHANNELS[section.tool].reserve;
-  if (section.userDataBytes > budget)
+  }
+  const general = fileDiagnostics(settings);
+  const large = tooLarge(
+    section.tool,
+    `${section.label}'s user data would be`,
+    section.userDataBytes,
+    section.at,
+  );
+  if (large) general.push(large);
+  if (!section.hasPlugins)
     general.push(
-      tooLarge(
-        section.tool === 'eksctl'
-          ? `nodegroup ${section.name}'s settings render to ${section.userDataBytes} bytes of user data`
-          : `EC2NodeClass ${section.name}'s userData is ${section.userDataBytes} bytes`,
-        budget,
-        section.at.line,
-        section.at.column,
+      fileFinding(
+        'userdata/no-plugins',
+        'warning',
+        `${section.label} sets no image-verifier-plugins: image verification is not configured for its nodes`,
+        section.at,
       ),
     );
-  if (!section.hasPlugins)
-    general.push({
-      rule: 'userdata/no-plugins',
-      severity: 'warning',
-      message: `${section.label} sets no image-verifier-plugins: image verification is not configured for its nodes`,
-      pointer: '',
-      ...section.at,
-      location: 'file',
-    });
   const entries = sectionEntries(file, settings, general, options, `${section.name}/`);
   for (const entry of entries) {
     entry.document = section.tool;
@@ -90,56 +48,40 @@ function sectionLintEntries(file: string, section: FleetSection, options: LintFi
   return entries;
 }
 
-export function lintFleetYaml(file: string, bytes: Uint8Array, options: LintFileOptions): LintEntry[] {
-  let text: string;
+export async function lintFleetYaml(
+  file: string,
+  bytes: Uint8Array,
+  options: LintFileOptions,
+): Promise<LintEntry[]> {
+  const text = new TextDecoder().decode(bytes);
+  const document = fleetToolOf(text) ?? 'yaml';
+  let sections: FleetSection[];
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return [notDeployed(file, undefined, 'not a valid YAML file: it is not UTF-8 text', 1, 1)];
-  }
-  let stream: ReturnType<typeof parseYamlStream>;
-  try {
-    stream = parseYamlStream(text);
+    const read = await readSettingsDocument(bytes, 'yaml');
+    if (read.format !== 'yaml') throw new Error('a YAML file read as TOML or JSON');
+    sections = read.sections;
   } catch (err) {
-    if (err instanceof SettingsFileError) {
-      const tool = toolOfText(text);
-      const problem = err.message.replace(/^it is not valid YAML: /, '');
-      const what =
-        tool === 'eksctl'
-          ? `not a valid ClusterConfig/YAML: eksctl would reject the file (${problem})`
-          : tool === 'karpenter'
-            ? `not a valid EC2NodeClass/YAML: kubectl would reject the file (${problem})`
-            : `not a valid YAML file: ${problem}`;
-      return [notDeployed(file, tool, what, err.line, err.column)];
-    }
-    throw err;
+    if (!(err instanceof SettingsFileError)) throw err;
+    const message = yamlRefusal(bytes, err.message);
+    const finding = fileFinding('fleet/invalid', 'error', message, err);
+    return [entryWithFinding(file, 'not-deployed', finding, { document, upstreamMessage: message })];
   }
   // Lint every section that writes image-verifier settings, and every Bottlerocket one (one that
   // writes none leaves its nodes unverified).
-  const sections = fleetSections(stream).filter((s) => s.hasPlugins || s.bottlerocket);
-  const entries = sections.flatMap((s) => sectionLintEntries(file, s, options));
+  const entries = sections
+    .filter((s) => s.hasPlugins || s.bottlerocket)
+    .flatMap((s) => sectionLintEntries(file, s, options));
   if (entries.length > 0) return entries;
-  const tool = toolOfText(text);
   return [
-    {
+    entryWithFinding(
       file,
-      document: tool ?? 'yaml',
-      verifier: 'custom',
-      valid: true,
-      upstreamMessage: null,
-      effect: 'allows-all',
-      diagnostics: [
-        {
-          rule: 'userdata/no-plugins',
-          severity: 'warning',
-          message:
-            'no image-verifier-plugins settings in any eksctl nodegroup (bottlerocket.settings) or Karpenter EC2NodeClass (spec.userData): image verification is not configured by this file',
-          pointer: '',
-          line: 1,
-          column: 1,
-          location: 'file',
-        },
-      ],
-    },
+      'allows-all',
+      fileFinding(
+        'userdata/no-plugins',
+        'warning',
+        'no image-verifier-plugins settings in any eksctl nodegroup (bottlerocket.settings) or Karpenter EC2NodeClass (spec.userData): image verification is not configured by this file',
+      ),
+      { document },
+    ),
   ];
 }

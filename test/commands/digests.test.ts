@@ -21,7 +21,7 @@ describe('digests on a file', () => {
       assert.match(r.stderr, /added 1 digest in 'd\.json'/);
       assert.match(
         r.stderr,
-        /the allowlist holds 1 digest: \d+ of EC2's 16384 user-data bytes .*room for about 1\d\d more/,
+        /the allowlist holds 1 digest; user data: \d+ of 16,384 bytes \(2%\), room for about 1\d\d more; API request: \d+ of 2,097,152 bytes/,
       );
       assert.equal(existsSync(join(dir.path, 'd.json.civctl-lock')), false);
     } finally {

@@ -343,11 +343,17 @@ describe('size budgets', () => {
       () => userDataBudget('userdata', 16_385),
       (err: Error & { code: string }) => {
         assert.equal(err.code, 'E_CHANNEL_LIMIT');
-        assert.match(err.message, /16,385 bytes, over the 16,384 bytes .*--format ssm.*apiclient apply ssm:/);
+        assert.match(
+          err.message,
+          /16,385 bytes, over EC2's 16,384-byte user-data limit: .*--format ssm.*apiclient apply ssm:/,
+        );
         return true;
       },
     );
-    assert.throws(() => userDataBudget('karpenter', 13_385), /over the 13,384 bytes/);
+    assert.throws(
+      () => userDataBudget('karpenter', 13_385),
+      /over the 13,384 bytes EC2's 16,384-byte user-data limit leaves/,
+    );
   });
 
   test('one apiclient argument over 128 KiB is refused with the S3 route', () => {
