@@ -9,7 +9,7 @@ import { CivError, UsageError } from '../errors.ts';
 import { inputLabel, isStdin } from '../inputs/files.ts';
 import { forceGate, preparePolicy } from '../inputs/policy.ts';
 import { loadSchema } from '../inputs/schema.ts';
-import { readSettingsFile, SETTINGS_FILE_OPTIONS, type SettingsSelector } from '../inputs/settings-file.ts';
+import { readSettingsFile, type SettingsSelector } from '../inputs/settings-file.ts';
 import { type Io, interruptibly } from '../io.ts';
 import { committedReport, dryRun, note, rollbackNotes, say, warn } from '../output/messages.ts';
 import { decodeBase64 } from '../policy/base64.ts';
@@ -18,6 +18,7 @@ import type { Effect } from '../policy/lint.ts';
 import { bodyWithinLimit, trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls, verifierStatus } from '../policy/status.ts';
 import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { DRY_RUN, FORCE, SCHEMA, SETTINGS_FILE_OPTIONS } from './options.ts';
 
 interface ApplyArgs extends GlobalArgs {
   files: string[];
@@ -108,13 +109,9 @@ export const applyCommand = defineCommand<ApplyArgs>({
     },
   ],
   options: {
-    'dry-run': { type: 'boolean', default: false, describe: 'Print the request body; send nothing' },
-    force: {
-      type: 'boolean',
-      default: false,
-      describe: 'Apply even when lint finds errors, or when enforcement stops or every pull would fail',
-    },
-    schema: { type: 'string', describe: 'JSON Schema for custom verifiers' },
+    ...DRY_RUN,
+    ...FORCE,
+    ...SCHEMA,
     ...SETTINGS_FILE_OPTIONS,
   },
   examples: [

@@ -11,7 +11,7 @@ import { CivError, InterruptedError, ReportedError, UsageError } from '../errors
 import { checkReplaceable, editTarget, readInput, replaceFile } from '../inputs/files.ts';
 import { apiLockPath, fileLockPath, withLock } from '../inputs/lock.ts';
 import { forceGate } from '../inputs/policy.ts';
-import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
+import { type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import type { Io } from '../io.ts';
 import { reportText } from '../output/lint-report.ts';
 import { safeJson, terminalSafe } from '../output/escape.ts';
@@ -31,6 +31,7 @@ import {
 import { digestError, looksLikeDigest, PRESENTABLE_DIGESTS_TEXT } from '../policy/digest-rule.ts';
 import { parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
 import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { DRY_RUN, FORCE, REGISTRY_OPTIONS } from './options.ts';
 
 interface DigestsArgs extends GlobalArgs, RegistryArgs {
   action: string;
@@ -328,16 +329,8 @@ export const digestsCommand = defineCommand<DigestsArgs>({
       default: 'text',
       describe: 'Output format of digests list',
     },
-    'dry-run': {
-      type: 'boolean',
-      default: false,
-      describe: 'print the new policy or request; change nothing',
-    },
-    force: {
-      type: 'boolean',
-      default: false,
-      describe: 'go on when the result fails lint or allows every image',
-    },
+    ...DRY_RUN,
+    ...FORCE,
     ...REGISTRY_OPTIONS,
   },
   examples: [

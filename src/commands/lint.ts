@@ -15,6 +15,7 @@ import { textStyleFor } from '../output/style.ts';
 import { entryWithFinding, fileFinding, type LintEntry } from '../lint/entries.ts';
 import { lintFile } from '../lint/file.ts';
 import { defineCommand } from '../cli/spec.ts';
+import { formatOption, SCHEMA } from './options.ts';
 
 interface LintArgs {
   files: string[];
@@ -37,14 +38,8 @@ export const lintCommand = defineCommand<LintArgs>({
   ],
   options: {
     verifier: { type: 'string', describe: 'Notation, digestion or a custom verifier name' },
-    format: {
-      alias: 'f',
-      type: 'string',
-      choices: LINT_FORMATS,
-      default: 'text',
-      describe: 'Output format',
-    },
-    schema: { type: 'string', describe: 'JSON Schema (draft-07 or 2020-12) for custom verifiers' },
+    ...formatOption(LINT_FORMATS),
+    ...SCHEMA,
     strict: { type: 'boolean', default: false, describe: 'Fail on warnings too' },
   },
   examples: [

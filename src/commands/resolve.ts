@@ -1,29 +1,17 @@
 /** resolve: each image to the digest containerd will present to the verifiers. */
-import { InterruptedError, ReportedError, UsageError } from '../errors.ts';
-import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
+import { InterruptedError, ReportedError } from '../errors.ts';
+import { parseImages } from '../inputs/images.ts';
+import { type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import { say } from '../output/messages.ts';
 import { safeJson } from '../output/escape.ts';
-import { type ImageReference, parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
 import type { Resolved } from '../registry/resolve.ts';
 import { defineCommand } from '../cli/spec.ts';
+import { FORMAT_TEXT_JSON, REGISTRY_OPTIONS } from './options.ts';
 
 /** No socket: resolve never talks to the API (talksTo). */
 interface ResolveArgs extends RegistryArgs {
   images: string[];
   format: 'text' | 'json';
-}
-
-/** Parses every image argument first: a bad reference is a usage error before any request. */
-export function parseImages(images: string[]): ImageReference[] {
-  return images.map((image) => {
-    try {
-      return parseImageReference(image);
-    } catch (err) {
-      if (err instanceof InvalidReferenceError)
-        throw new UsageError(`'${image}' is not an image reference: ${err.message}`);
-      throw err;
-    }
-  });
 }
 
 export const resolveCommand = defineCommand<ResolveArgs>({
@@ -40,13 +28,7 @@ export const resolveCommand = defineCommand<ResolveArgs>({
     },
   ],
   options: {
-    format: {
-      alias: 'f',
-      type: 'string',
-      choices: ['text', 'json'],
-      default: 'text',
-      describe: 'Output format',
-    },
+    ...FORMAT_TEXT_JSON,
     ...REGISTRY_OPTIONS,
   },
   examples: [

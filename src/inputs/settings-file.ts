@@ -7,7 +7,6 @@
  */
 import { CivError, UsageError } from '../errors.ts';
 import { readInput } from './files.ts';
-import type { OptionSpec } from '../cli/spec.ts';
 import type { Io } from '../io.ts';
 import type { SettingsFile } from '../formats/read-settings.ts';
 import {
@@ -24,6 +23,7 @@ export interface SettingsSelector {
   nodeclass?: string | undefined;
 }
 
+/** The options that pick a SettingsSelector. */
 export const SETTINGS_FILE_OPTIONS = {
   nodegroup: {
     type: 'string',
@@ -33,7 +33,7 @@ export const SETTINGS_FILE_OPTIONS = {
     type: 'string',
     describe: 'For a Karpenter file: the EC2NodeClass whose spec.userData to use (needed when they differ)',
   },
-} satisfies Record<string, OptionSpec>;
+} as const;
 
 export interface ReadSettings extends SettingsFile {
   /** The file as messages name it, with the nodegroup or NodeClass: `'cluster.yaml' (nodegroup a)`. */

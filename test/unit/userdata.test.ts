@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
-import { renderApiclient, renderSettingsJson, shellQuote } from '../../src/output/settings.ts';
+import { renderApiclient, renderSettingsJson, shellQuote } from '../../src/formats/settings-json.ts';
 import { renderUserData } from '../../src/formats/userdata.ts';
 import { parseSettingsFile } from '../../src/formats/read-settings.ts';
 
