@@ -4,16 +4,14 @@
  * binaries of a directory run exactly as containerd's bindir plugin runs them.
  */
 import { CivError, InterruptedError, ReportedError, UsageError } from '../errors.ts';
-import { parseImages } from '../inputs/images.ts';
+import { plannedTargets, type Target } from '../inputs/images.ts';
 import { nodePolicies, POLICY_SOURCE_OPTIONS, VERIFIER_RUN_OPTIONS } from '../inputs/node-policies.ts';
 import { type RegistryArgs, registryClient } from '../inputs/registry.ts';
-import { type Io, interruptibly } from '../io.ts';
+import { interruptibly } from '../io.ts';
 import { type CheckEntry, checkJson, checkText, isFailure, whyAllowed } from '../output/check.ts';
 import { note, say, warn } from '../output/messages.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import type { Descriptor } from '../registry/oci.ts';
-import { digestError, type ImageReference } from '../registry/reference.ts';
-import type { SignatureLookup } from '../verifiers/containerd.ts';
+import { signatureFinder } from '../verifiers/signature-lookup.ts';
 import { timerMs } from '../timers.ts';
 import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
 import { FORMAT_TEXT_JSON, REGISTRY_OPTIONS } from './options.ts';
@@ -36,50 +34,6 @@ interface CheckArgs extends GlobalArgs, RegistryArgs {
   verbose: boolean;
 }
 
-interface Target {
-  image?: string;
-  name: string;
-  descriptor?: Descriptor;
-  ref?: ImageReference;
-  /** Why this image cannot be decided (its registry failed); the others still are. */
-  failure?: string;
-}
-
-/** The images to decide for, checked for usage before anything is contacted. */
-function plannedTargets(io: Io, args: CheckArgs): Target[] {
-  if (args.name !== undefined || args.digest !== undefined) {
-    if (args.name === undefined || args.digest === undefined)
-      throw new UsageError('--name and --digest go together: containerd passes both');
-    if (args.images.length > 0) throw new UsageError('give images, or --name and --digest, not both');
-    const problem = digestError(args.digest);
-    if (problem)
-      throw new UsageError(`--digest '${args.digest}' is not a digest containerd can present: ${problem}`);
-    warn(
-      io,
-      `--name/--digest: the descriptor given to verifiers has media type ${args.mediaType} and size 0`,
-    );
-    return [{ name: args.name, descriptor: { mediaType: args.mediaType, digest: args.digest, size: 0 } }];
-  }
-  if (args.images.length === 0) throw new UsageError('give at least one image, or --name and --digest');
-  const refs = parseImages(args.images);
-  if (!args.offline) return refs.map((ref, i) => ({ image: args.images[i]!, name: ref.name, ref }));
-  const undigested = args.images.filter((_, i) => refs[i]!.digest === undefined);
-  if (undigested.length > 0)
-    throw new UsageError(
-      `--offline needs every image with its digest (IMAGE@sha256:…); not: ${undigested.join(', ')}`,
-    );
-  warn(
-    io,
-    `--offline: the registry is not asked; the descriptor given to verifiers has media type ${args.mediaType} and size 0`,
-  );
-  return refs.map((ref, i) => ({
-    image: args.images[i]!,
-    name: ref.name,
-    ref,
-    descriptor: { mediaType: args.mediaType, digest: ref.digest!, size: 0 },
-  }));
-}
-
 /**
  * The descriptor containerd resolves, for every target that has none yet. An image whose registry
  * fails gets a `failure` instead: one failing image must not hide the others' decisions.
@@ -87,17 +41,15 @@ function plannedTargets(io: Io, args: CheckArgs): Target[] {
 async function resolveTargets(planned: Target[], client: () => Promise<RegistryClient>): Promise<void> {
   const pending = planned.filter((t) => t.descriptor === undefined);
   if (pending.length === 0) return;
-  const { resolveImage } = await import('../registry/resolve.ts');
-  const registry = await client();
-  for (const target of pending) {
-    try {
-      target.descriptor = (await resolveImage(registry, target.ref!)).descriptor;
-    } catch (err) {
-      // SIGINT/SIGTERM stop the whole command, not one image.
-      if (!(err instanceof CivError) || err instanceof InterruptedError) throw err;
-      target.failure = err.message;
-    }
-  }
+  const { isUnresolved, resolveAll } = await import('../registry/resolve.ts');
+  const results = await resolveAll(
+    await client(),
+    pending.map((t) => t.ref!),
+  );
+  results.forEach((result, i) => {
+    if (isUnresolved(result)) pending[i]!.failure = result.error.message;
+    else pending[i]!.descriptor = result.descriptor;
+  });
 }
 
 export const checkCommand = defineCommand<CheckArgs>({
@@ -217,24 +169,3 @@ export const checkCommand = defineCommand<CheckArgs>({
     }
   },
 });
-
-/** notation's signature discovery, as the CLI does it (OCI referrers API, then the referrers tag schema). */
-async function signatureFinder(client: () => Promise<RegistryClient>) {
-  const { findSignatures } = await import('../registry/signatures.ts');
-  const { matchesTrustedIdentity, noSignatureText } = await import('../verifiers/notation.ts');
-  return async (artifact: ImageReference, trustedIdentities: string[]): Promise<SignatureLookup> => {
-    const found = await findSignatures(await client(), artifact);
-    if (found.length === 0) return { none: noSignatureText(artifact.name), signatures: [] };
-    return {
-      signatures: found.map((s) => ({
-        digest: s.digest,
-        envelope: s.envelope,
-        ...(s.subject !== undefined ? { subject: s.subject } : {}),
-        ...(s.issuer !== undefined ? { issuer: s.issuer } : {}),
-        trustedIdentity: s.subjectAttributes
-          ? matchesTrustedIdentity(trustedIdentities, s.subjectAttributes)
-          : null,
-      })),
-    };
-  };
-}

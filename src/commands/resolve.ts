@@ -1,5 +1,5 @@
 /** resolve: each image to the digest containerd will present to the verifiers. */
-import { InterruptedError, ReportedError } from '../errors.ts';
+import { ReportedError } from '../errors.ts';
 import { parseImages } from '../inputs/images.ts';
 import { type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import { say } from '../output/messages.ts';
@@ -42,30 +42,22 @@ export const resolveCommand = defineCommand<ResolveArgs>({
   run: async (args, ctx) => {
     const refs = parseImages(args.images);
     const client = await registryClient(ctx.io, args);
-    const { resolveImage } = await import('../registry/resolve.ts');
-    const results: (Resolved | Error)[] = [];
+    const { isUnresolved, resolveAll } = await import('../registry/resolve.ts');
+    let results: Awaited<ReturnType<typeof resolveAll>>;
     try {
-      // One image at a time, in argument order: the token cache then serves the later ones.
-      for (const ref of refs)
-        results.push(
-          await resolveImage(client, ref).catch((err: Error) => {
-            // SIGINT/SIGTERM stop the whole command, not one image.
-            if (err instanceof InterruptedError) throw err;
-            return err;
-          }),
-        );
+      results = await resolveAll(client, refs);
     } finally {
       await client.close();
     }
-    const failed = results.flatMap((r, i) => (r instanceof Error ? [[args.images[i]!, r] as const] : []));
+    const failed = results.flatMap((r, i) => (isUnresolved(r) ? [[args.images[i]!, r.error] as const] : []));
     // JSON has one entry per image, the failed ones with `error`; text lines stand for their
     // arguments, so text is all or nothing.
     if (args.format === 'json')
       ctx.io.stdout.write(
         safeJson(
           results.map((r, i) =>
-            r instanceof Error
-              ? { image: args.images[i], name: refs[i]!.name, error: r.message }
+            isUnresolved(r)
+              ? { image: args.images[i], name: r.ref.name, error: r.error.message }
               : {
                   image: args.images[i],
                   name: r.ref.name,

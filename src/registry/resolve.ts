@@ -1,8 +1,10 @@
 /**
  * Resolution exactly as containerd v2.1 does it (core/remotes/docker/resolver.go): the digest,
  * media type and size of the descriptor containerd hands to image verifiers. For a multi-arch
- * image that is the index / manifest list, never a platform manifest.
+ * image that is the index / manifest list, never a platform manifest. resolveAll resolves many,
+ * one failing image never hiding the others.
  */
+import { CivError, InterruptedError } from '../errors.ts';
 import type { RegistryClient } from './client.ts';
 import { RegistryError } from './errors.ts';
 import type { Descriptor } from './oci.ts';
@@ -155,3 +157,32 @@ async function resolveDigest(client: RegistryClient, ref: ImageReference, digest
   if (size > MAX_MANIFEST_SIZE) throw tooLarge(size);
   return { ref, descriptor: { mediaType, digest, size } };
 }
+
+/** An image its registry could not resolve, and why. */
+export interface Unresolved {
+  ref: ImageReference;
+  error: CivError;
+}
+
+/**
+ * Every reference resolved, in order and one at a time (the token cache then serves the later
+ * ones). A registry's failure is its image's alone; SIGINT/SIGTERM, and any error that is not a
+ * CivError, stop the whole run.
+ */
+export async function resolveAll(
+  client: RegistryClient,
+  refs: readonly ImageReference[],
+): Promise<(Resolved | Unresolved)[]> {
+  const results: (Resolved | Unresolved)[] = [];
+  for (const ref of refs) {
+    try {
+      results.push(await resolveImage(client, ref));
+    } catch (err) {
+      if (!(err instanceof CivError) || err instanceof InterruptedError) throw err;
+      results.push({ ref, error: err });
+    }
+  }
+  return results;
+}
+
+export const isUnresolved = (result: Resolved | Unresolved): result is Unresolved => 'error' in result;
