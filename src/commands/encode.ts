@@ -3,16 +3,18 @@
  * (formats/index.ts holds every format), byte-exact.
  */
 import { defineCommand, type Given } from '../cli/spec.ts';
-import { CivError, UsageError } from '../errors.ts';
-import { ENCODE_FORMATS, type EncodeFormatName, FORMATS, formatsTaking } from '../formats/index.ts';
+import { ENCODE_FORMATS, type EncodeFormatName, FORMATS } from '../formats/index.ts';
 import { readInput } from '../inputs/files.ts';
 import { preparePolicy } from '../inputs/policy.ts';
-import { parsePolicyArgs } from '../inputs/policy-args.ts';
+import {
+  checkEncodeOptions,
+  checkPolicyCount,
+  parsePolicyArgs,
+  readMergeSource,
+} from '../inputs/encode-args.ts';
 import { loadSchema } from '../inputs/schema.ts';
-import type { Io } from '../io.ts';
 import { note, say, warn } from '../output/messages.ts';
 import { encodeBase64 } from '../policy/base64.ts';
-import { firstInvalidUtf8 } from '../policy/json.ts';
 import { bodyWithinLimit } from '../policy/settings.ts';
 import { FORCE, formatOption, MINIFY, SCHEMA } from './options.ts';
 
@@ -30,48 +32,6 @@ interface EncodeArgs extends Given {
   base64: boolean;
   targets?: string[];
   instanceIds?: string[];
-}
-
-/** Options that cannot go together, refused before any file is read. */
-function checkOptions(args: EncodeArgs): void {
-  // Options only some formats take are refused elsewhere rather than ignored (FORMATS[f].options).
-  for (const option of args.given) {
-    const formats = formatsTaking(option);
-    if (formats.length > 0 && !formats.includes(args.format))
-      throw new UsageError(`--${option} needs --format ${formats.join(' or ')}`);
-  }
-  if (args.nodegroup !== undefined && args.mergeInto === undefined)
-    throw new UsageError(
-      '--nodegroup picks a nodegroup of the --merge-into file; give --merge-into CLUSTER.yaml',
-    );
-  if (args.targets !== undefined && args.instanceIds !== undefined)
-    throw new UsageError('give --targets or --instance-ids, not both (send-command takes one)');
-}
-
-/** A format of one policy (base64) takes neither several nor --enable/--disable. */
-function checkPolicies(args: EncodeArgs, policies: number): void {
-  const settings = FORMATS[args.format].settings;
-  if (!settings && policies > 1)
-    throw new UsageError(
-      `--format ${args.format} prints one policy; use --format toml, json or apiclient for several`,
-    );
-  if (args.enable && args.disable) throw new UsageError('give --enable or --disable, not both');
-  if (!settings && (args.enable || args.disable))
-    throw new UsageError(
-      `--${args.enable ? 'enable' : 'disable'} needs a settings format (--format ${listed(ENCODE_FORMATS.filter((f) => FORMATS[f].settings))})`,
-    );
-}
-
-/** `a, b or c`. */
-const listed = (names: string[]) => `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
-
-/** The --merge-into file's text, or a clear error when it is not text. */
-async function mergeSource(io: Io, path: string): Promise<{ path: string; text: string }> {
-  const bytes = await readInput(io, path);
-  const bad = firstInvalidUtf8(bytes);
-  if (bad >= 0)
-    throw new CivError('E_FLEET_FILE', `'${path}' is not UTF-8 text (invalid byte at offset ${bad})`);
-  return { path, text: new TextDecoder().decode(bytes) };
 }
 
 export const encodeCommand = defineCommand<EncodeArgs>({
@@ -134,9 +94,9 @@ export const encodeCommand = defineCommand<EncodeArgs>({
   ],
   run: async (args, ctx) => {
     const io = ctx.io;
-    checkOptions(args);
+    checkEncodeOptions(args);
     const pairs = parsePolicyArgs(args.policies, io);
-    checkPolicies(args, pairs.length);
+    checkPolicyCount(args, pairs.length);
     const schema = args.schema !== undefined ? await loadSchema(io, args.schema) : undefined;
     const plugins = new Map<string, string>();
     for (const [name, path] of pairs) {
@@ -152,7 +112,7 @@ export const encodeCommand = defineCommand<EncodeArgs>({
     const policies = { plugins, ...(enabled !== undefined ? { enabled } : {}) };
     bodyWithinLimit(policies);
     const rendered = await FORMATS[args.format].render(policies, {
-      ...(args.mergeInto !== undefined ? { mergeInto: await mergeSource(io, args.mergeInto) } : {}),
+      ...(args.mergeInto !== undefined ? { mergeInto: await readMergeSource(io, args.mergeInto) } : {}),
       nodegroup: args.nodegroup,
       name: args.name,
       base64: args.base64,
