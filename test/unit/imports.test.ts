@@ -3,37 +3,24 @@
  * import counts — static, dynamic (`import('…')`), type-only and re-exports — since each is a
  * dependency a reader must follow.
  *
- * The floors, top to bottom (a file may import its own floor's rooms and any floor below):
- *   bin.ts → commands/ → cli/ → inputs/, allowlist/ → output/ → lint/ → formats/ → api/, sim/
- *   → verifiers/ → registry/ → policy/ → the base files (errors, io, trace, timers, version,
- *   process-group).
+ * The floors are scripts/layout-map.mjs's (ROOMS), which also writes them into docs/architecture.md.
  * cli/ is the framework commands are declared with (cli/spec.ts): commands import it, and it
  * imports no command — bin.ts hands cli/main.ts the command table. output/ renders lint's entries,
  * so it sits above lint/; verifiers/ take registry/'s references and descriptors; policy/ is pure
- * knowledge and imports only the base files.
+ * knowledge and imports only the leaves.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { ROOT } from '../helpers.ts';
 
 const SRC = join(ROOT, 'src');
 
-export const FLOORS: readonly (readonly string[])[] = [
-  ['bin'],
-  ['commands'],
-  ['cli'],
-  ['inputs', 'allowlist'],
-  ['output'],
-  ['lint'],
-  ['formats'],
-  ['api', 'sim'],
-  ['verifiers'],
-  ['registry'],
-  ['policy'],
-  ['errors', 'io', 'trace', 'timers', 'version', 'process-group'],
-];
+const { FLOORS } = (await import(pathToFileURL(join(ROOT, 'scripts', 'layout-map.mjs')).href)) as {
+  FLOORS: string[][];
+};
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -73,11 +60,7 @@ describe('the import graph of src/', () => {
 
   test('every room has a floor', () => {
     const rooms = [...new Set(files.map(roomOf))].filter((r) => floorOf(r) < 0);
-    assert.deepEqual(
-      rooms,
-      [],
-      'add the room to FLOORS in test/unit/imports.test.ts and docs/architecture.md',
-    );
+    assert.deepEqual(rooms, [], 'add the room to ROOMS in scripts/layout-map.mjs');
   });
 
   test('no import runs up a floor', () => {
