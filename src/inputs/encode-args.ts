@@ -45,6 +45,7 @@ export interface EncodeOptionArgs {
   given: ReadonlySet<string>;
   enable: boolean;
   disable: boolean;
+  base64: boolean;
   mergeInto?: string | undefined;
   nodegroup?: string | undefined;
   targets?: string[] | undefined;
@@ -55,6 +56,8 @@ export interface EncodeOptionArgs {
 export function checkEncodeOptions(args: EncodeOptionArgs): void {
   // Options only some formats take are refused elsewhere rather than ignored (FORMATS[f].options).
   for (const option of args.given) {
+    // --no-base64 asks for nothing a format could refuse.
+    if (option === 'base64' && !args.base64) continue;
     const formats = formatsTaking(option);
     if (formats.length > 0 && !formats.includes(args.format))
       throw new UsageError(`--${option} needs --format ${formats.join(' or ')}`);
