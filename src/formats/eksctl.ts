@@ -10,7 +10,6 @@ import { kindOf, parseYamlStream, subtreeNode, writeYamlStream, type YamlStream 
 import { stringify as stringifyToml } from 'smol-toml';
 import { CivError } from '../errors.ts';
 import { type MergedSubtree, type MergeNotice, mergeSubtree } from './merge.ts';
-import { canonical } from './userdata.ts';
 import { applyEdit, readsAs, setInEdit } from './yaml-edit.ts';
 
 export const BOTTLEROCKET_AMI_FAMILIES = ['Bottlerocket', 'BottlerocketFips'];

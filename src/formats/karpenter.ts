@@ -6,7 +6,7 @@
 import { Document, isMap, Scalar, type YAMLMap } from 'yaml';
 import { CivError } from '../errors.ts';
 import type { PluginPolicies } from '../policy/settings.ts';
-import { canonical, type MergedUserData, mergeUserData, renderUserData } from './userdata.ts';
+import { type MergedUserData, mergeUserData, renderUserData } from './userdata.ts';
 import { applyEdit, readsAs, setInEdit } from './yaml-edit.ts';
 import { kindOf, parseYamlStream, writeYamlStream } from './yaml-docs.ts';
 
