@@ -18,6 +18,11 @@ import type { Io } from '../src/io.ts';
 import { startSimulator } from '../src/sim/server.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
+
+/** A sha256 digest of one repeated hex character: `d('a')` is sha256:aaaa…. */
+export const d = (c: string) => `sha256:${c.repeat(64)}`;
+/** A digestion allowlist with no digest. */
+export const EMPTY_ALLOWLIST = '{"version":"1.0","trustedDigests":[]}';
 /** Test vectors kept in the repository: nothing a test reads lies outside it. */
 export const CORPUS = join(ROOT, 'test', 'fixtures', 'corpus');
 export const BIN = join(ROOT, 'dist', 'civctl.cjs');

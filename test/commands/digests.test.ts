@@ -4,9 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { run, scratch, withServer, withSim } from '../helpers.ts';
-
-const d = (c: string) => `sha256:${c.repeat(64)}`;
+import { run, scratch, withServer, withSim, d } from '../helpers.ts';
 
 describe('digests on a file', () => {
   test('a missing file is created as the empty allowlist, then added to', async () => {
