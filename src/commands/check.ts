@@ -4,7 +4,7 @@
  * binaries of a directory run exactly as containerd's bindir plugin runs them.
  */
 import { CivError, InterruptedError, ReportedError, UsageError } from '../errors.ts';
-import { plannedTargets, type Target } from '../inputs/images.ts';
+import { plannedTargets, resolveTargets } from '../inputs/images.ts';
 import { nodePolicies, POLICY_SOURCE_OPTIONS, VERIFIER_RUN_OPTIONS } from '../inputs/node-policies.ts';
 import { type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import { interruptibly } from '../io.ts';
@@ -32,24 +32,6 @@ interface CheckArgs extends GlobalArgs, RegistryArgs {
   signatures: boolean;
   format: 'text' | 'json';
   verbose: boolean;
-}
-
-/**
- * The descriptor containerd resolves, for every target that has none yet. An image whose registry
- * fails gets a `failure` instead: one failing image must not hide the others' decisions.
- */
-async function resolveTargets(planned: Target[], client: () => Promise<RegistryClient>): Promise<void> {
-  const pending = planned.filter((t) => t.descriptor === undefined);
-  if (pending.length === 0) return;
-  const { isUnresolved, resolveAll } = await import('../registry/resolve.ts');
-  const results = await resolveAll(
-    await client(),
-    pending.map((t) => t.ref!),
-  );
-  results.forEach((result, i) => {
-    if (isUnresolved(result)) pending[i]!.failure = result.error.message;
-    else pending[i]!.descriptor = result.descriptor;
-  });
 }
 
 export const checkCommand = defineCommand<CheckArgs>({

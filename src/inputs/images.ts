@@ -1,11 +1,13 @@
 /**
  * Image arguments, parsed once into references (a bad one is a usage error before any request),
- * and the images check decides for: references to resolve, or descriptors given outright
- * (--offline with digests, or containerd's own --name and --digest).
+ * and the images check decides for: references resolved as containerd does (one failing image
+ * never hiding the others), or descriptors given outright (--offline with digests, or
+ * containerd's own --name and --digest).
  */
 import { UsageError } from '../errors.ts';
 import type { Io } from '../io.ts';
 import { warn } from '../output/messages.ts';
+import type { RegistryClient } from '../registry/client.ts';
 import type { Descriptor } from '../registry/oci.ts';
 import {
   digestError,
@@ -78,4 +80,25 @@ export function plannedTargets(io: Io, args: TargetArgs): Target[] {
     ref,
     descriptor: { mediaType: args.mediaType, digest: ref.digest!, size: 0 },
   }));
+}
+
+/**
+ * The descriptor containerd resolves, for every target that has none yet. An image whose registry
+ * fails gets a `failure` instead: one failing image must not hide the others' decisions.
+ */
+export async function resolveTargets(
+  planned: Target[],
+  client: () => Promise<RegistryClient>,
+): Promise<void> {
+  const pending = planned.filter((t) => t.descriptor === undefined);
+  if (pending.length === 0) return;
+  const { isUnresolved, resolveAll } = await import('../registry/resolve.ts');
+  const results = await resolveAll(
+    await client(),
+    pending.map((t) => t.ref!),
+  );
+  results.forEach((result, i) => {
+    if (isUnresolved(result)) pending[i]!.failure = result.error.message;
+    else pending[i]!.descriptor = result.descriptor;
+  });
 }
