@@ -19,7 +19,7 @@ globalThis.__civctlMarks = marks;
 
 // The command (`civctl -s PATH get` runs get) names the code caches.
 // scripts/build.mjs fills in how the fast path finds it (src/cli/command-word.ts, with the global
-// options declared in src/commands/spec.ts); a word of anything but letters is no cache's name.
+// options declared in src/cli/spec.ts); a word of anything but letters is no cache's name.
 const commandWord = /* COMMAND_WORD */ (_argv) => undefined;
 const found = commandWord(process.argv.slice(2));
 const word = typeof found === 'string' && /^[a-z]+$/.test(found) ? found : 'none';

@@ -2,6 +2,7 @@
 // Node 20 does not expand globs itself and silently passes an empty run.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 /** Test files under a folder, recursively, in a stable order (fixtures hold data, not tests). */
@@ -29,7 +30,14 @@ const selected = (only.length > 0 ? files.filter((f) => only.some((o) => f.inclu
 );
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...selected],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${availableParallelism()}`,
+    '--test-reporter=spec',
+    ...selected,
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
 );
 process.stdout.write(result.stdout);

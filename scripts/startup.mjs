@@ -1,7 +1,7 @@
 // What runs before any of civctl is compiled — the loader (scripts/loader.cjs, filled in by
 // scripts/build.mjs, and the standalone binary's copy of it) — needs to know where the command is in
 // argv, to name the code caches: src/cli/command-word.ts, the fast path's own reading, with the
-// spellings of globalOptions in src/commands/spec.ts. It is read from src/ here, at build time, so
+// spellings of globalOptions in src/cli/spec.ts. It is read from src/ here, at build time, so
 // that no list of global options is written twice.
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -12,7 +12,7 @@ import { tsImport } from 'tsx/esm/api';
  * command word or undefined.
  */
 export async function startupFacts() {
-  const { globalOptions } = await tsImport('../src/commands/spec.ts', import.meta.url);
+  const { globalOptions } = await tsImport('../src/cli/spec.ts', import.meta.url);
   const compiled = await build({
     entryPoints: [fileURLToPath(new URL('../src/cli/command-word.ts', import.meta.url))],
     bundle: true,
@@ -29,9 +29,7 @@ export async function startupFacts() {
   const { globalSpellings } = new Function(`return ${module}`)();
   const spellings = globalSpellings(globalOptions({}));
   if (spellings.withValue.length + spellings.flags.length === 0)
-    throw new Error(
-      'src/commands/spec.ts globalOptions declares no option: the command-word split needs them',
-    );
+    throw new Error('src/cli/spec.ts globalOptions declares no option: the command-word split needs them');
   return {
     commandWord: `((m,g)=>(argv)=>m.splitCommand(argv,g)?.name)(${module},${JSON.stringify(spellings)})`,
   };

@@ -1,5 +1,4 @@
-/** Typed errors with stable codes. Only bin.ts turns them into stderr text and an exit code. */
-import { terminalSafe } from './output/escape.ts';
+/** Typed errors with stable codes. Only bin.ts turns them into stderr text (output/errors.ts) and an exit code. */
 
 export type ErrorCode =
   | 'E_USAGE'
@@ -81,18 +80,6 @@ export class InterruptedError extends CivError {
  */
 export class ReportedError extends CivError {
   override readonly name = 'ReportedError';
-}
-
-/**
- * One line for stderr: never a stack trace for known errors, and names or server texts in the
- * message cannot move the cursor or recolour the terminal.
- */
-export function formatError(error: unknown): string {
-  const oneLine = (text: string) => terminalSafe(text.replace(/\s*\n\s*/g, ' '));
-  if (error instanceof ReportedError) return '';
-  if (error instanceof CivError) return `civctl: ${oneLine(error.message)}`;
-  const message = error instanceof Error ? error.message : String(error);
-  return `civctl: internal error: ${oneLine(message)} (please report this)`;
 }
 
 export function exitCodeOf(error: unknown): number {

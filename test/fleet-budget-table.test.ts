@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Channel, SSM_DOCUMENT_LIMIT, ssmBudget, userDataBudget } from '../src/fleet/budget.ts';
-import { renderSsm } from '../src/fleet/ssm.ts';
-import { renderUserData } from '../src/fleet/userdata.ts';
+import { type Channel, SSM_DOCUMENT_LIMIT, ssmBudget, userDataBudget } from '../src/formats/budget.ts';
+import { renderSsm } from '../src/formats/ssm.ts';
+import { renderUserData } from '../src/formats/userdata.ts';
 import { API_BODY_LIMIT, bodyWithinLimit } from '../src/policy/settings.ts';
 import { ROOT } from './helpers.ts';
 

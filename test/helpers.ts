@@ -11,11 +11,18 @@ import { pathToFileURL } from 'node:url';
 import { runInThisContext } from 'node:vm';
 import { brotliDecompressSync } from 'node:zlib';
 import { main } from '../src/cli/main.ts';
-import { exitCodeOf, formatError } from '../src/errors.ts';
+import { COMMANDS } from '../src/commands/index.ts';
+import { exitCodeOf } from '../src/errors.ts';
+import { formatError } from '../src/output/errors.ts';
 import type { Io } from '../src/io.ts';
 import { startSimulator } from '../src/sim/server.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
+
+/** A sha256 digest of one repeated hex character: `d('a')` is sha256:aaaa…. */
+export const d = (c: string) => `sha256:${c.repeat(64)}`;
+/** A digestion allowlist with no digest. */
+export const EMPTY_ALLOWLIST = '{"version":"1.0","trustedDigests":[]}';
 /** Test vectors kept in the repository: nothing a test reads lies outside it. */
 export const CORPUS = join(ROOT, 'test', 'fixtures', 'corpus');
 export const BIN = join(ROOT, 'dist', 'civctl.cjs');
@@ -55,7 +62,7 @@ export async function run(
   };
   let code = 0;
   try {
-    await main(args, io);
+    await main(args, io, COMMANDS);
   } catch (error) {
     const line = formatError(error);
     if (line !== '') err.push(Buffer.from(line + '\n'));

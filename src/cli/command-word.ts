@@ -3,9 +3,9 @@
  * it (`civctl -s PATH get`). The fast path reads argv with it, and so do the bundle's loader and the
  * standalone binary, which need the command before any of the program is compiled (to name code
  * caches and to set V8 flags for HTTP commands): scripts/startup.mjs compiles this file into them,
- * with the spellings of globalOptions in commands/spec.ts. So it imports nothing at run time.
+ * with the spellings of globalOptions in cli/spec.ts. So it imports nothing at run time.
  */
-import type { OptionSpec } from '../commands/spec.ts';
+import type { OptionSpec } from './spec.ts';
 
 /** How the global options are spelled on the command line. */
 export interface GlobalSpellings {

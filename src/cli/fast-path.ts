@@ -5,7 +5,6 @@
  * undefined, and the full yargs program handles it with its own messages.
  */
 import parser from 'yargs-parser';
-import { COMMANDS } from '../commands/index.ts';
 import {
   aliasesOf,
   type CommandSpec,
@@ -13,7 +12,7 @@ import {
   commandOptions,
   globalOptions,
   type OptionSpec,
-} from '../commands/spec.ts';
+} from './spec.ts';
 import { globalSpellings, splitCommand } from './command-word.ts';
 
 export interface FastParse {
@@ -21,10 +20,14 @@ export interface FastParse {
   args: Record<string, unknown>;
 }
 
-export function fastParse(argv: string[], env: Record<string, string | undefined>): FastParse | undefined {
+export function fastParse(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  commands: readonly CommandSpec[],
+): FastParse | undefined {
   // Any global option may come before the command word; the command then takes those that apply.
   const split = splitCommand(argv, globalSpellings(globalOptions(env)));
-  const spec = split && COMMANDS.find((c) => c.name === split.name);
+  const spec = split && commands.find((c) => c.name === split.name);
   if (!split || !spec) return undefined;
   const rest = split.rest;
   if (rest.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '--')) return undefined;

@@ -1,14 +1,13 @@
 /** Dispatch: the fast path for ordinary invocations, the full yargs program for everything else. */
-import { OPERAND_MARK, runCommand } from '../commands/spec.ts';
-import { STDIN_ARG } from '../inputs/files.ts';
 import type { Io } from '../io.ts';
 import { VERSION } from '../version.ts';
 import { fastParse } from './fast-path.ts';
+import { type CommandSpec, OPERAND_MARK, runCommand, STDIN_ARG } from './spec.ts';
 
 /**
  * Prepares argv for the parsers: a lone "-" (which yargs turns into "" or drops) becomes the
  * stdin token, and every argument after the first "--" is marked as an operand, so that neither
- * parser reads `-x.json` there as an option (POSIX's end of options).
+ * parser reads `-x.json` there as an option (POSIX's end of options). checkArgs undoes both.
  */
 export function markArguments(argv: string[]): string[] {
   const end = argv.indexOf('--');
@@ -18,18 +17,22 @@ export function markArguments(argv: string[]): string[] {
   return [...before, ...after];
 }
 
-/** Runs civctl; resolves when done, rejects with a CivError (or a bug) for bin.ts to report. */
-export async function main(argv: string[], io: Io): Promise<void> {
+/**
+ * Runs one of `commands` as argv asks; resolves when done, rejects with a CivError (or a bug) for
+ * bin.ts to report. The command table comes from the caller (bin.ts gives src/commands' COMMANDS):
+ * this folder is the framework the commands are declared with, and imports none of them.
+ */
+export async function main(argv: string[], io: Io, commands: readonly CommandSpec[]): Promise<void> {
   const args = markArguments(argv);
   if (args.length === 1 && args[0] === '--version') {
     io.stdout.write(`${VERSION}\n`);
     return;
   }
-  const fast = fastParse(args, io.env);
+  const fast = fastParse(args, io.env, commands);
   if (fast) {
     await runCommand(fast.spec, fast.args, { io });
     return;
   }
   const { runCli } = await import('./program.ts');
-  await runCli(args, io);
+  await runCli(args, io, commands);
 }

@@ -1,16 +1,15 @@
 /** The yargs program: global options, the command table, help, completion and usage errors (exit 2). */
 import yargs, { type Argv, type Options } from 'yargs';
-import type { Context } from '../commands/spec.ts';
-import { COMMANDS } from '../commands/index.ts';
 import {
   type CommandSpec,
   commandOptions,
   commandString,
+  type Context,
   globalOptions,
   type OptionSpec,
   optionLabel,
   runCommand,
-} from '../commands/spec.ts';
+} from './spec.ts';
 import { CivError, UsageError } from '../errors.ts';
 import { globalSpellings } from './command-word.ts';
 import type { Io } from '../io.ts';
@@ -81,7 +80,12 @@ const NO_COMMAND = 'give a command';
 /** yargs' own options besides the declared global ones. */
 const YARGS_TOP_LEVEL = ['--help', '-h', '--version'];
 
-export function buildCli(argv: string[], io: Io, runner: CommandRunner = runSpec): Argv {
+export function buildCli(
+  argv: string[],
+  io: Io,
+  commands: readonly CommandSpec[],
+  runner: CommandRunner = runSpec,
+): Argv {
   const ctx: Context = { io };
   const globals = globalOptions(io.env);
   const spellings = globalSpellings(globals);
@@ -100,7 +104,7 @@ export function buildCli(argv: string[], io: Io, runner: CommandRunner = runSpec
     );
   // The command yargs is parsing for (its builder runs before yargs validates), for messages.
   let current: CommandSpec | undefined;
-  for (const spec of COMMANDS)
+  for (const spec of commands)
     program = program.command(
       toYargsCommand(spec, ctx, runner, () => {
         current = spec;
@@ -151,16 +155,16 @@ function skipHelpPrerender(cli: Argv): void {
 }
 
 /** Runs civctl through yargs; rejects with a CivError (or a bug) for bin.ts to report. */
-export async function runCli(args: string[], io: Io): Promise<void> {
+export async function runCli(args: string[], io: Io, commands: readonly CommandSpec[]): Promise<void> {
   let helpOutput = '';
-  const cli = buildCli(args, io);
+  const cli = buildCli(args, io, commands);
   skipHelpPrerender(cli);
   await cli.parseAsync(args, {}, (_err: unknown, _args: unknown, output: string) => {
     helpOutput = output;
   });
   if (!helpOutput) return;
   const text = helpOutput.replace(new RegExp(`${EXAMPLES_MARK}(\\S+)`), (_, name: string) =>
-    renderExamples(COMMANDS.find((c) => c.name === name)!),
+    renderExamples(commands.find((c) => c.name === name)!),
   );
   io.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }

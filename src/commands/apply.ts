@@ -5,19 +5,17 @@
  */
 import { withApi } from '../api/connect.ts';
 import { affectedServices, applySettings, readLive } from '../api/write.ts';
-import { CivError, UsageError } from '../errors.ts';
-import { inputLabel, isStdin } from '../inputs/files.ts';
-import { forceGate, preparePolicy } from '../inputs/policy.ts';
+import { UsageError } from '../errors.ts';
+import { isStdin } from '../inputs/files.ts';
+import { forceGate } from '../inputs/policy.ts';
 import { loadSchema } from '../inputs/schema.ts';
-import { readSettingsFile, SETTINGS_FILE_OPTIONS, type SettingsSelector } from '../inputs/settings-file.ts';
-import { type Io, interruptibly } from '../io.ts';
-import { committedReport, dryRun, note, rollbackNotes, say, warn } from '../output/messages.ts';
-import { decodeBase64 } from '../policy/base64.ts';
-import type { SchemaValidator } from '../policy/custom.ts';
-import type { Effect } from '../policy/lint.ts';
+import { readDocuments } from '../inputs/settings-documents.ts';
+import { interruptibly } from '../io.ts';
+import { committedReport, dryRun, rollbackNotes, say, warn } from '../output/messages.ts';
 import { bodyWithinLimit, trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls, verifierStatus } from '../policy/status.ts';
-import { defineCommand, type GlobalArgs } from './spec.ts';
+import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { DRY_RUN, FORCE, SCHEMA, SETTINGS_FILE_OPTIONS } from './options.ts';
 
 interface ApplyArgs extends GlobalArgs {
   files: string[];
@@ -26,72 +24,6 @@ interface ApplyArgs extends GlobalArgs {
   dryRun: boolean;
   force: boolean;
   schema?: string;
-}
-
-interface Wanted {
-  enabled: boolean | undefined;
-  /** Plugin name → base64 trust policy, later files winning, as apiclient apply merges them. */
-  plugins: Map<string, string>;
-  effects: Map<string, Effect>;
-}
-
-/** Reads, checks and lints every document; refuses (before any API call) what fails. */
-async function readDocuments(
-  io: Io,
-  files: string[],
-  force: boolean,
-  select: SettingsSelector,
-  schema?: SchemaValidator,
-) {
-  const wanted: Wanted = { enabled: undefined, plugins: new Map(), effects: new Map() };
-  const sources = new Map<string, string>();
-  for (const path of files) {
-    const doc = await readSettingsFile(io, path, select);
-    const label = doc.section !== undefined ? `${inputLabel(path)} (${doc.section})` : inputLabel(path);
-    const errors = doc.diagnostics.filter((d) => d.severity === 'error');
-    if (errors.length > 0) {
-      const first = errors[0]!;
-      throw new CivError(
-        'E_INVALID_USERDATA',
-        `${label}:${first.line}:${first.column}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more; civctl lint ${isStdin(path) ? '-' : path} lists them)` : ''}`,
-      );
-    }
-    if (doc.plugins.length === 0 && doc.enabled === undefined) {
-      warn(io, `${label} holds no settings.image-verifier-plugins; nothing to take from it`);
-      continue;
-    }
-    if (doc.otherSettings.length > 0)
-      note(
-        io,
-        `${label} also holds ${doc.otherSettings.join(', ')}: civctl applies only settings.image-verifier-plugins (use apiclient apply for the rest)`,
-      );
-    if (doc.enabled !== undefined) wanted.enabled = doc.enabled;
-    for (const plugin of doc.plugins) {
-      if (plugin.trustpolicy === undefined) continue;
-      const { lint } = await preparePolicy(
-        io,
-        decodeBase64(plugin.trustpolicy),
-        `${label} (${plugin.name})`,
-        plugin.name,
-        {
-          force,
-          schema,
-          described: `${label}: the ${plugin.name} trust policy`,
-        },
-      );
-      if (sources.has(plugin.name) && sources.get(plugin.name) !== label)
-        note(io, `${plugin.name}: the policy in ${label} replaces the one in ${sources.get(plugin.name)}`);
-      sources.set(plugin.name, label);
-      wanted.plugins.set(plugin.name, plugin.trustpolicy);
-      wanted.effects.set(plugin.name, lint.effect);
-    }
-  }
-  if (wanted.plugins.size === 0 && wanted.enabled === undefined)
-    throw new CivError(
-      'E_INVALID_USERDATA',
-      `nothing to apply: no settings.image-verifier-plugins in ${files.map(inputLabel).join(', ')}`,
-    );
-  return wanted;
 }
 
 export const applyCommand = defineCommand<ApplyArgs>({
@@ -108,13 +40,9 @@ export const applyCommand = defineCommand<ApplyArgs>({
     },
   ],
   options: {
-    'dry-run': { type: 'boolean', default: false, describe: 'Print the request body; send nothing' },
-    force: {
-      type: 'boolean',
-      default: false,
-      describe: 'Apply even when lint finds errors, or when enforcement stops or every pull would fail',
-    },
-    schema: { type: 'string', describe: 'JSON Schema for custom verifiers' },
+    ...DRY_RUN,
+    ...FORCE,
+    ...SCHEMA,
     ...SETTINGS_FILE_OPTIONS,
   },
   examples: [

@@ -17,8 +17,8 @@ import { note, warn } from '../output/messages.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { parseImageReference } from '../registry/reference.ts';
 import { timerMs } from '../timers.ts';
-import { DECISION_OPTIONS, nodePolicies } from './check.ts';
-import { defineCommand, type GlobalArgs } from './spec.ts';
+import { DECISION_OPTIONS, nodePolicies } from '../inputs/node-policies.ts';
+import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
 
 interface AuditArgs extends GlobalArgs, RegistryArgs, WorkloadFilterArgs {
   files: string[];

@@ -3,28 +3,19 @@
  * containerd's exact texts, from the node's live policies or offline ones, and with the verifier
  * binaries of a directory run exactly as containerd's bindir plugin runs them.
  */
-import { withApi } from '../api/connect.ts';
-import { readLive } from '../api/write.ts';
 import { CivError, InterruptedError, ReportedError, UsageError } from '../errors.ts';
-import { readInput } from '../inputs/files.ts';
-import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
-import { readSettingsFile, SETTINGS_FILE_OPTIONS } from '../inputs/settings-file.ts';
-import { requireVerifierName } from '../inputs/verifier-name.ts';
+import { plannedTargets, resolveTargets } from '../inputs/images.ts';
+import { nodePolicies, POLICY_SOURCE_OPTIONS, VERIFIER_RUN_OPTIONS } from '../inputs/node-policies.ts';
+import { type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import { checkSignatureArgs, SIGNATURE_OPTIONS, signatureSetup } from '../inputs/trust-store.ts';
-import { type Io, interruptibly } from '../io.ts';
+import { interruptibly } from '../io.ts';
 import { type CheckEntry, checkJson, checkText, isFailure, whyAllowed } from '../output/check.ts';
 import { note, say, warn } from '../output/messages.ts';
-import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
-import { trustPolicyOf } from '../policy/settings.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import { digestError, type ImageReference } from '../registry/reference.ts';
+import { signatureFinder } from '../verifiers/signature-lookup.ts';
 import { timerMs } from '../timers.ts';
-import type { Descriptor } from '../verifiers/bindir.ts';
-import type { NodePolicies, SignatureLookup } from '../verifiers/containerd.ts';
-import { parseImages } from './resolve.ts';
-import { defineCommand, type GlobalArgs, type OptionSpec } from './spec.ts';
-
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { FORMAT_TEXT_JSON, REGISTRY_OPTIONS } from './options.ts';
 
 interface CheckArgs extends GlobalArgs, RegistryArgs {
   images: string[];
@@ -46,168 +37,6 @@ interface CheckArgs extends GlobalArgs, RegistryArgs {
   verbose: boolean;
 }
 
-/** The policies to decide with: offline ones when given, else the node's. */
-export async function nodePolicies(
-  io: Io,
-  args: GlobalArgs & Pick<CheckArgs, 'policy' | 'userData' | 'nodegroup' | 'nodeclass' | 'binDir'>,
-): Promise<NodePolicies> {
-  const policies = new Map<string, Uint8Array>();
-  if (args.userData === undefined && (args.nodegroup !== undefined || args.nodeclass !== undefined))
-    throw new UsageError(
-      `--${args.nodegroup !== undefined ? 'nodegroup' : 'nodeclass'} picks the settings of a --user-data file (an eksctl or Karpenter file)`,
-    );
-  if (args.policy === undefined && args.userData === undefined) {
-    let live: Awaited<ReturnType<typeof readLive>>;
-    try {
-      live = await withApi(args, (client) => readLive(client, null));
-    } catch (err) {
-      // The binaries read their own policies: only `enabled` is missing, and on a node it is true.
-      if (args.binDir === undefined || !(err instanceof CivError) || err.code !== 'E_API_UNREACHABLE')
-        throw err;
-      warn(io, `the node's settings cannot be read (${err.message}); deciding as if verification is enabled`);
-      return { enabled: true, policies };
-    }
-    for (const name of Object.keys(live.plugins)) {
-      const stored = trustPolicyOf(live.plugins, name);
-      if (stored === undefined) continue;
-      if (checkStrictBase64(stored)) {
-        warn(
-          io,
-          `the node's ${name} trust policy is not valid base64; the node cannot write it, so it is left out`,
-        );
-        continue;
-      }
-      policies.set(name, decodeBase64(stored));
-    }
-    return { enabled: live.plugins['enabled'] === true, policies };
-  }
-  let enabled = true;
-  if (args.userData !== undefined) {
-    const file = await readSettingsFile(io, args.userData, {
-      nodegroup: args.nodegroup,
-      nodeclass: args.nodeclass,
-    });
-    if (file.section !== undefined) note(io, `deciding with the image-verifier settings of ${file.label}`);
-    enabled = file.enabled === true;
-    if (!enabled) note(io, `${file.label} does not set enabled = true: on such a node no image is verified`);
-    for (const plugin of file.plugins)
-      if (plugin.trustpolicy !== undefined && plugin.base64Valid)
-        policies.set(plugin.name, decodeBase64(plugin.trustpolicy));
-  }
-  for (const pair of args.policy ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--policy takes VERIFIER=FILE, not '${pair}'`);
-    const name = pair.slice(0, eq);
-    requireVerifierName(name, io);
-    policies.set(name, await readInput(io, pair.slice(eq + 1) || '-'));
-  }
-  return { enabled, policies };
-}
-
-/** How a node's decision is made: whose policies, which verifiers, which registry answers; shared with audit. */
-export const DECISION_OPTIONS = {
-  policy: {
-    type: 'string',
-    array: true,
-    describe: 'Decide with this policy instead of the node’s (VERIFIER=FILE, repeatable)',
-  },
-  'user-data': {
-    type: 'string',
-    describe:
-      'Decide with the policies and enabled of this user-data TOML, settings JSON, eksctl ClusterConfig or Karpenter EC2NodeClass',
-  },
-  ...SETTINGS_FILE_OPTIONS,
-  offline: {
-    type: 'boolean',
-    default: false,
-    describe: 'Never contact a registry (every IMAGE needs its @digest)',
-  },
-  'media-type': {
-    type: 'string',
-    default: OCI_INDEX,
-    describe: 'The descriptor media type when the registry is not asked',
-  },
-  'bin-dir': { type: 'string', describe: 'Run the verifier binaries in this directory as containerd does' },
-  'verifier-timeout': {
-    type: 'number',
-    default: 10,
-    range: 'duration',
-    describe: 'Seconds each verifier may run, as containerd’s per_verifier_timeout (Bottlerocket: 10)',
-  },
-  'max-verifiers': {
-    type: 'number',
-    default: -1,
-    describe: 'At most this many verifiers, as containerd’s max_verifiers (-1: no limit)',
-  },
-} satisfies Record<string, OptionSpec>;
-
-interface Target {
-  image?: string;
-  name: string;
-  descriptor?: Descriptor;
-  ref?: ImageReference;
-  /** Why this image cannot be decided (its registry failed); the others still are. */
-  failure?: string;
-}
-
-/** The images to decide for, checked for usage before anything is contacted. */
-function plannedTargets(io: Io, args: CheckArgs): Target[] {
-  if (args.name !== undefined || args.digest !== undefined) {
-    if (args.name === undefined || args.digest === undefined)
-      throw new UsageError('--name and --digest go together: containerd passes both');
-    if (args.images.length > 0) throw new UsageError('give images, or --name and --digest, not both');
-    const problem = digestError(args.digest);
-    if (problem)
-      throw new UsageError(`--digest '${args.digest}' is not a digest containerd can present: ${problem}`);
-    warn(
-      io,
-      `--name/--digest: the descriptor given to verifiers has media type ${args.mediaType} and size 0`,
-    );
-    return [{ name: args.name, descriptor: { mediaType: args.mediaType, digest: args.digest, size: 0 } }];
-  }
-  if (args.images.length === 0) throw new UsageError('give at least one image, or --name and --digest');
-  const refs = parseImages(args.images);
-  const layout = args.ociLayout !== undefined;
-  if (!args.offline && !layout)
-    return refs.map((ref, i) => ({ image: args.images[i]!, name: ref.name, ref }));
-  const undigested = args.images.filter((_, i) => refs[i]!.digest === undefined);
-  if (undigested.length > 0)
-    throw new UsageError(
-      `--${layout ? 'oci-layout' : 'offline'} needs every image with its digest (IMAGE@sha256:…); not: ${undigested.join(', ')}`,
-    );
-  if (!layout)
-    warn(
-      io,
-      `--offline: the registry is not asked; the descriptor given to verifiers has media type ${args.mediaType} and size 0`,
-    );
-  return refs.map((ref, i) => ({
-    image: args.images[i]!,
-    name: ref.name,
-    ref,
-    descriptor: { mediaType: args.mediaType, digest: ref.digest!, size: 0 },
-  }));
-}
-
-/**
- * The descriptor containerd resolves, for every target that has none yet. An image whose registry
- * fails gets a `failure` instead: one failing image must not hide the others' decisions.
- */
-async function resolveTargets(planned: Target[], client: () => Promise<RegistryClient>): Promise<void> {
-  const pending = planned.filter((t) => t.descriptor === undefined);
-  if (pending.length === 0) return;
-  const { resolveImage } = await import('../registry/resolve.ts');
-  const registry = await client();
-  for (const target of pending) {
-    try {
-      target.descriptor = (await resolveImage(registry, target.ref!)).descriptor;
-    } catch (err) {
-      // SIGINT/SIGTERM stop the whole command, not one image.
-      if (!(err instanceof CivError) || err instanceof InterruptedError) throw err;
-      target.failure = err.message;
-    }
-  }
-}
-
 export const checkCommand = defineCommand<CheckArgs>({
   name: 'check',
   talksTo: ['api', 'registry'],
@@ -215,7 +44,7 @@ export const checkCommand = defineCommand<CheckArgs>({
     'Say what the node will decide for each image (allowed, blocked or signature-required), with containerd’s texts',
   positionals: [{ name: 'images', variadic: true, describe: 'Images, as a pod spec or ctr names them' }],
   options: {
-    ...DECISION_OPTIONS,
+    ...POLICY_SOURCE_OPTIONS,
     name: {
       type: 'string',
       describe: 'The -name containerd gives the verifiers, exactly as given (with --digest)',
@@ -224,19 +53,14 @@ export const checkCommand = defineCommand<CheckArgs>({
       type: 'string',
       describe: 'The -digest containerd gives the verifiers, exactly as given (with --name)',
     },
+    ...VERIFIER_RUN_OPTIONS,
     signatures: {
       type: 'boolean',
       default: false,
       describe: 'Look the image’s notation signatures up in the registry',
     },
     ...SIGNATURE_OPTIONS,
-    format: {
-      alias: 'f',
-      type: 'string',
-      choices: ['text', 'json'],
-      default: 'text',
-      describe: 'Output format',
-    },
+    ...FORMAT_TEXT_JSON,
     verbose: { type: 'boolean', default: false, describe: 'Each verifier’s result, output and stderr' },
     ...REGISTRY_OPTIONS,
   },
@@ -340,33 +164,3 @@ export const checkCommand = defineCommand<CheckArgs>({
     }
   },
 });
-
-/** notation's signature discovery, as the CLI does it (OCI referrers API, then the referrers tag schema). */
-async function signatureFinder(client: () => Promise<RegistryClient>) {
-  const { findSignatures } = await import('../registry/signatures.ts');
-  const { matchesTrustedIdentity, noSignatureText } = await import('../verifiers/notation.ts');
-  return async (artifactReference: string, trustedIdentities: string[]): Promise<SignatureLookup> => {
-    const at = artifactReference.lastIndexOf('@');
-    const path = artifactReference.slice(0, at);
-    const slash = path.indexOf('/');
-    const ref: ImageReference = {
-      domain: path.slice(0, slash),
-      path: path.slice(slash + 1),
-      digest: artifactReference.slice(at + 1),
-      name: artifactReference,
-    };
-    const found = await findSignatures(await client(), ref);
-    if (found.length === 0) return { none: noSignatureText(artifactReference), signatures: [] };
-    return {
-      signatures: found.map((s) => ({
-        digest: s.digest,
-        envelope: s.envelope,
-        ...(s.subject !== undefined ? { subject: s.subject } : {}),
-        ...(s.issuer !== undefined ? { issuer: s.issuer } : {}),
-        trustedIdentity: s.subjectAttributes
-          ? matchesTrustedIdentity(trustedIdentities, s.subjectAttributes)
-          : null,
-      })),
-    };
-  };
-}

@@ -1,43 +1,20 @@
 /**
  * digests list | add | remove: keep a digestion allowlist by image, in a local file or on the node,
- * without losing concurrent updates (a lock every civctl process on this machine shares, and on
- * the node a re-read after the commit that re-applies what another writer undid).
+ * without losing concurrent updates (the edits live in allowlist/: file.ts, node.ts).
  */
-import { relative, resolve } from 'node:path';
 import { withApi } from '../api/connect.ts';
-import { getImageVerifierModel, pluginsOf } from '../api/settings.ts';
-import { applySettings, readLive } from '../api/write.ts';
-import { CivError, InterruptedError, ReportedError, UsageError } from '../errors.ts';
-import {
-  checkReplaceable,
-  editTarget,
-  inputLabel,
-  isStdin,
-  readInput,
-  replaceFile,
-  WORKLOAD_INPUT,
-} from '../inputs/files.ts';
-import { apiLockPath, fileLockPath, withLock } from '../inputs/lock.ts';
-import { forceGate } from '../inputs/policy.ts';
-import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
-import {
-  collectWorkloads,
-  WORKLOAD_FILTER_OPTIONS,
-  type WorkloadFilterArgs,
-} from '../inputs/workload-files.ts';
-import type { Io } from '../io.ts';
+import { readLive } from '../api/write.ts';
+import { editFile, fileToEdit } from '../allowlist/file.ts';
+import { digestsOf, itemsFrom, parseItems } from '../allowlist/items.ts';
+import { editNode, livePolicy } from '../allowlist/node.ts';
+import { CivError, UsageError } from '../errors.ts';
+import { isStdin, readInput } from '../inputs/files.ts';
+import type { RegistryArgs } from '../inputs/registry.ts';
+import { WORKLOAD_FILTER_OPTIONS, type WorkloadFilterArgs } from '../inputs/workload-files.ts';
 import { safeJson, terminalSafe } from '../output/escape.ts';
-import { reportText } from '../output/lint-report.ts';
-import { dryRun, note, rollbackNotes, say, warn } from '../output/messages.ts';
-import { textStyleFor } from '../output/style.ts';
-import { decodeBase64, encodeBase64 } from '../policy/base64.ts';
-import { allowlistProblem, EMPTY_ALLOWLIST, editAllowlist, listedDigests } from '../policy/digest-list.ts';
-import { digestError, looksLikeDigest, PRESENTABLE_DIGESTS_TEXT } from '../policy/digest-rule.ts';
-import { hasErrors, lintPolicy, nodeOutcome } from '../policy/lint.ts';
-import { toLintEntry, USER_DATA_LIMIT } from '../policy/lint-file.ts';
-import { API_BODY_LIMIT, bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
-import { InvalidReferenceError, parseImageReference } from '../registry/reference.ts';
-import { defineCommand, type GlobalArgs } from './spec.ts';
+import { allowlistProblem, listedDigests } from '../policy/digest-list.ts';
+import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { DRY_RUN, FORCE, REGISTRY_OPTIONS } from './options.ts';
 
 interface DigestsArgs extends GlobalArgs, RegistryArgs, WorkloadFilterArgs {
   action: string;
@@ -50,327 +27,6 @@ interface DigestsArgs extends GlobalArgs, RegistryArgs, WorkloadFilterArgs {
 }
 
 const ACTIONS = ['list', 'add', 'remove'] as const;
-
-/** An argument: a digest as given, or an image to resolve (an image@digest needs no registry). */
-type Item =
-  | { input: string; digest: string }
-  | { input: string; image: ReturnType<typeof parseImageReference> };
-
-function parseItems(items: string[]): Item[] {
-  return items.map((input) => {
-    if (looksLikeDigest(input)) {
-      const problem = digestError(input);
-      if (problem)
-        throw new UsageError(
-          `'${input}' is not a digest containerd can present (${problem}); a digest is ${PRESENTABLE_DIGESTS_TEXT}`,
-        );
-      return { input, digest: input };
-    }
-    try {
-      const image = parseImageReference(input);
-      return image.digest !== undefined ? { input, digest: image.digest } : { input, image };
-    } catch (err) {
-      if (err instanceof InvalidReferenceError)
-        throw new UsageError(`'${input}' is neither a digest nor an image reference: ${err.message}`);
-      throw err;
-    }
-  });
-}
-
-/**
- * The images of workload files (`--from`: kubectl output, manifests, crictl images, image lists),
- * each once: the digest the input gives, else the image to resolve. A reference CRI refuses
- * stops the run before anything is written.
- */
-async function itemsFrom(io: Io, files: string[], filters: WorkloadFilterArgs): Promise<Item[]> {
-  if (files.filter(isStdin).length > 1) throw new UsageError('standard input (-) can be read only once');
-  const read = await collectWorkloads(
-    files.map((file) => ({
-      label: inputLabel(file),
-      bytes: () => readInput(io, file, file, WORKLOAD_INPUT),
-    })),
-    filters,
-  );
-  for (const warning of read.warnings) warn(io, warning);
-  const images = read.images((image) => {
-    try {
-      const ref = parseImageReference(image);
-      return { name: ref.name, ...(ref.digest ? { digest: ref.digest } : {}) };
-    } catch (err) {
-      return { error: (err as Error).message };
-    }
-  });
-  const invalid = images.filter((i) => i.invalid !== undefined);
-  if (invalid.length > 0) {
-    for (const i of invalid) say(io, `'${i.image}' is not an image reference: ${i.invalid}`);
-    throw new ReportedError(
-      'E_WORKLOAD_INPUT',
-      `${invalid.length} images in --from cannot be pulled; nothing was changed`,
-    );
-  }
-  if (images.length === 0)
-    throw new CivError(
-      'E_WORKLOAD_INPUT',
-      `--from: no image was read${read.warnings.length > 0 ? ' (see the warnings above)' : ''}; nothing was changed`,
-    );
-  const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-  const known = images.filter((i) => i.digest !== undefined).length;
-  say(
-    io,
-    `--from: ${count(images.length, 'image')} in ${count(read.workloads, 'workload container')}; ${known} with a known digest, ${images.length - known} to resolve`,
-  );
-  return images.map((i) =>
-    i.digest !== undefined
-      ? { input: i.name, digest: i.digest }
-      : { input: i.name, image: parseImageReference(i.name) },
-  );
-}
-
-/** Every item's digest, resolving images as containerd would; one line per image on stderr. */
-async function digestsOf(io: Io, args: DigestsArgs, items: Item[]): Promise<string[]> {
-  const images = items.filter((i): i is Extract<Item, { image: unknown }> => 'image' in i);
-  const resolved = new Map<string, string>();
-  if (images.length > 0) {
-    const client = await registryClient(io, args, args.from?.some(isStdin) ?? false);
-    const { resolveImage } = await import('../registry/resolve.ts');
-    const failures: string[] = [];
-    try {
-      for (const item of images) {
-        try {
-          resolved.set(item.input, (await resolveImage(client, item.image)).descriptor.digest);
-        } catch (err) {
-          // An interruption stops the whole run; other failures are collected and named together.
-          if (!(err instanceof CivError) || err instanceof InterruptedError) throw err;
-          failures.push(`${item.input}: ${err.message}`);
-        }
-      }
-    } finally {
-      await client.close();
-    }
-    if (failures.length > 0) {
-      for (const line of failures) say(io, line);
-      const summary = `${failures.length} of ${images.length} ${images.length === 1 ? 'image' : 'images'} could not be resolved; nothing was changed`;
-      say(io, summary);
-      throw new ReportedError('E_REGISTRY', summary);
-    }
-  }
-  return items.map((item) => {
-    const digest = 'digest' in item ? item.digest : resolved.get(item.input)!;
-    if ('image' in item) say(io, `${item.input} → ${digest}`);
-    return digest;
-  });
-}
-
-/** Lints the edited list (warnings shown, errors refused unless --force) and gates an emptied list. */
-async function admit(
-  io: Io,
-  label: string,
-  before: string[],
-  after: Uint8Array,
-  force: boolean,
-): Promise<void> {
-  const lint = lintPolicy({ bytes: after, verifier: 'digestion' });
-  const shown = lint.diagnostics.filter((d) => d.severity === 'error' || d.rule !== 'digestion/empty-list');
-  if (shown.length > 0)
-    io.stderr.write(
-      reportText([toLintEntry(label, { ...lint, diagnostics: shown })], await textStyleFor(io, io.stderr)),
-    );
-  if (hasErrors(lint))
-    forceGate(io, force, `the edited allowlist fails lint (${nodeOutcome(lint)})`, 'fix it, or pass --force');
-  if (before.length > 0 && listedDigests(after).length === 0)
-    forceGate(
-      io,
-      force,
-      'removing the last digest empties the allowlist, which allows every image',
-      'pass --force to allow every image',
-    );
-}
-
-/** How close the list is to the limits that matter: EC2 user data and the API's request size. */
-async function reportBudget(io: Io, bytes: Uint8Array): Promise<void> {
-  const { renderToml } = await import('../output/toml.ts');
-  const plugins = (b: Uint8Array) => ({ plugins: new Map([['digestion', encodeBase64(b)]]), enabled: true });
-  const count = listedDigests(bytes).length;
-  const userData = renderToml(plugins(bytes)).length;
-  const request = patchBody(plugins(bytes)).length;
-  // What one more sha256 digest costs in user data, measured rather than assumed.
-  const perDigest = Math.ceil((4 / 3) * (JSON.stringify(`sha256:${'0'.repeat(64)}`).length + 2));
-  const room = Math.max(0, Math.floor((USER_DATA_LIMIT - userData) / perDigest));
-  say(
-    io,
-    `the allowlist holds ${count} ${count === 1 ? 'digest' : 'digests'}: ${userData} of EC2's ${USER_DATA_LIMIT} user-data bytes (${((100 * userData) / USER_DATA_LIMIT).toFixed(0)}%${userData <= USER_DATA_LIMIT ? `, room for about ${room} more` : ', too large for user data'}), ${request} of the API's ${API_BODY_LIMIT} request bytes (${((100 * request) / API_BODY_LIMIT).toFixed(1)}%)`,
-  );
-}
-
-/** Digests that needed no change: each named, or counted when there are many (digests add --from). */
-function unchanged(io: Io, present: string[], absent: string[]): void {
-  const many = present.length + absent.length > 20;
-  if (many && present.length > 0) say(io, `${present.length} of the digests are already listed`);
-  if (many && absent.length > 0) say(io, `${absent.length} of the digests are not listed`);
-  if (many) return;
-  for (const d of present) say(io, `${d} is already listed`);
-  for (const d of absent) say(io, `${d} is not listed`);
-}
-
-function what(added: string[], removed: string[]): string {
-  const parts = [];
-  if (added.length > 0) parts.push(`added ${added.length} ${added.length === 1 ? 'digest' : 'digests'}`);
-  if (removed.length > 0)
-    parts.push(`removed ${removed.length} ${removed.length === 1 ? 'digest' : 'digests'}`);
-  return parts.join(', ');
-}
-
-/** The file as the user named it, and where it really is when a symbolic link leads elsewhere. */
-function describeTarget(io: Io, path: string, target: string): string {
-  if (target === resolve(io.cwd, path)) return `'${path}'`;
-  const rel = relative(io.cwd, target);
-  return `'${path}' → '${rel.startsWith('..') ? target : rel}'`;
-}
-
-/** Wraps a step: when SIGINT/SIGTERM aborted it, the error says so and what state things are in. */
-async function step<T>(signal: AbortSignal, state: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (signal.aborted) throw interruptedError(signal, state);
-    throw err;
-  }
-}
-
-function interruptedError(signal: AbortSignal, state: string): InterruptedError {
-  const name = String(signal.reason);
-  return new InterruptedError(name, `interrupted by ${name} ${state}`);
-}
-
-interface FileToEdit {
-  /** As the user named it. */
-  path: string;
-  /** The end of its symbolic-link chain: the file really changed. */
-  target: string;
-  /** For messages: the path, and the target when a link leads elsewhere. */
-  shown: string;
-}
-
-/** Where an edit lands, refused before any registry is asked when it could not be written. */
-function fileToEdit(io: Io, args: DigestsArgs, path: string): FileToEdit {
-  // A symbolic link is followed to the file it names (the link stays), whose folder holds the
-  // lock and the temporary file.
-  const target = editTarget(io, path);
-  // --dry-run writes nothing, so the file need not be writable.
-  if (!args.dryRun) checkReplaceable(io, target, path);
-  return { path, target, shown: describeTarget(io, path, target) };
-}
-
-async function editFile(
-  io: Io,
-  args: DigestsArgs,
-  { path, target, shown }: FileToEdit,
-  add: string[],
-  remove: string[],
-): Promise<void> {
-  const edit = async (signal: AbortSignal) => {
-    let current: Uint8Array;
-    try {
-      current = await readInput(io, target, path);
-    } catch (err) {
-      if (!(err instanceof CivError && err.code === 'E_FILE_NOT_FOUND') || args.action !== 'add') throw err;
-      current = Buffer.from(EMPTY_ALLOWLIST);
-    }
-    const problem = allowlistProblem(current);
-    if (problem)
-      throw new CivError('E_INVALID_JSON', `'${path}' cannot be edited as a digest allowlist: ${problem}`);
-    const edit = editAllowlist(current, add, remove);
-    unchanged(io, edit.present, edit.absent);
-    if (edit.added.length === 0 && edit.removed.length === 0) {
-      say(io, `${shown} already holds this allowlist; nothing written`);
-      return;
-    }
-    await admit(io, path, listedDigests(current), edit.bytes, args.force);
-    if (args.dryRun) {
-      io.stdout.write(edit.bytes);
-      dryRun(io);
-      return;
-    }
-    if (signal.aborted) throw interruptedError(signal, `before ${shown} was written; nothing changed`);
-    replaceFile(target, path, edit.bytes);
-    say(io, `${what(edit.added, edit.removed)} in ${shown}`);
-    await reportBudget(io, edit.bytes);
-  };
-  // --dry-run writes nothing, so it needs no lock.
-  if (args.dryRun) return edit(new AbortController().signal);
-  await withLock(io, fileLockPath(target), `'${path}'`, edit);
-}
-
-/** The node's digestion policy bytes (the empty allowlist when none is set). */
-function livePolicy(plugins: Record<string, unknown>): Uint8Array {
-  const stored = trustPolicyOf(plugins, 'digestion');
-  return stored === undefined ? Buffer.from(EMPTY_ALLOWLIST) : decodeBase64(stored);
-}
-
-async function editNode(io: Io, args: DigestsArgs, add: string[], remove: string[]): Promise<void> {
-  await withApi(args, (client) => {
-    const edit = async (signal: AbortSignal) => {
-      const nothingYet = 'before anything was sent; nothing changed';
-      const live = await step(signal, nothingYet, () => readLive(client, ['digestion'], signal));
-      const current = livePolicy(live.plugins);
-      const problem = allowlistProblem(current);
-      if (problem)
-        throw new CivError(
-          'E_INVALID_JSON',
-          `the node's digestion policy cannot be edited as an allowlist: ${problem}; replace it with civctl set`,
-        );
-      const edit = editAllowlist(current, add, remove);
-      unchanged(io, edit.present, edit.absent);
-      if (edit.added.length === 0 && edit.removed.length === 0) {
-        say(io, 'the node already holds this allowlist; nothing sent');
-        return;
-      }
-      await admit(io, 'digestion', listedDigests(current), edit.bytes, args.force);
-      const body = bodyWithinLimit({ plugins: new Map([['digestion', encodeBase64(edit.bytes)]]) });
-      if (args.dryRun) {
-        io.stdout.write(body + '\n');
-        dryRun(io);
-        return;
-      }
-      if (signal.aborted) throw interruptedError(signal, nothingYet);
-      await applySettings(client, body, live, signal);
-      say(io, `${what(edit.added, edit.removed)} on the node`);
-      // The API has no compare-and-swap: read back, and re-apply what another writer undid.
-      const readingBack =
-        'after the change was committed, before it was read back; check it with civctl digests list';
-      let final = edit.bytes;
-      for (let round = 0; round < 5; round++) {
-        const model = await step(signal, readingBack, () => getImageVerifierModel(client, signal));
-        const now = livePolicy(pluginsOf(model));
-        const listed = new Set(listedDigests(now));
-        const lost = edit.added.filter((d) => !listed.has(d));
-        const back = edit.removed.filter((d) => listed.has(d));
-        final = now;
-        if ((lost.length === 0 && back.length === 0) || allowlistProblem(now)) break;
-        note(
-          io,
-          `another writer changed the allowlist at the same time; re-applying ${lost.length + back.length} of this run's changes`,
-        );
-        const again = editAllowlist(now, lost, back);
-        final = again.bytes;
-        const retry = bodyWithinLimit({ plugins: new Map([['digestion', encodeBase64(again.bytes)]]) });
-        await applySettings(client, retry, live, signal);
-      }
-      if (live.plugins['enabled'] !== true)
-        note(io, 'image verification is not enabled; run civctl enable to enforce policies');
-      await reportBudget(io, final);
-      rollbackNotes(io, live.os, { ...live.plugins, digestion: { trustpolicy: encodeBase64(final) } });
-    };
-    // --dry-run sends nothing, so it needs no lock.
-    if (args.dryRun) return edit(new AbortController().signal);
-    return withLock(
-      io,
-      apiLockPath(io, args.socketPath),
-      `the node's digestion policy (${args.socketPath})`,
-      edit,
-    );
-  });
-}
 
 export const digestsCommand = defineCommand<DigestsArgs>({
   name: 'digests',
@@ -391,16 +47,6 @@ export const digestsCommand = defineCommand<DigestsArgs>({
       default: 'text',
       describe: 'Output format of digests list',
     },
-    'dry-run': {
-      type: 'boolean',
-      default: false,
-      describe: 'print the new policy or request; change nothing',
-    },
-    force: {
-      type: 'boolean',
-      default: false,
-      describe: 'go on when the result fails lint or allows every image',
-    },
     from: {
       type: 'string',
       array: true,
@@ -408,6 +54,8 @@ export const digestsCommand = defineCommand<DigestsArgs>({
         'Add the digest of every image in this file: kubectl get pods -o json|yaml, manifests, crictl images -o json, an image list (- for stdin; repeatable)',
     },
     ...WORKLOAD_FILTER_OPTIONS,
+    ...DRY_RUN,
+    ...FORCE,
     ...REGISTRY_OPTIONS,
   },
   examples: [
@@ -415,11 +63,11 @@ export const digestsCommand = defineCommand<DigestsArgs>({
     ['$0 digests add --file digests.json nginx:1.27 sha256:…', 'Keep an allowlist file for user-data'],
     ['$0 digests remove --file digests.json nginx:1.27', 'Stop allowing an image'],
     ['$0 digests list', "The node's allowlist, one digest a line"],
+    ['$0 digests list --format json --file digests.json', 'The allowlist as JSON'],
     [
       'kubectl get pods -A -o json | $0 digests add --file digests.json --from -',
       'An allowlist of what the cluster runs',
     ],
-    ['$0 digests list --format json --file digests.json', 'The allowlist as JSON'],
   ],
   run: async (args, ctx) => {
     const io = ctx.io;
@@ -456,9 +104,10 @@ export const digestsCommand = defineCommand<DigestsArgs>({
       throw new UsageError('--namespace and --selector filter what --from reads; give --from FILE');
     const items = [...parseItems(args.items), ...(args.from ? await itemsFrom(io, args.from, args) : [])];
     const file = args.file !== undefined ? fileToEdit(io, args, args.file) : undefined;
-    const digests = await digestsOf(io, args, items);
+    const digests = await digestsOf(io, args, items, args.from?.some(isStdin) ?? false);
     const [add, remove] = args.action === 'add' ? [digests, []] : [[], digests];
-    if (file !== undefined) await editFile(io, args, file, add, remove);
+    if (file !== undefined)
+      await editFile(io, { ...args, createMissing: args.action === 'add' }, file, add, remove);
     else await editNode(io, args, add, remove);
   },
 });

@@ -6,7 +6,8 @@ import { interruptibly } from '../io.ts';
 import { dryRun, restarting, rollbackNotes, say, warn } from '../output/messages.ts';
 import { trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls } from '../policy/status.ts';
-import { type CommandSpec, defineCommand, type GlobalArgs } from './spec.ts';
+import { type CommandSpec, defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { DRY_RUN, FORCE } from './options.ts';
 
 interface ToggleArgs extends GlobalArgs {
   dryRun: boolean;
@@ -23,16 +24,8 @@ function toggleCommand(enable: boolean): CommandSpec {
       : 'Turn image verification off (containerd restarts)',
     positionals: [],
     options: {
-      'dry-run': { type: 'boolean', default: false, describe: 'Print the request body; send nothing' },
-      ...(enable
-        ? {
-            force: {
-              type: 'boolean' as const,
-              default: false,
-              describe: 'Enable even when a stored policy rejects every image',
-            },
-          }
-        : {}),
+      ...DRY_RUN,
+      ...(enable ? FORCE : {}),
     },
     examples: [[`$0 ${name}`, enable ? 'Start verifying image pulls' : 'Stop verifying image pulls']],
     run: async (args, ctx) => {

@@ -7,7 +7,7 @@ import { safeJson, terminalSafe } from '../output/escape.ts';
 import { renderDecodedSettings, sortKeysDeep } from '../output/settings.ts';
 import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
 import { shownPolicies, trustPolicyOf } from '../policy/settings.ts';
-import { defineCommand, type GlobalArgs } from './spec.ts';
+import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
 
 interface GetArgs extends GlobalArgs {
   verifier?: string;

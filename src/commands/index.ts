@@ -11,7 +11,7 @@ import { lintCommand } from './lint.ts';
 import { resolveCommand } from './resolve.ts';
 import { setCommand } from './set.ts';
 import { simCommand } from './sim.ts';
-import type { CommandSpec } from './spec.ts';
+import type { CommandSpec } from '../cli/spec.ts';
 import { statusCommand } from './status.ts';
 
 export const COMMANDS: readonly CommandSpec[] = [

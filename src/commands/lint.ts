@@ -12,8 +12,10 @@ import {
   reportText,
 } from '../output/lint-report.ts';
 import { textStyleFor } from '../output/style.ts';
-import { type LintEntry, lintFile } from '../policy/lint-file.ts';
-import { defineCommand } from './spec.ts';
+import { entryWithFinding, fileFinding, type LintEntry } from '../lint/entries.ts';
+import { lintFile } from '../lint/file.ts';
+import { defineCommand } from '../cli/spec.ts';
+import { formatOption, SCHEMA } from './options.ts';
 
 interface LintArgs {
   files: string[];
@@ -37,14 +39,8 @@ export const lintCommand = defineCommand<LintArgs>({
   ],
   options: {
     verifier: { type: 'string', describe: 'Notation, digestion or a custom verifier name' },
-    format: {
-      alias: 'f',
-      type: 'string',
-      choices: LINT_FORMATS,
-      default: 'text',
-      describe: 'Output format',
-    },
-    schema: { type: 'string', describe: 'JSON Schema (draft-07 or 2020-12) for custom verifiers' },
+    ...formatOption(LINT_FORMATS),
+    ...SCHEMA,
     strict: { type: 'boolean', default: false, describe: 'Fail on warnings too' },
     'trust-store': {
       type: 'string',
@@ -79,7 +75,9 @@ export const lintCommand = defineCommand<LintArgs>({
       } catch (err) {
         // Of several files, one that cannot be read is reported in place, so the others still are.
         if (files.length === 1 || !(err instanceof CivError) || err.exitCode !== 1) throw err;
-        entries.push(unreadableEntry(label, err.message));
+        entries.push(
+          entryWithFinding(label, 'rejects-all', fileFinding('input/unreadable', 'error', err.message)),
+        );
         continue;
       }
       entries.push(
@@ -115,26 +113,4 @@ async function lintTrustStore(dir: string) {
     throw new UsageError(`--trust-store ${dir} is not a directory`);
   const { trustStoreLookup } = await import('../verifiers/signature-check.ts');
   return trustStoreLookup(dir);
-}
-
-/** A file that could not be read, as a report entry with one error. */
-function unreadableEntry(file: string, message: string): LintEntry {
-  return {
-    file,
-    verifier: 'custom',
-    valid: false,
-    upstreamMessage: null,
-    effect: 'rejects-all',
-    diagnostics: [
-      {
-        rule: 'input/unreadable',
-        severity: 'error',
-        message,
-        pointer: '',
-        line: 1,
-        column: 1,
-        location: 'file',
-      },
-    ],
-  };
 }

@@ -1,29 +1,17 @@
 /** resolve: each image to the digest containerd will present to the verifiers. */
-import { InterruptedError, ReportedError, UsageError } from '../errors.ts';
-import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
+import { ReportedError } from '../errors.ts';
+import { parseImages } from '../inputs/images.ts';
+import { type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import { say } from '../output/messages.ts';
 import { safeJson } from '../output/escape.ts';
-import { type ImageReference, parseImageReference, InvalidReferenceError } from '../registry/reference.ts';
 import type { Resolved } from '../registry/resolve.ts';
-import { defineCommand } from './spec.ts';
+import { defineCommand } from '../cli/spec.ts';
+import { FORMAT_TEXT_JSON, REGISTRY_OPTIONS } from './options.ts';
 
 /** No socket: resolve never talks to the API (talksTo). */
 interface ResolveArgs extends RegistryArgs {
   images: string[];
   format: 'text' | 'json';
-}
-
-/** Parses every image argument first: a bad reference is a usage error before any request. */
-export function parseImages(images: string[]): ImageReference[] {
-  return images.map((image) => {
-    try {
-      return parseImageReference(image);
-    } catch (err) {
-      if (err instanceof InvalidReferenceError)
-        throw new UsageError(`'${image}' is not an image reference: ${err.message}`);
-      throw err;
-    }
-  });
 }
 
 export const resolveCommand = defineCommand<ResolveArgs>({
@@ -40,13 +28,7 @@ export const resolveCommand = defineCommand<ResolveArgs>({
     },
   ],
   options: {
-    format: {
-      alias: 'f',
-      type: 'string',
-      choices: ['text', 'json'],
-      default: 'text',
-      describe: 'Output format',
-    },
+    ...FORMAT_TEXT_JSON,
     ...REGISTRY_OPTIONS,
   },
   examples: [
@@ -60,30 +42,22 @@ export const resolveCommand = defineCommand<ResolveArgs>({
   run: async (args, ctx) => {
     const refs = parseImages(args.images);
     const client = await registryClient(ctx.io, args);
-    const { resolveImage } = await import('../registry/resolve.ts');
-    const results: (Resolved | Error)[] = [];
+    const { isUnresolved, resolveAll } = await import('../registry/resolve.ts');
+    let results: Awaited<ReturnType<typeof resolveAll>>;
     try {
-      // One image at a time, in argument order: the token cache then serves the later ones.
-      for (const ref of refs)
-        results.push(
-          await resolveImage(client, ref).catch((err: Error) => {
-            // SIGINT/SIGTERM stop the whole command, not one image.
-            if (err instanceof InterruptedError) throw err;
-            return err;
-          }),
-        );
+      results = await resolveAll(client, refs);
     } finally {
       await client.close();
     }
-    const failed = results.flatMap((r, i) => (r instanceof Error ? [[args.images[i]!, r] as const] : []));
+    const failed = results.flatMap((r, i) => (isUnresolved(r) ? [[args.images[i]!, r.error] as const] : []));
     // JSON has one entry per image, the failed ones with `error`; text lines stand for their
     // arguments, so text is all or nothing.
     if (args.format === 'json')
       ctx.io.stdout.write(
         safeJson(
           results.map((r, i) =>
-            r instanceof Error
-              ? { image: args.images[i], name: refs[i]!.name, error: r.message }
+            isUnresolved(r)
+              ? { image: args.images[i], name: r.ref.name, error: r.error.message }
               : {
                   image: args.images[i],
                   name: r.ref.name,

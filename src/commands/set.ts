@@ -10,7 +10,8 @@ import { committedReport, dryRun, rollbackNotes, say, warn } from '../output/mes
 import { encodeBase64 } from '../policy/base64.ts';
 import { bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls, verifierStatus } from '../policy/status.ts';
-import { defineCommand, type GlobalArgs } from './spec.ts';
+import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { DRY_RUN, FORCE, MINIFY, SCHEMA } from './options.ts';
 
 interface SetArgs extends GlobalArgs {
   verifier: string;
@@ -32,14 +33,10 @@ export const setCommand = defineCommand<SetArgs>({
   ],
   options: {
     enable: { type: 'boolean', default: false, describe: 'Also set enabled = true' },
-    'dry-run': { type: 'boolean', default: false, describe: 'Print the request body; send nothing' },
-    force: {
-      type: 'boolean',
-      default: false,
-      describe: 'Set the policy even when lint finds errors, or when it stops enforcement',
-    },
-    minify: { type: 'boolean', default: false, describe: 'Compact the JSON before encoding' },
-    schema: { type: 'string', describe: 'JSON Schema for custom verifiers' },
+    ...DRY_RUN,
+    ...FORCE,
+    ...MINIFY,
+    ...SCHEMA,
   },
   examples: [
     ['$0 set digestion digests.json --enable', 'Allow only the listed digests'],

@@ -3,7 +3,8 @@ import { withApi } from '../api/connect.ts';
 import { readLive } from '../api/write.ts';
 import { statusJson, statusText } from '../output/status.ts';
 import { buildStatusReport } from '../policy/status.ts';
-import { defineCommand, type GlobalArgs } from './spec.ts';
+import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { FORMAT_TEXT_JSON } from './options.ts';
 
 interface StatusArgs extends GlobalArgs {
   format: 'text' | 'json';
@@ -15,14 +16,8 @@ export const statusCommand = defineCommand<StatusArgs>({
   describe: 'Show the OS, whether verification is enabled, and what each policy does',
   positionals: [],
   options: {
-    format: {
-      // --output/-o: the spelling before every command took --format.
-      alias: ['f', 'o', 'output'],
-      type: 'string',
-      choices: ['text', 'json'],
-      default: 'text',
-      describe: 'Output format',
-    },
+    // --output/-o: the spelling before every command took --format.
+    format: { ...FORMAT_TEXT_JSON.format, alias: ['f', 'o', 'output'] },
   },
   examples: [
     ['$0 status', 'A summary for people'],

@@ -25,14 +25,9 @@ import type { Io } from '../io.ts';
 /** Far above the API's 2 MiB body limit, low enough that nothing pathological is held in memory. */
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
 
-/**
- * yargs turns a lone "-" positional into "" (or drops it from arrays), so cli/main.ts swaps it for
- * this token before parsing; a NUL can never be part of a real path.
- */
-export const STDIN_ARG = '\u0000stdin';
-
+/** No file, or "-": standard input. */
 export function isStdin(path: string | undefined): boolean {
-  return path === undefined || path === '-' || path === STDIN_ARG;
+  return path === undefined || path === '-';
 }
 
 export function describeSource(path: string | undefined): string {

@@ -11,7 +11,7 @@ import { apiAcceptanceProblem } from '../policy/acceptance.ts';
 import { minifyJson } from '../policy/json.ts';
 import { hasErrors, type LintResult, lintPolicy, nodeOutcome } from '../policy/lint.ts';
 import type { SchemaValidator } from '../policy/custom.ts';
-import { toLintEntry } from '../policy/lint-file.ts';
+import { toLintEntry } from '../lint/entries.ts';
 import { verifierKind } from '../policy/names.ts';
 import { describeSource, inputLabel } from './files.ts';
 

@@ -1,7 +1,7 @@
 /**
- * The registry options resolve, digests and check share, turned into a RegistryClient: the
- * password comes only from standard input (never argv), the CA file is read here, and without
- * --username the Docker config is consulted.
+ * The registry options resolve, digests and check share, declared once, turned into a
+ * RegistryClient: the password comes only from standard input (never argv), the CA file is read
+ * here, and without --username the Docker config is consulted.
  */
 import { CivError, UsageError } from '../errors.ts';
 import { type Io, interruptibly } from '../io.ts';
@@ -9,10 +9,10 @@ import { note } from '../output/messages.ts';
 import { timerMs } from '../timers.ts';
 import type { Credentials } from '../registry/auth.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import type { OptionSpec } from '../commands/spec.ts';
 import { readInput } from './files.ts';
 
-export const REGISTRY_OPTIONS: Record<string, OptionSpec> = {
+/** How registry commands reach registries: the password comes only from standard input, never argv. */
+export const REGISTRY_OPTIONS = {
   username: {
     type: 'string',
     describe: 'Registry user (for ECR: AWS); the password comes from --password-stdin',
@@ -28,7 +28,7 @@ export const REGISTRY_OPTIONS: Record<string, OptionSpec> = {
     describe: 'Use http for every registry (containerd: loopback only)',
   },
   'ca-file': { type: 'string', describe: 'PEM file of CA certificates to trust besides the system ones' },
-};
+} as const;
 
 export interface RegistryArgs {
   username?: string;

@@ -1,15 +1,21 @@
 /**
- * The one reader of settings files for check, decode and apply (lint reads the same files the
- * same way): user-data TOML, settings JSON, and the settings an eksctl ClusterConfig nodegroup or
- * a Karpenter EC2NodeClass gives its nodes. A fleet file with several Bottlerocket nodegroups or
- * NodeClasses whose settings differ needs --nodegroup or --nodeclass; civctl never guesses.
+ * A settings file the user names, for check --user-data, decode --userdata and apply: read with
+ * formats/settings-document.ts (the reader lint uses too) — user-data TOML, settings JSON, or the
+ * settings an eksctl ClusterConfig nodegroup or a Karpenter EC2NodeClass gives its nodes. A fleet
+ * file with several Bottlerocket nodegroups or NodeClasses whose settings differ needs --nodegroup
+ * or --nodeclass; civctl never guesses.
  */
 import { CivError, UsageError } from '../errors.ts';
 import { readInput } from './files.ts';
-import type { OptionSpec } from '../commands/spec.ts';
 import type { Io } from '../io.ts';
-import { FLEET_KIND, settingsFileFormat } from '../policy/file-kinds.ts';
-import type { SettingsFile } from '../policy/userdata.ts';
+import type { SettingsFile } from '../formats/read-settings.ts';
+import {
+  readSettingsDocument,
+  type SettingsDocument,
+  settingsFileFormat,
+  yamlRefusal,
+} from '../formats/settings-document.ts';
+import type { FleetSection } from '../formats/settings-yaml.ts';
 
 /** Which section of an eksctl or Karpenter file to read. */
 export interface SettingsSelector {
@@ -17,6 +23,7 @@ export interface SettingsSelector {
   nodeclass?: string | undefined;
 }
 
+/** The options that pick a SettingsSelector. */
 export const SETTINGS_FILE_OPTIONS = {
   nodegroup: {
     type: 'string',
@@ -26,7 +33,7 @@ export const SETTINGS_FILE_OPTIONS = {
     type: 'string',
     describe: 'For a Karpenter file: the EC2NodeClass whose spec.userData to use (needed when they differ)',
   },
-} satisfies Record<string, OptionSpec>;
+} as const;
 
 export interface ReadSettings extends SettingsFile {
   /** The file as messages name it, with the nodegroup or NodeClass: `'cluster.yaml' (nodegroup a)`. */
@@ -43,56 +50,41 @@ export async function readSettingsFile(
 ): Promise<ReadSettings> {
   const bytes = await readInput(io, path);
   const format = settingsFileFormat(path, bytes);
-  if (format === 'yaml') return readFleetFile(path, bytes, select);
+  if (format !== 'yaml')
+    for (const [option, value] of Object.entries(select))
+      if (value !== undefined)
+        throw new UsageError(
+          `--${option} picks a section of an eksctl or Karpenter file; '${path}' is ${format === 'json' ? 'settings JSON' : 'user-data TOML'}`,
+        );
   // smol-toml (and the yaml library) are loaded only for the files that need them.
-  const { parseSettingsFile, SettingsFileError } = await import('../policy/userdata.ts');
-  for (const [option, value] of Object.entries(select))
-    if (value !== undefined)
-      throw new UsageError(
-        `--${option} picks a section of an eksctl or Karpenter file; '${path}' is ${format === 'json' ? 'settings JSON' : 'user-data TOML'}`,
-      );
+  const { SettingsFileError } = await import('../formats/read-settings.ts');
+  let read: SettingsDocument;
   try {
-    return { ...parseSettingsFile(bytes, format), label: `'${path}'` };
+    read = await readSettingsDocument(bytes, format);
   } catch (err) {
-    if (err instanceof SettingsFileError)
-      throw new CivError(
-        'E_INVALID_USERDATA',
-        `'${path}' is not a user-data or settings file: ${err.message}`,
-      );
-    throw err;
+    if (!(err instanceof SettingsFileError)) throw err;
+    throw new CivError(
+      'E_INVALID_USERDATA',
+      format === 'yaml'
+        ? `${path}:${err.line}:${err.column}: ${yamlRefusal(bytes, err.message)}`
+        : `'${path}' is not a user-data or settings file: ${err.message}`,
+    );
   }
+  if (read.format !== 'yaml') return { ...read.settings, label: `'${path}'` };
+  const { sameSettings } = await import('../formats/settings-yaml.ts');
+  return chosenSection(path, read.sections, select, sameSettings);
 }
 
-async function readFleetFile(
+/**
+ * The nodegroup or NodeClass of a fleet file whose settings to use: the one named, or the one
+ * setting that all its Bottlerocket sections share.
+ */
+function chosenSection(
   path: string,
-  bytes: Uint8Array,
+  sections: FleetSection[],
   select: SettingsSelector,
-): Promise<ReadSettings> {
-  const { SettingsFileError } = await import('../policy/userdata.ts');
-  const { parseYamlStream } = await import('../fleet/yaml-docs.ts');
-  const { fleetSections, sameSettings } = await import('../fleet/settings-yaml.ts');
-  let stream: ReturnType<typeof parseYamlStream>;
-  let text = '';
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    stream = parseYamlStream(text);
-  } catch (err) {
-    if (err instanceof SettingsFileError) {
-      const kind = FLEET_KIND.exec(text)?.[1];
-      const problem = err.message.replace(/^it is not valid YAML: /, '');
-      throw new CivError(
-        'E_INVALID_USERDATA',
-        kind === 'ClusterConfig'
-          ? `${path}:${err.line}:${err.column}: not a valid ClusterConfig/YAML (${problem}): eksctl would reject the file`
-          : kind === 'EC2NodeClass'
-            ? `${path}:${err.line}:${err.column}: not a valid EC2NodeClass/YAML (${problem}): kubectl would reject the file`
-            : `${path}:${err.line}:${err.column}: not a valid YAML file: ${problem}`,
-      );
-    }
-    if (err instanceof TypeError) throw new CivError('E_INVALID_USERDATA', `'${path}' is not UTF-8 text`);
-    throw err;
-  }
-  const sections = fleetSections(stream);
+  sameSettings: (a: FleetSection, b: FleetSection) => boolean,
+): ReadSettings {
   const pick = (tool: 'eksctl' | 'karpenter', name: string, option: string) => {
     const ofTool = sections.filter((s) => s.tool === tool);
     const what = tool === 'eksctl' ? 'nodegroup' : 'EC2NodeClass';
@@ -135,7 +127,8 @@ async function readFleetFile(
     chosen = candidates[0]!;
   }
   const label = `'${path}' (${chosen.label})`;
-  if (chosen.settings instanceof SettingsFileError)
+  // A NodeClass whose user data Karpenter could not read (a SettingsFileError).
+  if (chosen.settings instanceof Error)
     throw new CivError(
       'E_INVALID_USERDATA',
       `${path}:${chosen.settings.line}:${chosen.settings.column}: the spec.userData of ${chosen.label} ${chosen.settings.message}; Karpenter would refuse it`,

@@ -4,13 +4,13 @@
  * turned into the verifier decideImage calls, and the notes that go with it.
  */
 import { statSync } from 'node:fs';
-import type { OptionSpec } from '../commands/spec.ts';
+import type { OptionSpec } from '../cli/spec.ts';
 import { UsageError } from '../errors.ts';
 import type { Io } from '../io.ts';
 import { note } from '../output/messages.ts';
 import type { CheckEntry } from '../output/check.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import type { Descriptor } from '../verifiers/bindir.ts';
+import type { Descriptor } from '../registry/oci.ts';
 import {
   layoutDescriptor,
   NODE_TRUST_STORE,

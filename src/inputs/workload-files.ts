@@ -4,7 +4,7 @@
  * distinct images.
  */
 
-import type { OptionSpec } from '../commands/spec.ts';
+import type { OptionSpec } from '../cli/spec.ts';
 import { UsageError } from '../errors.ts';
 import {
   type AuditImage,

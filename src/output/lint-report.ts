@@ -1,7 +1,7 @@
 /** Formatters for lint results: text (people), json, github (workflow annotations) and sarif. */
 import type * as Sarif from 'sarif';
 import { cannotBeSet, NOT_SETTABLE_TEXT } from '../policy/lint.ts';
-import type { LintEffect, LintEntry, LintEntryDiagnostic } from '../policy/lint-file.ts';
+import type { LintEffect, LintEntry, LintEntryDiagnostic } from '../lint/entries.ts';
 import { RULES } from '../policy/rules.ts';
 import { VERSION } from '../version.ts';
 import { safeJson, terminalSafe } from './escape.ts';

@@ -1,24 +1,10 @@
 /**
- * Settings documents for people and tools: user-data TOML, settings JSON, an apiclient command
- * (encode), and the API's settings with keys sorted as apiclient prints them (get).
+ * The API's settings for people, as `get` shows them: keys sorted as apiclient prints them, and
+ * every trust policy decoded. (What encode writes for tools is in formats/.)
  */
 import { prettyJson } from '../policy/json.ts';
-import { type PluginPolicies, type ShownPolicy, settingsTree } from '../policy/settings.ts';
+import type { ShownPolicy } from '../policy/settings.ts';
 import { escapeJsonText, safeJson } from './escape.ts';
-
-/** `{"settings":{"image-verifier-plugins":{…}}}`, which apiclient apply and set --json accept. */
-export function renderSettingsJson(input: PluginPolicies): string {
-  return JSON.stringify(settingsTree(input));
-}
-
-/** Single-quotes a string for any POSIX shell. */
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-export function renderApiclient(input: PluginPolicies): string {
-  return `apiclient set --json ${shellQuote(renderSettingsJson(input))}`;
-}
 
 /** Sorted-key JSON, as apiclient prints (serde_json maps without preserve_order). Iterative. */
 export function sortKeysDeep(value: unknown): unknown {

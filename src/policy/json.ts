@@ -1,10 +1,9 @@
-import { isAscii } from 'node:buffer';
-
 /**
  * A byte-level JSON parser that keeps byte offsets for every node, so diagnostics can point at
  * the exact line and column, and so that Go's and serde's position rules can be reproduced.
  * Iterative (an explicit stack), so pathological nesting can never overflow the JS stack.
  */
+import { isAscii } from 'node:buffer';
 
 export interface JsonMember {
   key: string;

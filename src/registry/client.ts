@@ -20,6 +20,9 @@ import { RegistryError } from './errors.ts';
 import { type ProxyEnvironment, type ProxySetting, proxyEnvironment, proxyFor, proxyLabel } from './proxy.ts';
 import { MAX_TIMER_MS, timerMs } from '../timers.ts';
 import { type ImageReference, registryHost, schemeFor } from './reference.ts';
+import { headerOf, type RegistryResponse } from './response.ts';
+
+export type { RegistryResponse } from './response.ts';
 
 export interface RegistryOptions {
   timeoutSeconds: number;
@@ -34,14 +37,6 @@ export interface RegistryOptions {
   /** Tests: a dispatcher of their own, or a host → address mapping for connections. */
   dispatcher?: Dispatcher;
   lookup?: LookupFunction;
-}
-
-export interface RegistryResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Uint8Array;
-  /** Where the answer came from: the request's URL, or the last redirect's. */
-  url: URL;
 }
 
 /** containerd's User-Agent shape; registries log it. */
@@ -253,7 +248,7 @@ export class RegistryClient {
     for (;;) {
       const res = await this.exchange(current, currentHost);
       sent.push(current.url);
-      const location = headerValue(res, 'location');
+      const location = headerOf(res, 'location');
       if (!REDIRECTS.has(res.status) || !location) return res;
       const keepsBody = res.status === 307 || res.status === 308;
       if (!keepsBody) includeBody = false;
@@ -459,11 +454,6 @@ export class RegistryClient {
     this.dispatchers.clear();
     await Promise.all(owned.map((d) => d.destroy().catch(() => undefined)));
   }
-}
-
-function headerValue(res: RegistryResponse, name: string): string | undefined {
-  const value = res.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Go's isDomainOrSubdomain on the redirect's host name and the first request's (ports aside). */

@@ -1,11 +1,15 @@
 /**
  * Resolution exactly as containerd v2.1 does it (core/remotes/docker/resolver.go): the digest,
  * media type and size of the descriptor containerd hands to image verifiers. For a multi-arch
- * image that is the index / manifest list, never a platform manifest.
+ * image that is the index / manifest list, never a platform manifest. resolveAll resolves many,
+ * one failing image never hiding the others.
  */
-import type { RegistryClient, RegistryResponse } from './client.ts';
+import { CivError, InterruptedError } from '../errors.ts';
+import type { RegistryClient } from './client.ts';
 import { RegistryError } from './errors.ts';
+import type { Descriptor } from './oci.ts';
 import { digestError, type ImageReference } from './reference.ts';
+import { contentTypeOf, errorCodeOf, headerOf, type RegistryResponse } from './response.ts';
 
 /** containerd's Accept list, verbatim and in its order: anything else can change the answer. */
 export const MANIFEST_ACCEPT =
@@ -16,44 +20,21 @@ export const MAX_MANIFEST_SIZE = 4 * 1048 * 1048;
 
 const SCHEMA1 = 'application/vnd.docker.distribution.manifest.v1+prettyjws';
 
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-}
-
 export interface Resolved {
   ref: ImageReference;
   descriptor: Descriptor;
 }
 
-function header(res: RegistryResponse, name: string): string | undefined {
-  const value = res.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 /** getManifestMediaType: Content-Type without parameters; text/plain means schema1. */
 function mediaTypeOf(res: RegistryResponse): string {
-  let type = header(res, 'content-type') ?? '';
-  const semi = type.indexOf(';');
-  if (semi >= 0) type = type.slice(0, semi);
-  type = type.trim();
+  const type = contentTypeOf(res);
   return type === 'text/plain' ? SCHEMA1 : type;
 }
 
 function sizeOf(res: RegistryResponse): number {
-  const length = header(res, 'content-length');
+  const length = headerOf(res, 'content-length');
   if (length === undefined || !/^\d+$/.test(length)) return -1;
   return Number(length);
-}
-
-function registryErrorCode(res: RegistryResponse): string | undefined {
-  try {
-    const body = JSON.parse(Buffer.from(res.body).toString('utf8')) as { errors?: { code?: string }[] };
-    return body.errors?.[0]?.code;
-  } catch {
-    return undefined;
-  }
 }
 
 // Messages never repeat the image: every command already starts the line with it.
@@ -85,7 +66,7 @@ async function notFound(
   ref: ImageReference,
   res: RegistryResponse,
 ): Promise<RegistryError> {
-  const code = registryErrorCode(res);
+  const code = errorCodeOf(res);
   if (code === 'NAME_UNKNOWN')
     return new RegistryError(
       'unknown-repository',
@@ -97,7 +78,7 @@ async function notFound(
       `unknown manifest: ${ref.domain}/${ref.path} has no ${ref.digest}`,
     );
   const tags = await client.request(ref, 'GET', `/v2/${ref.path}/tags/list`, { accept: 'application/json' });
-  if (tags.status === 404 || registryErrorCode(tags) === 'NAME_UNKNOWN')
+  if (tags.status === 404 || errorCodeOf(tags) === 'NAME_UNKNOWN')
     return new RegistryError(
       'unknown-repository',
       `unknown repository: ${ref.path} does not exist on ${ref.domain}`,
@@ -106,7 +87,7 @@ async function notFound(
 }
 
 function unexpected(res: RegistryResponse, what: string): RegistryError {
-  const code = registryErrorCode(res);
+  const code = errorCodeOf(res);
   // A TLS-only server (Go's, docker-registry's) answers plain HTTP with 400; containerd speaks
   // http to loopback registries, so this is what an https one on loopback looks like.
   const hint =
@@ -127,7 +108,7 @@ export async function resolveImage(client: RegistryClient, ref: ImageReference):
   let mediaType = mediaTypeOf(res);
   let size = sizeOf(res);
   let digest: string | undefined;
-  const fromHeader = header(res, 'docker-content-digest');
+  const fromHeader = headerOf(res, 'docker-content-digest');
   // "this is the only point at which we trust the registry": a header digest only with a length.
   if (fromHeader && size !== -1) {
     const problem = digestError(fromHeader);
@@ -176,3 +157,32 @@ async function resolveDigest(client: RegistryClient, ref: ImageReference, digest
   if (size > MAX_MANIFEST_SIZE) throw tooLarge(size);
   return { ref, descriptor: { mediaType, digest, size } };
 }
+
+/** An image its registry could not resolve, and why. */
+export interface Unresolved {
+  ref: ImageReference;
+  error: CivError;
+}
+
+/**
+ * Every reference resolved, in order and one at a time (the token cache then serves the later
+ * ones). A registry's failure is its image's alone; SIGINT/SIGTERM, and any error that is not a
+ * CivError, stop the whole run.
+ */
+export async function resolveAll(
+  client: RegistryClient,
+  refs: readonly ImageReference[],
+): Promise<(Resolved | Unresolved)[]> {
+  const results: (Resolved | Unresolved)[] = [];
+  for (const ref of refs) {
+    try {
+      results.push(await resolveImage(client, ref));
+    } catch (err) {
+      if (!(err instanceof CivError) || err instanceof InterruptedError) throw err;
+      results.push({ ref, error: err });
+    }
+  }
+  return results;
+}
+
+export const isUnresolved = (result: Resolved | Unresolved): result is Unresolved => 'error' in result;

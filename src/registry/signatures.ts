@@ -4,14 +4,14 @@
  * referrers tag schema (`sha256-<hex>`). Each signature's envelope (JWS or COSE) is read for its
  * signing certificate's subject and issuer. Informational: no signature is verified here.
  */
-import type { RegistryClient, RegistryResponse } from './client.ts';
+import type { RegistryClient } from './client.ts';
 import { RegistryError } from './errors.ts';
+import { OCI_INDEX, OCI_MANIFEST } from './oci.ts';
 import type { ImageReference } from './reference.ts';
 import { parseDistinguishedName } from '../policy/notation/dn.ts';
+import { contentTypeOf, errorCodeOf, jsonOf } from './response.ts';
 
 export const SIGNATURE_ARTIFACT_TYPE = 'application/vnd.cncf.notary.signature';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 /** notation-go looks at most this many signatures. */
 const MAX_SIGNATURES = 100;
 
@@ -32,23 +32,6 @@ export interface ManifestDescriptor {
   artifactType?: string;
 }
 
-function json(res: RegistryResponse): unknown {
-  try {
-    return JSON.parse(Buffer.from(res.body).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function contentType(res: RegistryResponse): string {
-  const value = res.headers['content-type'];
-  return (Array.isArray(value) ? value[0] : (value ?? ''))!.split(';')[0]!.trim();
-}
-
-function errorCode(res: RegistryResponse): string | undefined {
-  return (json(res) as { errors?: { code?: string }[] } | undefined)?.errors?.[0]?.code;
-}
-
 /** The referrer descriptors of `ref` (whose digest is set). */
 export async function referrers(client: RegistryClient, ref: ImageReference): Promise<ManifestDescriptor[]> {
   const digest = ref.digest!;
@@ -58,9 +41,9 @@ export async function referrers(client: RegistryClient, ref: ImageReference): Pr
     `/v2/${ref.path}/referrers/${digest}?artifactType=${encodeURIComponent(SIGNATURE_ARTIFACT_TYPE)}`,
     { accept: OCI_INDEX },
   );
-  if (api.status === 200 && contentType(api) === OCI_INDEX)
-    return (json(api) as { manifests?: ManifestDescriptor[] })?.manifests ?? [];
-  const fallBack = (api.status === 404 && errorCode(api) !== 'NAME_UNKNOWN') || api.status === 200;
+  if (api.status === 200 && contentTypeOf(api) === OCI_INDEX)
+    return (jsonOf(api) as { manifests?: ManifestDescriptor[] })?.manifests ?? [];
+  const fallBack = (api.status === 404 && errorCodeOf(api) !== 'NAME_UNKNOWN') || api.status === 200;
   if (!fallBack)
     throw new RegistryError(
       'server',
@@ -73,7 +56,7 @@ export async function referrers(client: RegistryClient, ref: ImageReference): Pr
   if (tagged.status === 404) return [];
   if (tagged.status !== 200)
     throw new RegistryError('server', `GET ${ref.path}:${tag}: response status code ${tagged.status}`);
-  return (json(tagged) as { manifests?: ManifestDescriptor[] })?.manifests ?? [];
+  return (jsonOf(tagged) as { manifests?: ManifestDescriptor[] })?.manifests ?? [];
 }
 
 /** The notation signatures of an image, with what their certificates say. */
@@ -88,7 +71,7 @@ export async function findSignatures(client: RegistryClient, ref: ImageReference
     const manifest = await client.request(ref, 'GET', `/v2/${ref.path}/manifests/${descriptor.digest}`, {
       accept: OCI_MANIFEST,
     });
-    const layer = (json(manifest) as { layers?: { mediaType?: string; digest?: string }[] } | undefined)
+    const layer = (jsonOf(manifest) as { layers?: { mediaType?: string; digest?: string }[] } | undefined)
       ?.layers?.[0];
     if (manifest.status !== 200 || !layer?.digest) continue;
     info.envelope =

@@ -6,7 +6,7 @@
  */
 import type { AuditImage } from '../inputs/workloads.ts';
 import type { AuditEntry } from '../output/audit.ts';
-import type { Descriptor } from './bindir.ts';
+import type { Descriptor } from '../registry/oci.ts';
 import type { ImageDecision } from './containerd.ts';
 
 export interface AuditOptions {

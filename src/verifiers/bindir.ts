@@ -10,18 +10,13 @@ import { readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { InterruptedError } from '../errors.ts';
 import { goExitText, spawnGroup } from '../process-group.ts';
+import type { Descriptor } from '../registry/oci.ts';
 
 export const DESCRIPTOR_MEDIA_TYPE = 'application/vnd.oci.descriptor.v1+json';
 /** containerd's outputLimitBytes: 1 << 15. */
 export const OUTPUT_LIMIT = 1 << 15;
 /** Node's timers hold at most 2^31-1 ms; a longer deadline is as good as none. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-}
 
 export interface BinaryRun {
   /** The exit code, when the process exited on its own. */

@@ -6,7 +6,9 @@
  */
 import { type Actions, decideNotation, NOTATION_VERIFIER } from './notation.ts';
 import { DIGESTION_VERIFIER, decideDigestion } from './digestion.ts';
-import { type Descriptor, goDuration, listVerifiers, runVerifierBinary } from './bindir.ts';
+import type { Descriptor } from '../registry/oci.ts';
+import type { ImageReference } from '../registry/reference.ts';
+import { goDuration, listVerifiers, runVerifierBinary } from './bindir.ts';
 import type { SignatureVerify, VerifiedSignature } from './signature-check.ts';
 
 /** Why every image is allowed on a node where enabled is not true. */
@@ -91,19 +93,17 @@ export interface CheckOptions {
    * notation's signature discovery (--signatures), given the artifact and the governing
    * statement's trusted identities; signatures found are reported, not verified.
    */
-  signatureLookup?: (artifactReference: string, trustedIdentities: string[]) => Promise<SignatureLookup>;
+  signatureLookup?: (artifact: ImageReference, trustedIdentities: string[]) => Promise<SignatureLookup>;
   /** Verifies the signatures as notation does (a trust store was given): the notation model's verdict. */
   signatureVerify?: SignatureVerify;
 }
 
 const BUILT_IN = [DIGESTION_VERIFIER, NOTATION_VERIFIER];
 
-function modelOutcome(
-  verifier: string,
-  node: NodePolicies,
-  name: string,
-  digest: string,
-): VerifierOutcome & { verify?: boolean } {
+/** A verifier's outcome while deciding: whether notation would verify signatures, and of what. */
+type ModelOutcome = VerifierOutcome & { verify?: boolean; artifact?: ImageReference };
+
+function modelOutcome(verifier: string, node: NodePolicies, name: string, digest: string): ModelOutcome {
   if (verifier === DIGESTION_VERIFIER) {
     const run = decideDigestion(node.policies.get('digestion'), digest);
     return {
@@ -130,6 +130,7 @@ function modelOutcome(
     ...(d.trustStores ? { trustStores: d.trustStores } : {}),
     ...(d.trustedIdentities ? { trustedIdentities: d.trustedIdentities } : {}),
     ...(d.artifactReference ? { artifactReference: d.artifactReference } : {}),
+    ...(d.artifact ? { artifact: d.artifact } : {}),
   };
 }
 
@@ -190,7 +191,7 @@ export async function decideImage(
   let signatureRequired = false;
   for (const bin of order.verifiers) {
     // Inside a directory given with --bin-dir every entry runs for real, built-ins included.
-    const outcome: VerifierOutcome & { verify?: boolean } =
+    const outcome: ModelOutcome =
       options.binDir === undefined
         ? modelOutcome(bin, node, name, digest)
         : await runBinary(options, bin, name, descriptor);
@@ -206,11 +207,8 @@ export async function decideImage(
         reasons: verdict.reasons,
         notChecked: verdict.notChecked,
       });
-      if (options.signatureLookup && outcome.artifactReference && verdict.signatures.length > 0) {
-        const found = await options.signatureLookup(
-          outcome.artifactReference,
-          outcome.trustedIdentities ?? [],
-        );
+      if (options.signatureLookup && outcome.artifact && verdict.signatures.length > 0) {
+        const found = await options.signatureLookup(outcome.artifact, outcome.trustedIdentities ?? []);
         for (const s of found.signatures) {
           const v = verdict.signatures.find((x) => x.digest === s.digest);
           if (!v) continue;
@@ -219,14 +217,15 @@ export async function decideImage(
           v.trustedIdentity = s.trustedIdentity;
         }
       }
-    } else if (outcome.verify && options.signatureLookup && outcome.artifactReference) {
-      const found = await options.signatureLookup(outcome.artifactReference, outcome.trustedIdentities ?? []);
+    } else if (outcome.verify && options.signatureLookup && outcome.artifact) {
+      const found = await options.signatureLookup(outcome.artifact, outcome.trustedIdentities ?? []);
       if (found.none !== undefined) {
         outcome.decision = 'blocked';
         outcome.output = `image verification failed: Error: signature verification failed: ${found.none}`;
       } else outcome.signatures = found.signatures;
     }
     delete outcome.verify;
+    delete outcome.artifact;
     outcomes.push(outcome);
     if (outcome.decision === 'error')
       return {

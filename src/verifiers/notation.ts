@@ -11,7 +11,7 @@ import { live, loadNotationDocument, type NotationStatement } from '../policy/no
 import { isSubsetDN, parseDistinguishedName } from '../policy/notation/dn.ts';
 import { goQuote } from '../policy/notation/goquote.ts';
 import { registryScopeFormatError, validateNotationDocument } from '../policy/notation/validate.ts';
-import { digestError } from '../registry/reference.ts';
+import { digestError, type ImageReference } from '../registry/reference.ts';
 
 export const NOTATION_VERIFIER = 'notation-image-verifier';
 
@@ -47,6 +47,8 @@ export interface NotationDecision {
   /** What the wrapper passes to `notation verify` (R), and what notation checks (A). */
   reference?: string;
   artifactReference?: string;
+  /** The artifact notation verifies, as parsed (oras-go), for looking its signatures up. */
+  artifact?: ImageReference;
   statement?: string;
   /** GetVerificationLevel().Name: the level, or `custom` with a non-empty override. */
   level?: string;
@@ -239,8 +241,8 @@ export function decideNotation(
     });
   const ref = parsed as OrasReference;
   // The registry answers HEAD …/manifests/<digest> with that digest; then A is built from the parse.
-  const artifactReference = `${ref.registry}/${ref.repository}@${ref.reference}`;
-  const path = artifactReference.slice(0, artifactReference.lastIndexOf('@'));
+  const path = `${ref.registry}/${ref.repository}`;
+  const artifactReference = `${path}@${ref.reference}`;
   const pathError = registryScopeFormatError(path);
   if (pathError)
     return failed({
@@ -267,6 +269,7 @@ export function decideNotation(
   const governed = {
     reference,
     artifactReference,
+    artifact: { domain: ref.registry, path: ref.repository, digest: ref.reference, name: artifactReference },
     statement: governing.name,
     level: level.name,
     actions: level.actions,

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { CivError, InterruptedError } from '../errors.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import type { ImageReference } from '../registry/reference.ts';
-import type { Descriptor } from './bindir.ts';
+import type { Descriptor } from '../registry/oci.ts';
 import type { Decision } from './containerd.ts';
 import { decideNotation } from './notation.ts';
 

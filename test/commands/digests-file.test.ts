@@ -21,10 +21,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, isOneCleanLine, run, scratch, tempDir } from '../helpers.ts';
+import { BIN, isOneCleanLine, run, scratch, tempDir, d, EMPTY_ALLOWLIST } from '../helpers.ts';
 
-const d = (c: string) => `sha256:${c.repeat(64)}`;
-const EMPTY = '{"version":"1.0","trustedDigests":[]}';
 const listed = (path: string) => JSON.parse(readFileSync(path, 'utf8')).trustedDigests as string[];
 
 const isRoot = process.geteuid?.() === 0;
@@ -38,7 +36,7 @@ describe('digests --file through symbolic links', () => {
   test('a chain of links: the file at its end gets the digest, and every link stays a link', async () => {
     const dir = scratch();
     try {
-      const real = dir.file('real.json', EMPTY);
+      const real = dir.file('real.json', EMPTY_ALLOWLIST);
       symlinkSync('real.json', join(dir.path, 'link.json'));
       mkdirSync(join(dir.path, 'sub'));
       symlinkSync('../link.json', join(dir.path, 'sub', 'l2.json'));
@@ -66,8 +64,8 @@ describe('digests --file through symbolic links', () => {
     const dir = scratch();
     try {
       mkdirSync(join(dir.path, 'real', 'inner'), { recursive: true });
-      const real = dir.file('real/p.json', EMPTY);
-      const decoy = dir.file('p.json', EMPTY);
+      const real = dir.file('real/p.json', EMPTY_ALLOWLIST);
+      const decoy = dir.file('p.json', EMPTY_ALLOWLIST);
       symlinkSync('../p.json', join(dir.path, 'real', 'inner', 'l.json'));
       symlinkSync('real/inner', join(dir.path, 'dl'));
       const r = await run(['digests', 'add', '--file', 'dl/l.json', d('a')], { cwd: dir.path });
@@ -113,7 +111,7 @@ describe('a rewrite keeps the file’s mode, owner and group', () => {
     const dir = scratch();
     try {
       for (const mode of [0o666, 0o640, 0o600]) {
-        const file = dir.file(`m${mode.toString(8)}.json`, EMPTY);
+        const file = dir.file(`m${mode.toString(8)}.json`, EMPTY_ALLOWLIST);
         chmodSync(file, mode);
         const r = await run(['digests', 'add', '--file', file, d('a')]);
         assert.equal(r.code, 0, r.stderr);
@@ -130,7 +128,7 @@ describe('a rewrite keeps the file’s mode, owner and group', () => {
   }, async () => {
     const dir = scratch();
     try {
-      const file = dir.file('own.json', EMPTY);
+      const file = dir.file('own.json', EMPTY_ALLOWLIST);
       chownSync(file, NOBODY, NOBODY);
       chmodSync(file, 0o600);
       const r = await run(['digests', 'add', '--file', file, d('a')]);
@@ -148,13 +146,13 @@ describe('edits that cannot be made faithfully are refused, with one line and no
   test('a read-only file (mode without w), even for root; --dry-run still prints', async () => {
     const dir = scratch();
     try {
-      const file = dir.file('ro.json', EMPTY);
+      const file = dir.file('ro.json', EMPTY_ALLOWLIST);
       chmodSync(file, 0o444);
       const r = await run(['digests', 'add', '--file', 'ro.json', d('a')], { cwd: dir.path });
       assert.equal(r.code, 1);
       assert.ok(isOneCleanLine(r.stderr), r.stderr);
       assert.match(r.stderr, /'ro\.json' is read-only \(mode 0444\); nothing was written/);
-      assert.equal(readFileSync(file, 'utf8'), EMPTY);
+      assert.equal(readFileSync(file, 'utf8'), EMPTY_ALLOWLIST);
       assert.equal(statSync(file).mode & 0o777, 0o444);
       assert.deepEqual(readdirSync(dir.path), ['ro.json']);
       const dry = await run(['digests', 'add', '--dry-run', '--file', 'ro.json', d('a')], { cwd: dir.path });
@@ -168,14 +166,14 @@ describe('edits that cannot be made faithfully are refused, with one line and no
   test('a read-only file behind a link is refused too, and the link is left alone', async () => {
     const dir = scratch();
     try {
-      const file = dir.file('real.json', EMPTY);
+      const file = dir.file('real.json', EMPTY_ALLOWLIST);
       chmodSync(file, 0o444);
       symlinkSync('real.json', join(dir.path, 'link.json'));
       const r = await run(['digests', 'add', '--file', 'link.json', d('a')], { cwd: dir.path });
       assert.equal(r.code, 1);
       assert.match(r.stderr, /'link\.json' is read-only/);
       assert.ok(lstatSync(join(dir.path, 'link.json')).isSymbolicLink());
-      assert.equal(readFileSync(file, 'utf8'), EMPTY);
+      assert.equal(readFileSync(file, 'utf8'), EMPTY_ALLOWLIST);
     } finally {
       dir.cleanup();
     }
@@ -184,13 +182,13 @@ describe('edits that cannot be made faithfully are refused, with one line and no
   test('a file with other hard links (they would keep the old list)', async () => {
     const dir = scratch();
     try {
-      const file = dir.file('a.json', EMPTY);
+      const file = dir.file('a.json', EMPTY_ALLOWLIST);
       linkSync(file, join(dir.path, 'b.json'));
       const r = await run(['digests', 'add', '--file', file, d('a')]);
       assert.equal(r.code, 1);
       assert.ok(isOneCleanLine(r.stderr), r.stderr);
       assert.match(r.stderr, /has 2 hard links/);
-      assert.equal(readFileSync(file, 'utf8'), EMPTY);
+      assert.equal(readFileSync(file, 'utf8'), EMPTY_ALLOWLIST);
     } finally {
       dir.cleanup();
     }
@@ -224,7 +222,7 @@ describe('edits that cannot be made faithfully are refused, with one line and no
       const dir = scratch();
       chmodSync(dir.path, 0o755);
       chownSync(dir.path, NOBODY, NOBODY);
-      const file = dir.file('p.json', EMPTY);
+      const file = dir.file('p.json', EMPTY_ALLOWLIST);
       chownSync(file, uid, gid);
       chmodSync(file, mode);
       const r = spawnSync(process.execPath, [bin, 'digests', 'add', '--file', 'p.json', d('a')], {
@@ -274,7 +272,7 @@ describe('edits that cannot be made faithfully are refused, with one line and no
           assert.match(stderr, message);
           const info = statSync(file);
           assert.deepEqual([info.uid, info.gid, info.mode & 0o7777], [uid, gid, mode]);
-          assert.equal(readFileSync(file, 'utf8'), EMPTY);
+          assert.equal(readFileSync(file, 'utf8'), EMPTY_ALLOWLIST);
           assert.deepEqual(readdirSync(dir.path), ['p.json']);
         } finally {
           dir.cleanup();

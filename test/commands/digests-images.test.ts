@@ -8,10 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { run, scratch, withSim } from '../helpers.ts';
-
-const d = (c: string) => `sha256:${c.repeat(64)}`;
-const EMPTY = '{"version":"1.0","trustedDigests":[]}';
+import { run, scratch, withSim, d, EMPTY_ALLOWLIST } from '../helpers.ts';
 
 let server: Server;
 let host = '';
@@ -44,7 +41,7 @@ describe('digests with several images', () => {
   test('to a file: one image fails another way than the next; nothing written, each failure named', async () => {
     const dir = scratch();
     try {
-      const file = dir.file('p.json', EMPTY);
+      const file = dir.file('p.json', EMPTY_ALLOWLIST);
       const r = await run([
         'digests',
         'add',
@@ -64,7 +61,7 @@ describe('digests with several images', () => {
       assert.match(lines[0]!, new RegExp(`^civctl: ${host}/app:missing: `));
       assert.match(lines[1]!, new RegExp(`^civctl: ${host}/broken:v1: .*500`));
       assert.equal(lines[2], 'civctl: 2 of 3 images could not be resolved; nothing was changed');
-      assert.equal(readFileSync(file, 'utf8'), EMPTY);
+      assert.equal(readFileSync(file, 'utf8'), EMPTY_ALLOWLIST);
     } finally {
       dir.cleanup();
     }
@@ -86,7 +83,7 @@ describe('digests with several images', () => {
   test('all resolve: every digest is added, each image shown with its digest', async () => {
     const dir = scratch();
     try {
-      const file = dir.file('p.json', EMPTY);
+      const file = dir.file('p.json', EMPTY_ALLOWLIST);
       const r = await run(['digests', 'add', '--file', file, `${host}/app:ok`, d('b')]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, new RegExp(`${host}/app:ok → ${d('a')}`));

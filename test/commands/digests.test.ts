@@ -4,9 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { run, scratch, withServer, withSim } from '../helpers.ts';
-
-const d = (c: string) => `sha256:${c.repeat(64)}`;
+import { run, scratch, withServer, withSim, d } from '../helpers.ts';
 
 describe('digests on a file', () => {
   test('a missing file is created as the empty allowlist, then added to', async () => {
@@ -21,7 +19,7 @@ describe('digests on a file', () => {
       assert.match(r.stderr, /added 1 digest in 'd\.json'/);
       assert.match(
         r.stderr,
-        /the allowlist holds 1 digest: \d+ of EC2's 16384 user-data bytes .*room for about 1\d\d more/,
+        /the allowlist holds 1 digest; user data: \d+ of 16,384 bytes \(2%\), room for about 1\d\d more; API request: \d+ of 2,097,152 bytes/,
       );
       assert.equal(existsSync(join(dir.path, 'd.json.civctl-lock')), false);
     } finally {

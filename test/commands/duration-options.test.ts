@@ -11,7 +11,7 @@ import { fastParse } from '../../src/cli/fast-path.ts';
 import { markArguments } from '../../src/cli/main.ts';
 import { runCli } from '../../src/cli/program.ts';
 import { COMMANDS } from '../../src/commands/index.ts';
-import { checkArgs, commandOptions } from '../../src/commands/spec.ts';
+import { checkArgs, commandOptions } from '../../src/cli/spec.ts';
 import { UsageError } from '../../src/errors.ts';
 import type { Io } from '../../src/io.ts';
 import { MAX_TIMER_MS, MAX_TIMER_SECONDS, timerMs } from '../../src/timers.ts';
@@ -72,7 +72,7 @@ describe('duration options refuse what a Node timer cannot hold', () => {
   ];
   for (const [subject, argv] of refused) {
     test(`${subject}, fast path: exit 2, one line naming the maximum, nothing contacted`, async () => {
-      assert.ok(fastParse(markArguments(argv), {}), 'the fast path reads it');
+      assert.ok(fastParse(markArguments(argv), {}, COMMANDS), 'the fast path reads it');
       const r = await run(argv, { env: { CIVCTL_SOCKET_PATH: '/nonexistent/api.sock' } });
       assert.equal(r.code, 2, r.stderr);
       assert.equal(r.stdout, '');
@@ -88,7 +88,7 @@ describe('duration options refuse what a Node timer cannot hold', () => {
         cwd: '/',
       };
       await assert.rejects(
-        runCli(markArguments(argv), io),
+        runCli(markArguments(argv), io, COMMANDS),
         (err: unknown) => err instanceof UsageError && MAXIMUM.test(err.message),
       );
     });

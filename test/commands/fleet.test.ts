@@ -57,10 +57,10 @@ describe('encode --format userdata|eksctl|karpenter|ssm', () => {
     const dir = scratch();
     try {
       const big = dir.file('big.json', allowlist(200));
-      for (const [format, budget] of [
-        ['userdata', '16,384'],
-        ['eksctl', '14,184'],
-        ['karpenter', '13,384'],
+      for (const [format, limit] of [
+        ['userdata', "EC2's 16,384-byte user-data limit"],
+        ['eksctl', "the 14,184 bytes EC2's 16,384-byte user-data limit leaves eksctl nodegroup user data"],
+        ['karpenter', "the 13,384 bytes EC2's 16,384-byte user-data limit leaves Karpenter user data"],
       ] as const) {
         const r = await run(['encode', 'digestion', big, '--enable', '--format', format]);
         assert.equal(r.code, 1, format);
@@ -69,7 +69,7 @@ describe('encode --format userdata|eksctl|karpenter|ssm', () => {
         assert.match(
           r.stderr,
           new RegExp(
-            `over the ${budget} bytes it has of EC2's 16,384-byte limit; deliver the policies over SSM Run Command \\(civctl encode --format ssm\\)`,
+            `^civctl: the user data would be [\\d,]+ bytes, over ${limit}.*: an instance cannot be launched with it; deliver the policies over the API \\(civctl set\\), over SSM Run Command \\(civctl encode --format ssm\\)`,
           ),
         );
       }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { COMMANDS } from '../../src/commands/index.ts';
-import { aliasesOf } from '../../src/commands/spec.ts';
+import { aliasesOf } from '../../src/cli/spec.ts';
 import { isOneCleanLine, run, withSim } from '../helpers.ts';
 
 describe('--format is the output option of every command', () => {

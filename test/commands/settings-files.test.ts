@@ -145,7 +145,7 @@ describe('check --user-data reads eksctl and Karpenter files', () => {
     assert.ok(isOneCleanLine(d.stderr.split('\n').slice(1).join('\n')), d.stderr);
     assert.match(
       d.stderr,
-      /dup\.yaml:4:3: not a valid ClusterConfig\/YAML \(Map keys must be unique\): eksctl would reject the file/,
+      /dup\.yaml:4:3: not a valid ClusterConfig\/YAML: eksctl would reject the file \(Map keys must be unique\)/,
     );
   });
 });

@@ -15,7 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { COMMANDS } from '../../src/commands/index.ts';
-import { type CommandSpec, commandOptions, talksToOf } from '../../src/commands/spec.ts';
+import { type CommandSpec, commandOptions, talksToOf } from '../../src/cli/spec.ts';
 import { startSimulator } from '../../src/sim/server.ts';
 import {
   type Built,

@@ -11,10 +11,9 @@ import { basename, dirname } from 'node:path';
 import { describe, test } from 'node:test';
 import { apiLockPath, withLock } from '../../src/inputs/lock.ts';
 import type { Io } from '../../src/io.ts';
-import { BIN, ROOT, run, withServer } from '../helpers.ts';
+import { BIN, ROOT, run, withServer, d } from '../helpers.ts';
 
 const env = { PATH: process.env['PATH'] ?? '', CIVCTL_COMPILE_CACHE: '0' };
-const d = (c: string) => `sha256:${c.repeat(64)}`;
 const io: Io = {
   stdout: { write: () => true },
   stderr: { write: () => true },

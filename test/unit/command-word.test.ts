@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { globalSpellings, splitCommand } from '../../src/cli/command-word.ts';
-import { globalOptions } from '../../src/commands/spec.ts';
+import { globalOptions } from '../../src/cli/spec.ts';
 
 const globals = globalSpellings(globalOptions({}));
 

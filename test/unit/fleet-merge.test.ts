@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { mergeEksctl } from '../../src/fleet/eksctl.ts';
-import { mergeKarpenter } from '../../src/fleet/karpenter.ts';
-import { mergeSubtree } from '../../src/fleet/merge.ts';
-import { mergeUserData } from '../../src/fleet/userdata.ts';
+import { mergeEksctl } from '../../src/formats/eksctl.ts';
+import { mergeKarpenter } from '../../src/formats/karpenter.ts';
+import { mergeSubtree } from '../../src/formats/merge.ts';
+import { mergeUserData } from '../../src/formats/userdata.ts';
 import type { PluginPolicies } from '../../src/policy/settings.ts';
 
 type Table = Record<string, unknown>;

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { ssmArgumentBudget, userDataBudget } from '../../src/fleet/budget.ts';
-import { mergeEksctl, renderEksctlFragment } from '../../src/fleet/eksctl.ts';
-import { mergeKarpenter, renderKarpenter } from '../../src/fleet/karpenter.ts';
-import { apiclientArguments, parseTargets, renderSsm } from '../../src/fleet/ssm.ts';
-import { canonical, expectedMerge, mergeUserData, renderUserData } from '../../src/fleet/userdata.ts';
+import { ssmArgumentBudget, userDataBudget } from '../../src/formats/budget.ts';
+import { mergeEksctl, renderEksctlFragment } from '../../src/formats/eksctl.ts';
+import { mergeKarpenter, renderKarpenter } from '../../src/formats/karpenter.ts';
+import { apiclientArguments, parseTargets, renderSsm } from '../../src/formats/ssm.ts';
+import { canonical, expectedMerge, mergeUserData, renderUserData } from '../../src/formats/userdata.ts';
 import type { PluginPolicies } from '../../src/policy/settings.ts';
 import { tempDir } from '../helpers.ts';
 
@@ -343,11 +343,17 @@ describe('size budgets', () => {
       () => userDataBudget('userdata', 16_385),
       (err: Error & { code: string }) => {
         assert.equal(err.code, 'E_CHANNEL_LIMIT');
-        assert.match(err.message, /16,385 bytes, over the 16,384 bytes .*--format ssm.*apiclient apply ssm:/);
+        assert.match(
+          err.message,
+          /16,385 bytes, over EC2's 16,384-byte user-data limit: .*--format ssm.*apiclient apply ssm:/,
+        );
         return true;
       },
     );
-    assert.throws(() => userDataBudget('karpenter', 13_385), /over the 13,384 bytes/);
+    assert.throws(
+      () => userDataBudget('karpenter', 13_385),
+      /over the 13,384 bytes EC2's 16,384-byte user-data limit leaves/,
+    );
   });
 
   test('one apiclient argument over 128 KiB is refused with the S3 route', () => {

@@ -22,10 +22,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { apiLockPath, inspectLock, takeOver, unsafeLockFolder, withLock } from '../../src/inputs/lock.ts';
 import type { Io } from '../../src/io.ts';
-import { run, scratch } from '../helpers.ts';
-
-const d = (c: string) => `sha256:${c.repeat(64)}`;
-const EMPTY = '{"version":"1.0","trustedDigests":[]}';
+import { run, scratch, d, EMPTY_ALLOWLIST } from '../helpers.ts';
 
 function quietIo(cwd: string, env: Record<string, string> = {}): Io & { err: string[] } {
   const err: string[] = [];
@@ -60,7 +57,7 @@ describe('who holds the lock', () => {
   test('a holder that died (kill -9): its lock and claim are taken over at once, nothing left', async () => {
     const dir = scratch();
     try {
-      const file = dir.file('p.json', EMPTY);
+      const file = dir.file('p.json', EMPTY_ALLOWLIST);
       const claim = plantLock(`${file}.civctl-lock`, deadPid(), '12345');
       const r = await run(['digests', 'add', '--file', file, d('a')], { env: { CIVCTL_LOCK_WAIT: '0' } });
       assert.equal(r.code, 0, r.stderr);
@@ -74,7 +71,7 @@ describe('who holds the lock', () => {
   test('a reused PID: the lock names a live PID with another start time, so its holder is gone', async () => {
     const dir = scratch();
     try {
-      const file = dir.file('p.json', EMPTY);
+      const file = dir.file('p.json', EMPTY_ALLOWLIST);
       plantLock(`${file}.civctl-lock`, process.pid, String(Number(ownStart()) + 1));
       const r = await run(['digests', 'add', '--file', file, d('a')], { env: { CIVCTL_LOCK_WAIT: '0' } });
       assert.equal(r.code, 0, r.stderr);
@@ -87,7 +84,7 @@ describe('who holds the lock', () => {
   test('a bare PID (by hand, or an older civctl): dead, or started after the lock was written → taken over', async () => {
     const dir = scratch();
     try {
-      const file = dir.file('p.json', EMPTY);
+      const file = dir.file('p.json', EMPTY_ALLOWLIST);
       const lock = dir.file('p.json.civctl-lock', `${deadPid()}\n`);
       assert.equal((await run(['digests', 'add', '--file', file, d('a')])).code, 0);
       assert.equal(existsSync(lock), false);
@@ -105,7 +102,7 @@ describe('who holds the lock', () => {
   test('m2: a live holder is named — PID, command, for how long, the lock file, and that it may be removed', async () => {
     const dir = scratch();
     try {
-      const file = dir.file('p.json', EMPTY);
+      const file = dir.file('p.json', EMPTY_ALLOWLIST);
       // PID 1 is alive and older than any lock: it may be the holder, so civctl waits for it.
       const lock = dir.file('p.json.civctl-lock', '1');
       const r = await run(['digests', 'add', '--file', 'p.json', d('a')], {
@@ -119,7 +116,7 @@ describe('who holds the lock', () => {
           `^civctl: gave up after 0 s: 'p\\.json' is locked by PID 1( \\(.+\\))?, which has held it for \\d+ s \\(lock file ${lock.replaceAll('.', '\\.')}\\); if that process is not civctl, remove the lock file and try again\\n$`,
         ),
       );
-      assert.equal(readFileSync(file, 'utf8'), EMPTY);
+      assert.equal(readFileSync(file, 'utf8'), EMPTY_ALLOWLIST);
       assert.equal(readFileSync(lock, 'utf8'), '1');
     } finally {
       dir.cleanup();
@@ -129,7 +126,7 @@ describe('who holds the lock', () => {
   test('a holder in another PID namespace (another container) is waited for, never taken over', async () => {
     const dir = scratch();
     try {
-      const file = dir.file('p.json', EMPTY);
+      const file = dir.file('p.json', EMPTY_ALLOWLIST);
       const lock = `${file}.civctl-lock`;
       // Its PID may not exist here, but that says nothing about a process in another container.
       const token = `${deadPid()}.5.0badc0de`;
@@ -142,7 +139,7 @@ describe('who holds the lock', () => {
       assert.equal(r.code, 1);
       assert.match(r.stderr, /is locked by PID \d+ of another PID namespace \(another container\)/);
       assert.ok(existsSync(lock));
-      assert.equal(readFileSync(file, 'utf8'), EMPTY);
+      assert.equal(readFileSync(file, 'utf8'), EMPTY_ALLOWLIST);
     } finally {
       dir.cleanup();
     }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
-import { findTomlEntry, lineColumn, scanToml } from '../../src/policy/toml-positions.ts';
+import { findTomlEntry, lineColumn, scanToml } from '../../src/formats/toml-positions.ts';
 
 type Table = Record<string, unknown>;
 

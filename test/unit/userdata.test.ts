@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
-import { renderApiclient, renderSettingsJson, shellQuote } from '../../src/output/settings.ts';
-import { renderToml } from '../../src/output/toml.ts';
-import { parseSettingsFile } from '../../src/policy/userdata.ts';
+import { renderApiclient, renderSettingsJson, shellQuote } from '../../src/formats/settings-json.ts';
+import { renderUserData } from '../../src/formats/userdata.ts';
+import { parseSettingsFile } from '../../src/formats/read-settings.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -15,7 +15,7 @@ describe('user-data', () => {
     ['my-verifier', 'e30='],
   ]);
   test('TOML output parses back to the same values', () => {
-    const toml = renderToml({ plugins, enabled: true });
+    const toml = renderUserData({ plugins, enabled: true });
     assert.deepEqual(JSON.parse(JSON.stringify(parseToml(toml))), {
       settings: {
         'image-verifier-plugins': {

@@ -9,6 +9,7 @@
  * was given, the step is recorded as not checked and the signature's outcome as undecided.
  */
 import { goQuote } from '../../policy/notation/goquote.ts';
+import type { Descriptor } from '../../registry/oci.ts';
 import { isSubsetDN, parseDistinguishedName } from '../../policy/notation/dn.ts';
 import type { Actions, CheckAction } from '../notation.ts';
 import {
@@ -60,11 +61,8 @@ export interface StepResult {
   notChecked?: string;
 }
 
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-}
+/** The OCI descriptor, declared once in registry/oci.ts. */
+export type { Descriptor };
 
 /** The statement that governs the image, as verification needs it. */
 export interface Statement {

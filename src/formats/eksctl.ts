@@ -10,8 +10,7 @@ import { kindOf, parseYamlStream, subtreeNode, writeYamlStream, type YamlStream 
 import { stringify as stringifyToml } from 'smol-toml';
 import { CivError } from '../errors.ts';
 import { type MergedSubtree, type MergeNotice, mergeSubtree } from './merge.ts';
-import { canonical } from './userdata.ts';
-import { applyEdit, setInEdit } from './yaml-edit.ts';
+import { applyEdit, readsAs, setInEdit } from './yaml-edit.ts';
 
 export const BOTTLEROCKET_AMI_FAMILIES = ['Bottlerocket', 'BottlerocketFips'];
 const NODEGROUP_LISTS = ['nodeGroups', 'managedNodeGroups'] as const;
@@ -121,7 +120,7 @@ function nodegroupJs(docs: unknown[], g: EksctlNodegroup): Table {
 
 /**
  * The user's ClusterConfig with the image-verifier settings of its Bottlerocket nodegroups merged
- * (fleet/merge.ts): only the text of what changes is edited, so every other line — flow mappings,
+ * (formats/merge.ts): only the text of what changes is edited, so every other line — flow mappings,
  * aliases, comments — stays byte for byte; the result is proven by parsing it. A form the edits
  * cannot reach is printed anew through the YAML library instead (preserved: false).
  */
@@ -173,19 +172,10 @@ export function mergeEksctl(original: string, p: PluginPolicies, only?: string):
       text = edit ? applyEdit(text, edit) : undefined;
     }
   }
-  let preserved = false;
-  if (text !== undefined) {
-    try {
-      const after = parseYamlStream(text).documents.map((d) => d.toJS() as unknown);
-      preserved = canonical(after) === canonical(expected);
-    } catch {
-      preserved = false;
-    }
-  }
+  const preserved = text !== undefined && readsAs(text, expected);
   if (!preserved) {
     text = reprinted(original, chosen, merges);
-    const after = parseYamlStream(text).documents.map((d) => d.toJS() as unknown);
-    if (canonical(after) !== canonical(expected))
+    if (!readsAs(text, expected))
       throw new CivError(
         'E_FLEET_FILE',
         `the settings of nodegroup ${chosen.map((k) => all[k]!.name).join(', ')} are shared through a YAML anchor with something the merge must not change; merge into every nodegroup that shares them, or write them out in full`,

@@ -1,7 +1,8 @@
 /**
- * Commands are declared as data: positionals, options, examples and a handler. cli/program.ts turns a
- * spec into a yargs command (help, completion, every usage error); cli/fast-path.ts reads the same
- * spec with yargs-parser, so that ordinary invocations need not load all of yargs.
+ * The CLI framework: commands are declared as data (positionals, options, examples, what they talk
+ * to, a handler), and checkArgs holds the rules both parse paths share. cli/program.ts turns a spec
+ * into a yargs command (help, completion, every usage error); cli/fast-path.ts reads the same spec
+ * with yargs-parser, so that ordinary invocations need not load all of yargs.
  */
 import { UsageError } from '../errors.ts';
 import { mark } from '../trace.ts';
@@ -128,8 +129,25 @@ export function defineCommand<Args>(spec: CommandSpec<Args>): CommandSpec {
  */
 export const OPERAND_MARK = '\u0000operand:';
 
+/**
+ * A lone "-" (standard input), which yargs turns into "" or drops from arrays: cli/main.ts marks it
+ * with this token before parsing, and checkArgs gives handlers "-" again.
+ */
+export const STDIN_ARG = '\u0000stdin';
+
 const unmark = (v: unknown): unknown =>
-  typeof v === 'string' && v.startsWith(OPERAND_MARK) ? v.slice(OPERAND_MARK.length) : v;
+  v === STDIN_ARG
+    ? '-'
+    : typeof v === 'string' && v.startsWith(OPERAND_MARK)
+      ? v.slice(OPERAND_MARK.length)
+      : v;
+const unmarkAll = (v: unknown): unknown => (Array.isArray(v) ? v.map(unmark) : unmark(v));
+
+/** What every handler's arguments carry besides their own: the options given on the command line. */
+export interface Given {
+  /** The options given (by their declared names), whatever their values: none of them is guessed from a default. */
+  given: ReadonlySet<string>;
+}
 
 /** What a valid number is, for usage errors. */
 const VALUE_NAMES = {
@@ -147,9 +165,10 @@ export function optionLabel(name: string, option: OptionSpec): string {
 }
 
 /**
- * The rules every parse path shares (the fast path and yargs): operands after `--` restored, a
- * value option given twice or without its value refused, numbers checked, defaults applied. Returns the arguments
- * the handler gets, under both the dashed and the camel-case names.
+ * The rules every parse path shares (the fast path and yargs): operands after `--` and standard
+ * input restored, a value option given twice or without its value refused, numbers checked,
+ * defaults applied. Returns the arguments the handler gets, under both the dashed and the
+ * camel-case names, with `given`: the options that were on the command line.
  */
 export function checkArgs(
   spec: CommandSpec,
@@ -157,13 +176,15 @@ export function checkArgs(
   options: Record<string, OptionSpec>,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...args };
+  const given = new Set<string>();
   for (const p of spec.positionals) {
     const value = out[p.name];
-    if (value !== undefined) out[p.name] = Array.isArray(value) ? value.map(unmark) : unmark(value);
+    if (value !== undefined) out[p.name] = unmarkAll(value);
   }
   for (const [name, option] of Object.entries(options)) {
-    let value = out[name];
-    if (value === undefined) {
+    let value = unmarkAll(out[name]);
+    if (value !== undefined) given.add(name);
+    else {
       // Defaults are applied here, not by the parsers: they would hide `--format` given without a value.
       if (option.default === undefined) continue;
       value = option.default;
@@ -198,6 +219,7 @@ export function checkArgs(
     out[name] = value;
     out[camel(name)] = value;
   }
+  out['given'] = given;
   return out;
 }
 

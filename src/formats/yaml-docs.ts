@@ -3,7 +3,7 @@
  * styles): reading every document of a stream with its positions, and writing it back.
  */
 import { type Document, isMap, LineCounter, type Node, parseAllDocuments, Scalar, visit } from 'yaml';
-import { FleetInputError } from './userdata.ts';
+import { SettingsFileError } from './read-settings.ts';
 
 export interface YamlStream {
   documents: Document.Parsed[];
@@ -19,7 +19,7 @@ export function parseYamlStream(text: string): YamlStream {
     const error = doc.errors[0];
     if (error) {
       const at = lines.linePos(error.pos[0]);
-      throw new FleetInputError(`it is not valid YAML: ${error.message.split('\n')[0]}`, at.line, at.col);
+      throw new SettingsFileError(`it is not valid YAML: ${error.message.split('\n')[0]}`, at.line, at.col);
     }
   }
   return { documents, lines, text };

@@ -13,7 +13,7 @@ import {
   parseSettingsFile,
   type SettingsFile,
   SettingsFileError,
-} from '../policy/userdata.ts';
+} from './read-settings.ts';
 import { BOTTLEROCKET_AMI_FAMILIES, eksctlNodegroups } from './eksctl.ts';
 import { karpenterNodeClasses, runsBottlerocket } from './karpenter.ts';
 import { positionOf, type YamlStream } from './yaml-docs.ts';

@@ -1,18 +1,15 @@
 /**
  * User-data TOML for fleets: civctl's fragment on its own, or merged into the user's file with
- * only settings.image-verifier-plugins changed (fleet/merge.ts says how). The merge edits the text
+ * only settings.image-verifier-plugins changed (formats/merge.ts says how). The merge edits the text
  * (comments, order and every other setting stay as written) and then proves itself by parsing the
  * result; when the user's file defines the subtree in a way a text edit cannot reach (dotted keys,
  * inline tables), it re-serialises the parsed document instead and says that the layout was lost.
  */
-import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
+import { stringify as stringifyToml } from 'smol-toml';
 import { type PluginPolicies, settingsTree } from '../policy/settings.ts';
-import { scanToml, type TomlKeyValue, type TomlTable } from '../policy/toml-positions.ts';
-import { SettingsFileError as FleetInputError } from '../policy/userdata.ts';
+import { scanToml, type TomlKeyValue, type TomlTable } from './toml-positions.ts';
+import { parseTomlText } from './read-settings.ts';
 import { type MergedSubtree, type MergeNotice, mergeSubtree } from './merge.ts';
-
-/** A file that is not what it should be, with where reading stopped (the settings-file error). */
-export { FleetInputError };
 
 type Table = Record<string, unknown>;
 
@@ -20,19 +17,6 @@ type Table = Record<string, unknown>;
 export function renderUserData(p: PluginPolicies): string {
   const out = stringifyToml(settingsTree(p));
   return out.endsWith('\n') ? out : out + '\n';
-}
-
-function parseUserData(text: string): Table {
-  try {
-    return parseToml(text) as Table;
-  } catch (err) {
-    const e = err as Error & { line?: number; column?: number };
-    throw new FleetInputError(
-      `it is not valid TOML: ${e.message.split('\n')[0]}`,
-      e.line ?? 1,
-      e.column ?? 1,
-    );
-  }
 }
 
 /** A canonical text of a parsed value, for comparing documents regardless of key order. */
@@ -62,7 +46,7 @@ export interface MergedUserData {
   text: string;
   /** False when the file had to be re-serialised: comments and layout were lost. */
   preserved: boolean;
-  /** What the merge replaced, turned off or kept (fleet/merge.ts). */
+  /** What the merge replaced, turned off or kept (formats/merge.ts). */
   notices: MergeNotice[];
 }
 
@@ -162,7 +146,7 @@ function lineStartOf(text: string, at: number): number {
  * written. Proven by parsing; a form a text edit cannot reach is re-serialised (preserved: false).
  */
 export function mergeUserData(original: string, p: PluginPolicies): MergedUserData {
-  const parsed = parseUserData(original);
+  const parsed = parseTomlText(original);
   const current = (parsed['settings'] as Table | undefined)?.['image-verifier-plugins'];
   const merged = mergeSubtree(current, p);
   const expected = expectedMerge(parsed, merged.subtree);
@@ -172,7 +156,7 @@ export function mergeUserData(original: string, p: PluginPolicies): MergedUserDa
   if (edits) {
     const text = applyEdits(original, edits);
     try {
-      if (canonical(parseToml(text)) === canonical(expected))
+      if (canonical(parseTomlText(text)) === canonical(expected))
         return { text, preserved: true, notices: merged.notices };
     } catch {
       // falls through to re-serialising

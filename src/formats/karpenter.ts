@@ -6,8 +6,8 @@
 import { Document, isMap, Scalar, type YAMLMap } from 'yaml';
 import { CivError } from '../errors.ts';
 import type { PluginPolicies } from '../policy/settings.ts';
-import { canonical, type MergedUserData, mergeUserData, renderUserData } from './userdata.ts';
-import { applyEdit, setInEdit } from './yaml-edit.ts';
+import { type MergedUserData, mergeUserData, renderUserData } from './userdata.ts';
+import { applyEdit, readsAs, setInEdit } from './yaml-edit.ts';
 import { kindOf, parseYamlStream, writeYamlStream } from './yaml-docs.ts';
 
 /** amiFamily values whose nodes run Bottlerocket (Custom: the user data is passed verbatim). */
@@ -83,7 +83,7 @@ export interface MergedKarpenter {
 }
 
 /**
- * The user's EC2NodeClass(es) with the policies merged into spec.userData (fleet/userdata.ts):
+ * The user's EC2NodeClass(es) with the policies merged into spec.userData (formats/userdata.ts):
  * only the userData text is replaced in the file, so every other line stays byte for byte; the
  * result is proven by parsing it, else printed anew through the YAML library (preserved: false).
  */
@@ -141,20 +141,11 @@ export function mergeKarpenter(original: string, p: PluginPolicies, only?: strin
       : undefined;
     text = edit ? applyEdit(text, edit) : undefined;
   }
-  let preserved = false;
-  if (text !== undefined) {
-    try {
-      const after = parseYamlStream(text).documents.map((d) => d.toJS() as unknown);
-      preserved = canonical(after) === canonical(expected);
-    } catch {
-      preserved = false;
-    }
-  }
+  const preserved = text !== undefined && readsAs(text, expected);
   if (!preserved) {
     for (const nc of chosen) nc.spec!.set('userData', blockLiteral(userData.get(nc.name)!.text));
     text = writeYamlStream(stream);
-    const after = parseYamlStream(text).documents.map((d) => d.toJS() as unknown);
-    if (canonical(after) !== canonical(expected))
+    if (!readsAs(text, expected))
       throw new CivError(
         'E_FLEET_FILE',
         `the spec of EC2NodeClass ${chosen.map((nc) => nc.name).join(', ')} is shared through a YAML anchor with something the merge must not change; write it out in full`,

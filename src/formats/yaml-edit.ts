@@ -17,7 +17,8 @@ import {
   visit,
   type YAMLMap,
 } from 'yaml';
-import { applyEdits } from './userdata.ts';
+import { applyEdits, canonical } from './userdata.ts';
+import { parseYamlStream } from './yaml-docs.ts';
 
 type Table = Record<string, unknown>;
 
@@ -174,4 +175,14 @@ function findEdit(
 /** Applies one edit to the text. */
 export function applyEdit(text: string, edit: Edit): string {
   return applyEdits(text, [edit]);
+}
+
+/** How callers prove an edit: the text parses, and its documents hold exactly the values expected. */
+export function readsAs(text: string, expected: unknown[]): boolean {
+  try {
+    const after = parseYamlStream(text).documents.map((d) => d.toJS() as unknown);
+    return canonical(after) === canonical(expected);
+  } catch {
+    return false;
+  }
 }

@@ -1,13 +1,14 @@
 /**
  * User-data TOML and JSON settings documents (`apiclient get settings.image-verifier-plugins`):
- * reading the image-verifier-plugins they hold, with the file's own mistakes (output/settings.ts writes them).
+ * reading the image-verifier-plugins they hold, with the file's own mistakes, and the checks the
+ * API's model makes of such a section whatever file held it (formats/index.ts writes them).
  */
 import { parse as parseToml } from 'smol-toml';
-import { checkStrictBase64 } from './base64.ts';
-import { firstInvalidUtf8, type JsonMember, type JsonNode, parseJson } from './json.ts';
-import type { Diagnostic } from './lint.ts';
-import { IDENTIFIER_RULE, isValidVerifierName } from './names.ts';
-import { LineMap } from './positions.ts';
+import { checkStrictBase64 } from '../policy/base64.ts';
+import { firstInvalidUtf8, type JsonMember, type JsonNode, parseJson } from '../policy/json.ts';
+import type { Diagnostic } from '../policy/lint.ts';
+import { IDENTIFIER_RULE, isValidVerifierName } from '../policy/names.ts';
+import { LineMap } from '../policy/positions.ts';
 import { findTomlEntry, lineColumn, scanToml } from './toml-positions.ts';
 
 /** A finding about the settings file itself (JSON pointers do not apply: the pointer is ''). */
@@ -57,6 +58,20 @@ export class SettingsFileError extends Error {
   }
 }
 
+/** TOML text as smol-toml reads it; SettingsFileError (at smol-toml's position) when it is not TOML. */
+export function parseTomlText(text: string): Record<string, unknown> {
+  try {
+    return parseToml(text);
+  } catch (err) {
+    const e = err as Error & { line?: number; column?: number };
+    throw new SettingsFileError(
+      `it is not valid TOML: ${e.message.split('\n')[0]}`,
+      e.line ?? 1,
+      e.column ?? 1,
+    );
+  }
+}
+
 /** Parses a user-data TOML or settings JSON file. Throws SettingsFileError when it is neither. */
 export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): SettingsFile {
   const bad = firstInvalidUtf8(bytes);
@@ -80,16 +95,7 @@ export function parseSettingsFile(bytes: Uint8Array, hint?: 'toml' | 'json'): Se
     jsonRoot = parsed.node;
     format = 'json';
   } else {
-    try {
-      root = parseToml(text);
-    } catch (err) {
-      const e = err as Error & { line?: number; column?: number };
-      throw new SettingsFileError(
-        `it is not valid TOML: ${e.message.split('\n')[0]}`,
-        e.line ?? 1,
-        e.column ?? 1,
-      );
-    }
+    root = parseTomlText(text);
     format = 'toml';
   }
   let settings: Table = {};
