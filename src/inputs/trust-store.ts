@@ -4,7 +4,6 @@
  * turned into the verifier decideImage calls, and the notes that go with it.
  */
 import { statSync } from 'node:fs';
-import type { OptionSpec } from '../cli/spec.ts';
 import { UsageError } from '../errors.ts';
 import type { Io } from '../io.ts';
 import { note } from '../output/messages.ts';
@@ -19,7 +18,7 @@ import {
   trustStoreDir,
 } from '../verifiers/signature-check.ts';
 
-export const SIGNATURE_OPTIONS: Record<string, OptionSpec> = {
+export const SIGNATURE_OPTIONS = {
   'trust-store': {
     type: 'string',
     describe: `Verify notation signatures with this trust store (x509/{ca,signingAuthority,tsa}/<name>/…; on a node: ${NODE_TRUST_STORE})`,
@@ -28,7 +27,7 @@ export const SIGNATURE_OPTIONS: Record<string, OptionSpec> = {
     type: 'string',
     describe: 'Read the image’s manifest and its signatures from this OCI image layout (index.json, blobs/)',
   },
-};
+} as const;
 
 interface SignatureArgs {
   trustStore?: string;

@@ -4,7 +4,6 @@
  * distinct images.
  */
 
-import type { OptionSpec } from '../cli/spec.ts';
 import { UsageError } from '../errors.ts';
 import {
   type AuditImage,
@@ -27,7 +26,7 @@ export const WORKLOAD_FILTER_OPTIONS = {
     type: 'string',
     describe: 'Only workloads whose labels match (k=v, k!=v, k, !k; comma-separated)',
   },
-} satisfies Record<string, OptionSpec>;
+} as const;
 
 export interface WorkloadFilterArgs {
   namespace?: string[];

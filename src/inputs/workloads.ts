@@ -8,15 +8,9 @@
  */
 import type { Document, LineCounter } from 'yaml';
 import { digestError } from '../policy/digest-rule.ts';
+import type { AuditImage, Workload } from '../verifiers/audit.ts';
 
-export interface Workload {
-  namespace: string;
-  kind: string;
-  name: string;
-  container: string;
-  /** A pod's controller (ownerReferences with controller: true). */
-  owner?: { kind: string; name: string };
-}
+export type { AuditImage, Workload };
 
 export interface ImageUse {
   /** The image as the spec, the list or crictl wrote it. */
@@ -379,19 +373,6 @@ export function parseSelector(selector: string): ((labels: Record<string, string
     else tests.push((l) => l[key!] === value);
   }
   return (labels) => tests.every((t) => t(labels));
-}
-
-/** One distinct image: the name containerd is given for the pull and the digest it presents. */
-export interface AuditImage {
-  /** The image as first written. */
-  image: string;
-  /** CRI's normalised name (`redis:7` → `docker.io/library/redis:7`; a tag beside a digest dropped). */
-  name: string;
-  /** The digest containerd presents, when the input or the reference gives it. */
-  digest?: string;
-  /** Why the image cannot be pulled at all (CRI refuses the reference). */
-  invalid?: string;
-  workloads: Workload[];
 }
 
 /**

@@ -2,22 +2,10 @@
  * audit's report: JSON for scripts, text for people (blocked and unknown first, by namespace),
  * and a Markdown table for a pull-request comment.
  */
-import type { Workload } from '../inputs/workloads.ts';
+import type { AuditDecision, AuditEntry, Workload } from '../verifiers/audit.ts';
+
+export type { AuditDecision, AuditEntry };
 import { safeJson, terminalSafe } from './escape.ts';
-
-export type AuditDecision = 'allowed' | 'blocked' | 'signature-required' | 'unknown';
-
-export interface AuditEntry {
-  image: string;
-  name: string;
-  digest?: string;
-  decision: AuditDecision;
-  /** containerd's reason for an allowed pull; why a signature is needed; why a digest is unknown. */
-  reason?: string;
-  /** containerd's text for a blocked pull; the registry's failure for an unknown one. */
-  error?: string;
-  workloads: Workload[];
-}
 
 export interface AuditSummary {
   images: number;

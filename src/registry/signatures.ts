@@ -59,8 +59,19 @@ export async function referrers(client: RegistryClient, ref: ImageReference): Pr
   return (jsonOf(tagged) as { manifests?: ManifestDescriptor[] })?.manifests ?? [];
 }
 
-/** The notation signatures of an image, with what their certificates say. */
-export async function findSignatures(client: RegistryClient, ref: ImageReference): Promise<SignatureInfo[]> {
+/** A signing certificate's subject and issuer as notation prints them (Go's pkix.Name strings). */
+export type CertificateNames = (der: Uint8Array) => { subjectString: string; issuerString: string };
+
+/**
+ * The notation signatures of an image, with what their certificates say; `names` reads a
+ * certificate (the signature engine's x509.ts, handed down by verifiers/ so that registry/ does
+ * not reach up to it).
+ */
+export async function findSignatures(
+  client: RegistryClient,
+  ref: ImageReference,
+  names: CertificateNames,
+): Promise<SignatureInfo[]> {
   const found = (await referrers(client, ref)).filter(
     (d) => d.artifactType === SIGNATURE_ARTIFACT_TYPE && typeof d.digest === 'string',
   );
@@ -92,10 +103,9 @@ export async function findSignatures(client: RegistryClient, ref: ImageReference
     // The names as notation sees them: Go's pkix.Name strings (the signature engine's x509.ts;
     // Node's X509Certificate prints OpenSSL's order and escaping), the subject parsed by
     // notation's DN rules for the identity match.
-    const { parseCertificate } = await import('../verifiers/signatures/index.ts');
-    let cert: ReturnType<typeof parseCertificate>;
+    let cert: ReturnType<CertificateNames>;
     try {
-      cert = parseCertificate(certificate);
+      cert = names(certificate);
     } catch {
       continue; // not a certificate: subject and issuer stay unknown
     }

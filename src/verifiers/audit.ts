@@ -4,10 +4,46 @@
  * from the input, or resolved through the registry with at most `jobs` look-ups at a time.
  * Images whose digest cannot be known are `unknown`, with why. Never prints.
  */
-import type { AuditImage } from '../inputs/workloads.ts';
-import type { AuditEntry } from '../output/audit.ts';
 import type { Descriptor } from '../registry/oci.ts';
 import type { ImageDecision } from './containerd.ts';
+
+/** A workload and one of its containers: where an image is used. */
+export interface Workload {
+  namespace: string;
+  kind: string;
+  name: string;
+  container: string;
+  /** A pod's controller (ownerReferences with controller: true). */
+  owner?: { kind: string; name: string };
+}
+
+/** One distinct image: the name containerd is given for the pull and the digest it presents. */
+export interface AuditImage {
+  /** The image as first written. */
+  image: string;
+  /** CRI's normalised name (`redis:7` → `docker.io/library/redis:7`; a tag beside a digest dropped). */
+  name: string;
+  /** The digest containerd presents, when the input or the reference gives it. */
+  digest?: string;
+  /** Why the image cannot be pulled at all (CRI refuses the reference). */
+  invalid?: string;
+  workloads: Workload[];
+}
+
+export type AuditDecision = 'allowed' | 'blocked' | 'signature-required' | 'unknown';
+
+/** One distinct image, decided. */
+export interface AuditEntry {
+  image: string;
+  name: string;
+  digest?: string;
+  decision: AuditDecision;
+  /** containerd's reason for an allowed pull; why a signature is needed; why a digest is unknown. */
+  reason?: string;
+  /** containerd's text for a blocked pull; the registry's failure for an unknown one. */
+  error?: string;
+  workloads: Workload[];
+}
 
 export interface AuditOptions {
   /** Never contact a registry: images without a digest are unknown. */

@@ -9,13 +9,48 @@ import { DIGESTION_VERIFIER, decideDigestion } from './digestion.ts';
 import type { Descriptor } from '../registry/oci.ts';
 import type { ImageReference } from '../registry/reference.ts';
 import { goDuration, listVerifiers, runVerifierBinary } from './bindir.ts';
-import type { SignatureVerify, VerifiedSignature } from './signature-check.ts';
 
 /** Why every image is allowed on a node where enabled is not true. */
 export const DISABLED_REASON =
   'image verification is disabled (enabled is not true): containerd runs no verifier';
 
 export type Decision = 'allowed' | 'blocked' | 'signature-required';
+
+/** One signature as check reports it (issue 15's JSON shape; verified by signature-check.ts). */
+export interface VerifiedSignature {
+  digest: string;
+  mediaType?: string;
+  outcome: 'success' | 'failure' | 'fetch-error' | 'not-evaluated' | 'skip' | 'undecided';
+  error?: string;
+  steps: { type: string; action: string; error?: string }[];
+  /** With --signatures: the signing certificate's subject and issuer (from the registry listing). */
+  subject?: string;
+  issuer?: string;
+  trustedIdentity?: boolean | null;
+}
+
+/** The node's decision for the notation verifier, after verification. */
+export interface SignatureVerdict {
+  decision: Decision;
+  exitCode: number;
+  /** containerd's reason (the wrapper's stdout, trimmed). */
+  output: string;
+  /** The wrapper's stderr (containerd's debug log). */
+  stderr: string;
+  signatures: VerifiedSignature[];
+  /** The `Warning: …` lines notation prints when logged failures let the image through. */
+  warnings: string[];
+  /** What `notation verify -v` would log for each failed signature (what the node hides). */
+  reasons: string[];
+  /** What was not checked (revocation offline, AWS Signer's revocation call). */
+  notChecked: string[];
+}
+
+export type SignatureVerify = (
+  name: string,
+  descriptor: Descriptor,
+  policy: Uint8Array | undefined,
+) => Promise<SignatureVerdict>;
 
 export interface VerifierOutcome {
   verifier: string;

@@ -10,47 +10,13 @@ import { CivError, InterruptedError } from '../errors.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import type { ImageReference } from '../registry/reference.ts';
 import type { Descriptor } from '../registry/oci.ts';
-import type { Decision } from './containerd.ts';
+import type { SignatureVerdict, SignatureVerify, VerifiedSignature } from './containerd.ts';
+
+export type { SignatureVerdict, SignatureVerify, VerifiedSignature };
 import { decideNotation } from './notation.ts';
 
 /** The node's trust store as the admin container sees it (Bottlerocket: NOTATION_CONFIG/truststore). */
 export const NODE_TRUST_STORE = '/.bottlerocket/rootfs/etc/containerd/image-verifiers/notation/truststore';
-
-/** One signature as check reports it (issue 15's JSON shape). */
-export interface VerifiedSignature {
-  digest: string;
-  mediaType?: string;
-  outcome: 'success' | 'failure' | 'fetch-error' | 'not-evaluated' | 'skip' | 'undecided';
-  error?: string;
-  steps: { type: string; action: string; error?: string }[];
-  /** With --signatures: the signing certificate's subject and issuer (from the registry listing). */
-  subject?: string;
-  issuer?: string;
-  trustedIdentity?: boolean | null;
-}
-
-/** The node's decision for the notation verifier, after verification. */
-export interface SignatureVerdict {
-  decision: Decision;
-  exitCode: number;
-  /** containerd's reason (the wrapper's stdout, trimmed). */
-  output: string;
-  /** The wrapper's stderr (containerd's debug log). */
-  stderr: string;
-  signatures: VerifiedSignature[];
-  /** The `Warning: …` lines notation prints when logged failures let the image through. */
-  warnings: string[];
-  /** What `notation verify -v` would log for each failed signature (what the node hides). */
-  reasons: string[];
-  /** What was not checked (revocation offline, AWS Signer's revocation call). */
-  notChecked: string[];
-}
-
-export type SignatureVerify = (
-  name: string,
-  descriptor: Descriptor,
-  policy: Uint8Array | undefined,
-) => Promise<SignatureVerdict>;
 
 export interface SignatureSetup {
   /** --trust-store, or undefined for the node's default when it exists. */

@@ -9,9 +9,10 @@ import type { SignatureLookup } from './containerd.ts';
 /** notation's signature discovery, as the CLI does it (OCI referrers API, then the referrers tag schema). */
 export async function signatureFinder(client: () => Promise<RegistryClient>) {
   const { findSignatures } = await import('../registry/signatures.ts');
+  const { parseCertificate } = await import('./signatures/index.ts');
   const { matchesTrustedIdentity, noSignatureText } = await import('../verifiers/notation.ts');
   return async (artifact: ImageReference, trustedIdentities: string[]): Promise<SignatureLookup> => {
-    const found = await findSignatures(await client(), artifact);
+    const found = await findSignatures(await client(), artifact, parseCertificate);
     if (found.length === 0) return { none: noSignatureText(artifact.name), signatures: [] };
     return {
       signatures: found.map((s) => ({

@@ -50,12 +50,9 @@ export const BOTTLEROCKET_PLUGINS: PluginEnvironment = {
 };
 
 /** A referrer as the registry lists it (OCI index entry). */
-export interface Referrer {
-  mediaType: string;
-  digest: string;
-  size: number;
-  artifactType?: string;
-}
+import type { Referrer } from './layout.ts';
+
+export type { Referrer };
 
 export type Revocation =
   /** Nothing is fetched: revocation that needs the network is reported as not checked. */

@@ -12,7 +12,15 @@
 import { createHash } from 'node:crypto';
 import { type Dirent, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Descriptor, Referrer } from './index.ts';
+import type { Descriptor } from './verifier.ts';
+
+/** A referrer of the image (a descriptor in the referrers list), as the registry or the layout lists it. */
+export interface Referrer {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType?: string;
+}
 import type { StoreDirectory, StoreEntry, TrustStoreSnapshot } from './truststore.ts';
 import { STORE_TYPES } from './truststore.ts';
 
