@@ -3,11 +3,10 @@
  * containerd presents (an image@digest needs no registry).
  */
 import { CivError, ReportedError, UsageError } from '../errors.ts';
-import { inputLabel, isStdin, readInput, WORKLOAD_INPUT } from '../inputs/files.ts';
 import { type RegistryArgs, registryClient } from '../inputs/registry.ts';
-import { collectWorkloads, type WorkloadFilterArgs } from '../inputs/workload-files.ts';
+import { criReference, readWorkloadFiles, type WorkloadFilterArgs } from '../inputs/workload-files.ts';
 import type { Io } from '../io.ts';
-import { say, warn } from '../output/messages.ts';
+import { say } from '../output/messages.ts';
 import { digestError, looksLikeDigest, PRESENTABLE_DIGESTS_TEXT } from '../policy/digest-rule.ts';
 import { type ImageReference, InvalidReferenceError, parseImageReference } from '../registry/reference.ts';
 
@@ -41,23 +40,8 @@ export function parseItems(items: string[]): Item[] {
  * refuses stops the run before anything is written.
  */
 export async function itemsFrom(io: Io, files: string[], filters: WorkloadFilterArgs): Promise<Item[]> {
-  if (files.filter(isStdin).length > 1) throw new UsageError('standard input (-) can be read only once');
-  const read = await collectWorkloads(
-    files.map((file) => ({
-      label: inputLabel(file),
-      bytes: () => readInput(io, file, file, WORKLOAD_INPUT),
-    })),
-    filters,
-  );
-  for (const warning of read.warnings) warn(io, warning);
-  const images = read.images((image) => {
-    try {
-      const ref = parseImageReference(image);
-      return { name: ref.name, ...(ref.digest ? { digest: ref.digest } : {}) };
-    } catch (err) {
-      return { error: (err as Error).message };
-    }
-  });
+  const read = await readWorkloadFiles(io, files, filters);
+  const images = read.images(criReference);
   const invalid = images.filter((i) => i.invalid !== undefined);
   if (invalid.length > 0) {
     for (const i of invalid) say(io, `'${i.image}' is not an image reference: ${i.invalid}`);

@@ -3,17 +3,18 @@
  * deploy — each distinct image decided once, with check's decision and texts.
  */
 import { CivError, ReportedError, UsageError } from '../errors.ts';
-import { inputLabel, readInput, WORKLOAD_INPUT } from '../inputs/files.ts';
+import { isStdin } from '../inputs/files.ts';
 import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import {
-  collectWorkloads,
+  criReference,
+  readWorkloadFiles,
   WORKLOAD_FILTER_OPTIONS,
   type WorkloadFilterArgs,
 } from '../inputs/workload-files.ts';
 import { interruptibly } from '../io.ts';
 import { type AuditEntry, auditJson, auditMarkdown, auditSummary, auditText } from '../output/audit.ts';
 import { signatureSummary } from '../output/check.ts';
-import { note, warn } from '../output/messages.ts';
+import { note } from '../output/messages.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { parseImageReference } from '../registry/reference.ts';
 import { timerMs } from '../timers.ts';
@@ -87,17 +88,8 @@ export const auditCommand = defineCommand<AuditArgs>({
     if (!Number.isInteger(args.maxVerifiers))
       throw new UsageError(`--max-verifiers must be a whole number, not '${args.maxVerifiers}'`);
     const files = args.files.length > 0 ? args.files : ['-'];
-    if (files.filter((f) => inputLabel(f) === '<stdin>').length > 1)
-      throw new UsageError('standard input (-) can be read only once');
-    const stdinTaken = files.some((f) => inputLabel(f) === '<stdin>');
-    const read = await collectWorkloads(
-      files.map((file) => ({
-        label: inputLabel(file),
-        bytes: () => readInput(io, file, file, WORKLOAD_INPUT),
-      })),
-      args,
-    );
-    for (const warning of read.warnings) warn(io, warning);
+    const stdinTaken = files.some(isStdin);
+    const read = await readWorkloadFiles(io, files, args);
     // Nothing read because inputs were skipped is a failed audit, not an empty cluster.
     if (read.uses.length === 0 && read.warnings.length > 0)
       throw new CivError(
@@ -111,14 +103,7 @@ export const auditCommand = defineCommand<AuditArgs>({
         io,
         `custom verifiers (${custom.join(', ')}) are not run without --bin-dir: give the directory that holds their binaries`,
       );
-    const images = read.images((image) => {
-      try {
-        const ref = parseImageReference(image);
-        return { name: ref.name, ...(ref.digest ? { digest: ref.digest } : {}) };
-      } catch (err) {
-        return { error: (err as Error).message };
-      }
-    });
+    const images = read.images(criReference);
     // The registry client is made before any look-up, so a bad registry option is one usage error.
     const needsRegistry =
       !args.offline && node.enabled && images.some((i) => i.digest === undefined && i.invalid === undefined);

@@ -5,6 +5,10 @@
  */
 
 import { UsageError } from '../errors.ts';
+import type { Io } from '../io.ts';
+import { warn } from '../output/messages.ts';
+import { parseImageReference } from '../registry/reference.ts';
+import { inputLabel, isStdin, readInput, WORKLOAD_INPUT } from './files.ts';
 import {
   type AuditImage,
   distinctImages,
@@ -112,4 +116,35 @@ export async function collectWorkloads(
     uses,
     images: (normalise) => distinctImages(uses, normalise),
   };
+}
+
+/**
+ * The workload files named on the command line (`-` at most once), read and filtered, each
+ * warning printed: what audit and `digests add --from` read.
+ */
+export async function readWorkloadFiles(
+  io: Io,
+  files: string[],
+  filters: WorkloadFilterArgs,
+): Promise<CollectedWorkloads> {
+  if (files.filter(isStdin).length > 1) throw new UsageError('standard input (-) can be read only once');
+  const read = await collectWorkloads(
+    files.map((file) => ({
+      label: inputLabel(file),
+      bytes: () => readInput(io, file, file, WORKLOAD_INPUT),
+    })),
+    filters,
+  );
+  for (const line of read.warnings) warn(io, line);
+  return read;
+}
+
+/** CRI's reading of an image (registry/reference.ts): the name it pulls and a pinned digest, or why it refuses it. */
+export function criReference(image: string): { name: string; digest?: string } | { error: string } {
+  try {
+    const ref = parseImageReference(image);
+    return { name: ref.name, ...(ref.digest ? { digest: ref.digest } : {}) };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
 }
