@@ -5,6 +5,7 @@
 import { CivError, ReportedError, UsageError } from '../errors.ts';
 import { isStdin } from '../inputs/files.ts';
 import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
+import { checkSignatureArgs, SIGNATURE_OPTIONS, signatureSetup } from '../inputs/trust-store.ts';
 import {
   criReference,
   readWorkloadFiles,
@@ -14,6 +15,8 @@ import {
 import { interruptibly } from '../io.ts';
 import { type AuditEntry, auditJson, auditMarkdown, auditSummary, auditText } from '../output/audit.ts';
 import { signatureSummary } from '../output/check.ts';
+import type { SignatureVerify } from '../verifiers/containerd.ts';
+import { trustStoreDir } from '../verifiers/signature-check.ts';
 import { note } from '../output/messages.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { parseImageReference } from '../registry/reference.ts';
@@ -33,6 +36,8 @@ interface AuditArgs extends GlobalArgs, RegistryArgs, WorkloadFilterArgs {
   verifierTimeout: number;
   maxVerifiers: number;
   jobs: number;
+  trustStore?: string;
+  ociLayout?: string;
   format: 'text' | 'json' | 'markdown';
 }
 
@@ -63,6 +68,7 @@ export const auditCommand = defineCommand<AuditArgs>({
       valueName: 'a whole number above 0',
       describe: 'Registry look-ups at a time',
     },
+    ...SIGNATURE_OPTIONS,
     ...WORKLOAD_FILTER_OPTIONS,
     format: {
       alias: 'f',
@@ -87,6 +93,7 @@ export const auditCommand = defineCommand<AuditArgs>({
       throw new UsageError(`--jobs must be a whole number, not '${args.jobs}'`);
     if (!Number.isInteger(args.maxVerifiers))
       throw new UsageError(`--max-verifiers must be a whole number, not '${args.maxVerifiers}'`);
+    checkSignatureArgs(args);
     const files = args.files.length > 0 ? args.files : ['-'];
     const stdinTaken = files.some(isStdin);
     const read = await readWorkloadFiles(io, files, args);
@@ -105,12 +112,25 @@ export const auditCommand = defineCommand<AuditArgs>({
       );
     const images = read.images(criReference);
     // The registry client is made before any look-up, so a bad registry option is one usage error.
+    // Signatures are read from the registry too, unless an OCI layout holds them.
+    const verifying =
+      node.enabled && node.policies.has('notation') && trustStoreDir(args.trustStore) !== undefined;
     const needsRegistry =
-      !args.offline && node.enabled && images.some((i) => i.digest === undefined && i.invalid === undefined);
+      !args.offline &&
+      node.enabled &&
+      (images.some((i) => i.digest === undefined && i.invalid === undefined) ||
+        (verifying && args.ociLayout === undefined));
     const registry: RegistryClient | undefined = needsRegistry
       ? await registryClient(io, args, stdinTaken)
       : undefined;
     try {
+      // check's signature verification (--trust-store, --oci-layout, the node's own store).
+      const signing: { verify?: SignatureVerify } = verifying
+        ? await signatureSetup(io, args, [], async () => {
+            if (!registry) throw new Error('internal: no registry client for signatures');
+            return registry;
+          })
+        : {};
       const { auditImages } = await import('../verifiers/audit.ts');
       const { decideImage, DISABLED_REASON } = await import('../verifiers/containerd.ts');
       const entries: AuditEntry[] = await auditImages(images, {
@@ -130,9 +150,14 @@ export const auditCommand = defineCommand<AuditArgs>({
             maxVerifiers: args.maxVerifiers,
             env: io.env as NodeJS.ProcessEnv,
             interruptibly: (fn) => interruptibly(io, fn),
+            ...(signing.verify ? { signatureVerify: signing.verify } : {}),
           });
           if (decided.decision === 'signature-required' && decided.reason === undefined)
             return { ...decided, reason: signatureSummary(decided) };
+          // The reason notation's CLI does not print (an expired certificate, an untrusted signer…).
+          const hidden = decided.verifiers.flatMap((v) => v.reasons ?? []);
+          if (decided.decision === 'blocked' && decided.reason === undefined && hidden.length > 0)
+            return { ...decided, reason: hidden.join('; ') };
           return decided;
         },
       });

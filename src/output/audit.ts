@@ -100,6 +100,9 @@ export function auditText(entries: AuditEntry[], summary: AuditSummary): string 
     lines.push(`${indent}${e.decision.toUpperCase()} ${subject(e)}`);
     const reason = why(e).trim();
     if (reason !== '' && e.decision !== 'allowed') lines.push(`${indent}  ${reason}`);
+    // A blocked image's reason is what containerd's text hides (notation prints it only with -v).
+    if (e.decision === 'blocked' && e.reason !== undefined && e.error !== undefined)
+      lines.push(`${indent}  why: ${e.reason}`);
   };
   // Blocked before unknown, within each namespace too.
   const urgent = [
@@ -153,7 +156,7 @@ export function auditMarkdown(entries: AuditEntry[], summary: AuditSummary): str
   const rows = sorted.map((e) => {
     const workloads = e.workloads.length > 0 ? workloadSummary(e.workloads) : '';
     const namespaces = [...new Set(e.workloads.map((w) => w.namespace))].sort().join(', ');
-    return `| ${icon[e.decision]} | \`${cell(e.name)}\` | ${e.digest ? `\`${cell(e.digest)}\`` : ''} | ${cell(namespaces)} | ${cell(workloads)} | ${e.decision === 'allowed' ? '' : cell(why(e))} |`;
+    return `| ${icon[e.decision]} | \`${cell(e.name)}\` | ${e.digest ? `\`${cell(e.digest)}\`` : ''} | ${cell(namespaces)} | ${cell(workloads)} | ${e.decision === 'allowed' ? '' : cell(e.decision === 'blocked' && e.reason !== undefined && e.error !== undefined ? `${e.error} — why: ${e.reason}` : why(e))} |`;
   });
   const head = [
     '### civctl audit',

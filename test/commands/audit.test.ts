@@ -270,6 +270,55 @@ describe('audit: inputs', () => {
   });
 });
 
+describe('audit: signed images, verified as check verifies them', () => {
+  const E = join(ROOT, 'examples', 'signatures');
+  const GOOD =
+    'registry.example.com/good@sha256:fc0adf96c1c208259827395b5a24a9cee790b07f06ed1c756c21f8b17a6abe1c';
+  const EXPIRED =
+    'registry.example.com/expired@sha256:6eca3f1bdefc8cca1567da4bb7bbb0325b3ac38e533bd7983893729c9f9103f1';
+  const list = `${GOOD}\n${EXPIRED}\n`;
+  test('with a trust store and an OCI layout: allowed, or blocked with the reason the node hides', async () => {
+    const r = await run(
+      [
+        'audit',
+        '--offline',
+        '--oci-layout',
+        join(E, 'layout'),
+        '--trust-store',
+        join(E, 'truststore'),
+        '--policy',
+        `notation=${join(E, 'policy.json')}`,
+        '--format',
+        'json',
+        '-',
+      ],
+      { stdin: list },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    const { images } = json(r.stdout);
+    const by = (name: string) => images.find((i) => i.name === name)!;
+    assert.equal(by(GOOD).decision, 'allowed');
+    assert.equal(by(EXPIRED).decision, 'blocked');
+    assert.match(
+      by(EXPIRED).error!,
+      /signature verification failed for all the signatures associated with registry\.example\.com\/expired@/,
+    );
+    assert.match(by(EXPIRED).reason!, /it was expired at/);
+  });
+  test('without a trust store: signature-required, as check says', async () => {
+    const r = await run(
+      ['audit', '--offline', '--policy', `notation=${join(E, 'policy.json')}`, '--format', 'json', '-'],
+      {
+        stdin: list,
+      },
+    );
+    assert.deepEqual(
+      json(r.stdout).images.map((i) => i.decision),
+      ['signature-required', 'signature-required'],
+    );
+  });
+});
+
 describe('audit: online', () => {
   test('tag-only images are resolved through the registry; a failing one is unknown with its error', async () => {
     const registry = await startFakeRegistry();
