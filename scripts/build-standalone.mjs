@@ -15,6 +15,7 @@
 // come from arm64 V8). Without qemu it is skipped, saying so; CIVCTL_REQUIRE_ARM64=1 makes that an
 // error.
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
@@ -29,6 +30,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { nodeBinary, RUNTIMES } from './node-runtimes.mjs';
 
 const out = 'dist';
@@ -226,7 +228,22 @@ async function makeCaches(arch, node, runner) {
 /** Builds dist/civctl-linux-<arch>, or says why not when this machine cannot run that architecture's Node. */
 async function buildFor(arch) {
   const binary = join(out, `civctl-linux-${arch}`);
+  // A binary made from exactly these inputs is kept (npm test runs this script every time; a
+  // build takes minutes, arm64 under qemu): the bundle, this script, the loader, the embedded
+  // Node and the switches that change what goes in. Anything else rebuilds it.
+  const stamp = `${binary}.inputs`;
+  const inputs = createHash('sha256')
+    .update(readFileSync(join(out, 'civctl.cjs')))
+    .update(readFileSync(fileURLToPath(import.meta.url)))
+    .update(readFileSync('scripts/loader.cjs'))
+    .update(JSON.stringify({ arch, nodeVersion, cache: process.env['CIVCTL_SEA_CODE_CACHE'] ?? '' }))
+    .digest('hex');
+  if (existsSync(binary) && existsSync(stamp) && readFileSync(stamp, 'utf8') === inputs) {
+    console.log(`${binary}: up to date (same bundle, script and Node v${nodeVersion})`);
+    return true;
+  }
   rmSync(binary, { force: true });
+  rmSync(stamp, { force: true });
   const runner = runnerFor(arch);
   if (!runner) {
     const why = `running linux-${arch} Node here needs qemu-user and ${arch} C/C++ libraries (apt-get install qemu-user-static libc6-${DEB[arch]}-cross libstdc++6-${DEB[arch]}-cross)`;
@@ -280,6 +297,7 @@ async function buildFor(arch) {
   console.log(
     `${binary}: ${(statSync(binary).size / 1e6).toFixed(1)} MB (Node v${nodeVersion}, linux-${arch}, ${Object.keys(caches).length} code caches${runner.length > 0 ? ', checked under qemu' : ''})`,
   );
+  writeFileSync(stamp, inputs);
   return true;
 }
 
