@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { CORPUS, run, scratch } from '../helpers.ts';
+import { CORPUS, ROOT, run, scratch } from '../helpers.ts';
 
 const CASES = join(CORPUS, 'notation-verify', 'cases');
 
@@ -265,6 +265,28 @@ async function serveCrl(
     },
   };
 }
+
+describe('check --offline: a signature whose revocation is not checked does not hide a later one', () => {
+  test('the second signature verifies: allowed, as notation allows it whatever the first one’s status', async () => {
+    const dir = join(ROOT, 'test', 'fixtures', 'signatures', 'undecided-then-good');
+    const r = await run([
+      'check',
+      '--offline',
+      '--oci-layout',
+      join(dir, 'layout'),
+      '--trust-store',
+      join(dir, 'truststore'),
+      '--policy',
+      `notation=${join(ROOT, 'examples', 'signatures', 'policy.json')}`,
+      '--format',
+      'json',
+      'registry.example.com/good@sha256:fc0adf96c1c208259827395b5a24a9cee790b07f06ed1c756c21f8b17a6abe1c',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const [entry] = JSON.parse(r.stdout).results;
+    assert.equal(entry.decision, 'allowed');
+  });
+});
 
 describe('check --trust-store online: revocation from the certificates’ own CRL URLs', () => {
   for (const id of ['dev-revocation-003-crl-revoked', 'dev-revocation-004-crl-revoked-log']) {

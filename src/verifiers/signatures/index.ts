@@ -430,7 +430,9 @@ export async function verifyImage(input: VerifyImageInput): Promise<VerifyImageR
       notationStderr: `Error: signature verification failed: ${text}\n`,
     };
   } else if (winner) {
-    outcome = undecided.length > 0 ? 'undecided' : 'verified';
+    // A signature before the winner that could not be decided (revocation not checked) either
+    // verifies (notation stops there) or fails (notation goes on to the winner): allowed both ways.
+    outcome = 'verified';
     const warnings = winner.results
       .filter((r) => r.error)
       .map(
