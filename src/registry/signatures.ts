@@ -9,9 +9,11 @@ import { RegistryError } from './errors.ts';
 import { OCI_INDEX, OCI_MANIFEST } from './oci.ts';
 import type { ImageReference } from './reference.ts';
 import { parseDistinguishedName } from '../policy/notation/dn.ts';
-import { contentTypeOf, errorCodeOf, jsonOf } from './response.ts';
+import { contentTypeOf, errorCodeOf, headerOf, jsonOf } from './response.ts';
 
 export const SIGNATURE_ARTIFACT_TYPE = 'application/vnd.cncf.notary.signature';
+/** Pages of a referrers list civctl follows (oras-go has no limit; a loop must end). */
+const MAX_REFERRER_PAGES = 1000;
 /** notation-go looks at most this many signatures. */
 const MAX_SIGNATURES = 100;
 
@@ -41,8 +43,32 @@ export async function referrers(client: RegistryClient, ref: ImageReference): Pr
     `/v2/${ref.path}/referrers/${digest}?artifactType=${encodeURIComponent(SIGNATURE_ARTIFACT_TYPE)}`,
     { accept: OCI_INDEX },
   );
-  if (api.status === 200 && contentTypeOf(api) === OCI_INDEX)
-    return (jsonOf(api) as { manifests?: ManifestDescriptor[] })?.manifests ?? [];
+  if (api.status === 200 && contentTypeOf(api) === OCI_INDEX) {
+    // oras-go follows the Link header's next page (`<url>; rel="next"`, resolved against the
+    // request's URL) until there is none; a registry may answer one referrer a page.
+    const found: ManifestDescriptor[] = [];
+    let page = api;
+    for (let pages = 1; ; pages++) {
+      found.push(...((jsonOf(page) as { manifests?: ManifestDescriptor[] })?.manifests ?? []));
+      const link = headerOf(page, 'link');
+      if (link === undefined || link === '') return found;
+      const end = link.indexOf('>');
+      if (!link.startsWith('<') || end < 0)
+        throw new RegistryError('protocol', `invalid next link ${JSON.stringify(link)}: missing '<' or '>'`);
+      if (pages >= MAX_REFERRER_PAGES)
+        throw new RegistryError(
+          'protocol',
+          `the referrers of ${ref.path}@${digest} run past ${MAX_REFERRER_PAGES} pages`,
+        );
+      const next = new URL(link.slice(1, end), page.url).toString();
+      page = await client.request(ref, 'GET', next, { accept: OCI_INDEX });
+      if (page.status !== 200)
+        throw new RegistryError(
+          'server',
+          `GET referrers of ${ref.path}@${digest}: response status code ${page.status}`,
+        );
+    }
+  }
   const fallBack = (api.status === 404 && errorCodeOf(api) !== 'NAME_UNKNOWN') || api.status === 200;
   if (!fallBack)
     throw new RegistryError(

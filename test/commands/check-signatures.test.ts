@@ -317,9 +317,10 @@ describe('check --trust-store online: revocation from the certificates’ own CR
 
 /**
  * A loopback registry serving one corpus layout under `repo`: manifests, blobs, and its
- * signatures through the OCI referrers API — or, without it, the referrers tag schema.
+ * signatures through the OCI referrers API — or, without it, the referrers tag schema. `paged`:
+ * the referrers API answers one referrer a page, with a Link header to the next.
  */
-async function serveLayout(layoutDir: string, repo: string, referrersApi: boolean) {
+async function serveLayout(layoutDir: string, repo: string, referrersApi: boolean | 'paged') {
   const blobs = new Map<string, Buffer>();
   for (const hex of readdirSync(join(layoutDir, 'blobs', 'sha256')))
     blobs.set(`sha256:${hex}`, readFileSync(join(layoutDir, 'blobs', 'sha256', hex)));
@@ -357,8 +358,18 @@ async function serveLayout(layoutDir: string, repo: string, referrersApi: boolea
     const [, , kind, ref] = m;
     if (kind === 'referrers') {
       if (!referrersApi) return notFound();
+      const all = referrersOf(ref!);
+      if (referrersApi === 'paged') {
+        const page = Number(new URL(req.url ?? '', 'http://x').searchParams.get('page') ?? 0);
+        const more = page + 1 < all.manifests.length;
+        res.writeHead(200, {
+          'content-type': 'application/vnd.oci.image.index.v1+json',
+          ...(more ? { link: `<${path}?page=${page + 1}>; rel="next"` } : {}),
+        });
+        return res.end(JSON.stringify({ ...all, manifests: all.manifests.slice(page, page + 1) }));
+      }
       res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' });
-      return res.end(JSON.stringify(referrersOf(ref!)));
+      return res.end(JSON.stringify(all));
     }
     if (kind === 'manifests' && /^sha256-[0-9a-f]{64}$/.test(ref!) && !referrersApi) {
       const body = Buffer.from(JSON.stringify(referrersOf(ref!.replace('-', ':'))));
@@ -409,8 +420,8 @@ describe('check --trust-store with signatures from a registry', () => {
       }),
     );
 
-  for (const referrersApi of [true, false]) {
-    test(`${referrersApi ? 'the OCI referrers API' : 'the referrers tag schema'}: the first signature is another image’s, the second verifies`, async () => {
+  for (const referrersApi of [true, 'paged', false] as const) {
+    test(`${referrersApi === 'paged' ? 'the OCI referrers API, one referrer a page (Link)' : referrersApi ? 'the OCI referrers API' : 'the referrers tag schema'}: the first signature is another image’s, the second verifies`, async () => {
       const c = corpusCase('dev-multi-003-mismatch-then-good');
       const registry = await serveLayout(join(c.dir, 'layout'), 'library/redis', referrersApi);
       servers.push(registry);
@@ -436,6 +447,7 @@ describe('check --trust-store with signatures from a registry', () => {
       assert.ok(
         registry.requests.some((q) => q.includes(referrersApi ? '/referrers/' : '/manifests/sha256-')),
       );
+      if (referrersApi === 'paged') assert.ok(registry.requests.some((q) => q.includes('?page=1')));
       assert.ok(registry.requests.some((q) => q.startsWith('GET /v2/library/redis/blobs/')));
     });
   }
