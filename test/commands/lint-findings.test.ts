@@ -93,3 +93,43 @@ describe('lint findings', () => {
     assert.match(r.stderr, /did you mean notation\?/);
   });
 });
+
+describe('lint: trust stores the node never opens', () => {
+  test('a tsa store beside signingAuthority stores alone is not reported (notation reads tsa only for ca signatures)', async () => {
+    const dir = scratch();
+    try {
+      const statement = (stores: string[]) =>
+        JSON.stringify({
+          version: '1.0',
+          trustPolicies: [
+            {
+              name: 'p',
+              registryScopes: ['*'],
+              signatureVerification: { level: 'strict' },
+              trustStores: stores,
+              trustedIdentities: ['x509.subject: C=US, ST=WA, O=Acme, CN=signer'],
+            },
+          ],
+        });
+      const storeRules = async (stores: string[]) => {
+        const r = await run([
+          'lint',
+          '-f',
+          'json',
+          dir.file(`${stores.length}-${stores[0]}.json`, statement(stores)),
+        ]);
+        const { results } = JSON.parse(r.stdout) as {
+          results: { diagnostics: { rule: string; message: string }[] }[];
+        };
+        return results
+          .flatMap((e) => e.diagnostics)
+          .filter((d) => d.rule === 'notation/unshipped-trust-store')
+          .map((d) => /trust store "([^"]+)"/.exec(d.message)?.[1]);
+      };
+      assert.deepEqual(await storeRules(['signingAuthority:aws-signer-ts', 'tsa:my-tsa']), []);
+      assert.deepEqual(await storeRules(['ca:corp', 'tsa:my-tsa']), ['ca:corp', 'tsa:my-tsa']);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

@@ -73,7 +73,12 @@ export function notationWarnings(doc: NotationDocument, trustStore?: TrustStoreL
         const colon = store.indexOf(':');
         const [type, storeName] = [store.slice(0, colon), store.slice(colon + 1)];
         const held = trustStore?.(type, storeName);
-        if (held === 'missing' || (held === undefined && !SHIPPED_TRUST_STORES.includes(store)))
+        // notation reads a tsa store only for the timestamp of a notary.x509 signature, which a
+        // ca store verifies: beside signingAuthority stores alone it is never opened.
+        const neverRead = type === 'tsa' && !stores.some((s) => s.startsWith('ca:'));
+        if (neverRead) {
+          // nothing to say: the node never looks for it
+        } else if (held === 'missing' || (held === undefined && !SHIPPED_TRUST_STORES.includes(store)))
           out.push({
             rule: 'notation/unshipped-trust-store',
             message: `trust store ${JSON.stringify(store)} ${
