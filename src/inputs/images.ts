@@ -58,10 +58,12 @@ export function plannedTargets(io: Io, args: TargetArgs): Target[] {
     const problem = digestError(args.digest);
     if (problem)
       throw new UsageError(`--digest '${args.digest}' is not a digest containerd can present: ${problem}`);
-    warn(
-      io,
-      `--name/--digest: the descriptor given to verifiers has media type ${args.mediaType} and size 0`,
-    );
+    // With an OCI layout the layout's own descriptor is used.
+    if (args.ociLayout === undefined)
+      warn(
+        io,
+        `--name/--digest: the descriptor given to verifiers has media type ${args.mediaType} and size 0`,
+      );
     return [{ name: args.name, descriptor: { mediaType: args.mediaType, digest: args.digest, size: 0 } }];
   }
   if (args.images.length === 0) throw new UsageError('give at least one image, or --name and --digest');

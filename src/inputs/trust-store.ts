@@ -42,13 +42,9 @@ export interface SignatureSetupResult {
 }
 
 function requireDirectory(option: string, dir: string): void {
-  let isDirectory = false;
-  try {
-    isDirectory = statSync(dir).isDirectory();
-  } catch {
-    // reported below
-  }
-  if (!isDirectory) throw new UsageError(`--${option} ${dir} is not a directory`);
+  const stat = statSync(dir, { throwIfNoEntry: false });
+  if (stat === undefined) throw new UsageError(`--${option} ${dir} does not exist`);
+  if (!stat.isDirectory()) throw new UsageError(`--${option} ${dir} is not a directory`);
 }
 
 /** Usage errors of the signature options, before anything is contacted. */

@@ -19,7 +19,8 @@ export type Decision = 'allowed' | 'blocked' | 'signature-required';
 /** One signature as check reports it (issue 15's JSON shape; verified by signature-check.ts). */
 export interface VerifiedSignature {
   digest: string;
-  mediaType?: string;
+  /** The envelope media type; null when the envelope was never read. */
+  mediaType?: string | null;
   outcome: 'success' | 'failure' | 'fetch-error' | 'not-evaluated' | 'skip' | 'undecided';
   error?: string;
   steps: { type: string; action: string; error?: string }[];

@@ -216,7 +216,7 @@ describe('check --oci-layout --trust-store: the node’s decision for signed ima
     const c = corpusCase('dev-valid-001-jws-rsa2048-chain1-ca');
     const noStore = await run(['check', '--offline', '--trust-store', join(c.dir, 'missing'), c.ref]);
     assert.equal(noStore.code, 2);
-    assert.match(noStore.stderr, /--trust-store .*missing is not a directory/);
+    assert.match(noStore.stderr, /--trust-store .*missing does not exist/);
     const noDigest = await run(['check', '--oci-layout', join(c.dir, 'layout'), 'localhost:5000/app:v1']);
     assert.equal(noDigest.code, 2);
     assert.match(noDigest.stderr, /--oci-layout needs every image with its digest/);

@@ -496,7 +496,8 @@ export function corpusSignatures(result: VerifyImageResult): string {
 export function checkJsonSignatures(result: VerifyImageResult): Record<string, unknown>[] {
   return result.signatures.map((s) => {
     const o: Record<string, unknown> = { digest: s.digest };
-    if (s.mediaType !== undefined) o['mediaType'] = s.mediaType;
+    // null: the envelope was never read (a fetch error, or past notation's limit).
+    o['mediaType'] = s.mediaType ?? null;
     o['outcome'] = s.evaluated || s.outcome === 'skip' ? s.outcome : 'not-evaluated';
     const error = s.fetchError ?? s.error;
     if (error !== undefined && s.evaluated) o['error'] = error;
