@@ -141,7 +141,9 @@ export const checkCommand = defineCommand<CheckArgs>({
         const { note: _note, ...decision } = decided;
         entries.push({ ...decision, ...(target.image !== undefined ? { image: target.image } : {}) });
       }
-      io.stdout.write(args.format === 'json' ? checkJson(entries) : checkText(entries, args.verbose));
+      io.stdout.write(
+        args.format === 'json' ? checkJson(entries) : checkText(entries, args.verbose, args.signatures),
+      );
       // containerd's reason for an allowed pull is the verifiers' output, often empty: say why.
       if (args.format === 'text')
         for (const entry of entries) {

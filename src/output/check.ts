@@ -1,7 +1,7 @@
 /** check's results: one line per image for people (details with --verbose), or JSON for CI. */
 import type { ImageDecision, VerifierOutcome } from '../verifiers/containerd.ts';
 import { safeJson, terminalSafe } from './escape.ts';
-import { verifiedLines } from './signatures.ts';
+import { signatureListing, verifiedLines } from './signatures.ts';
 
 export interface CheckResult extends ImageDecision {
   /** The image as given (absent for --name/--digest). */
@@ -118,15 +118,24 @@ export function whyAllowed(r: CheckResult): string | undefined {
   return `${subject(r)} is allowed because ${r.verifiers.map(allowedBecause).join('; ')}`;
 }
 
-/** One line per decided image, with containerd's text; undecided images are left to stderr. */
-export function checkText(entries: CheckEntry[], verbose: boolean): string {
+/**
+ * One line per decided image, with containerd's text; undecided images are left to stderr.
+ * `signatures` (--signatures): each signature found, and its outcome when it was verified.
+ */
+export function checkText(entries: CheckEntry[], verbose: boolean, signatures = false): string {
   const lines: string[] = [];
   for (const r of entries) {
     if (isFailure(r)) continue;
     const text =
       r.decision === 'blocked' ? r.error : r.decision === 'allowed' ? r.reason : signatureSummary(r);
     lines.push(terminalSafe(`${r.decision.toUpperCase()} ${subject(r)} ${text ?? ''}`.trimEnd()));
-    if (!verbose) continue;
+    if (!verbose) {
+      if (signatures)
+        for (const v of r.verifiers)
+          for (const line of v.verified ? signatureListing(v, false) : signatureLines(v))
+            lines.push(terminalSafe(line));
+      continue;
+    }
     for (const v of r.verifiers) {
       lines.push(
         terminalSafe(

@@ -12,7 +12,13 @@ export function verifiedLines(v: VerifierOutcome): string[] {
   for (const w of v.warnings ?? []) lines.push(`    ${w}`);
   for (const r of v.reasons ?? []) lines.push(`    hidden reason: ${r}`);
   for (const n of v.notChecked ?? []) lines.push(`    not checked: ${n}`);
-  for (const s of v.verified) {
+  return [...lines, ...signatureListing(v, true)];
+}
+
+/** One line per verified signature — its outcome, and who signed it with --signatures — and each step when asked. */
+export function signatureListing(v: VerifierOutcome, steps: boolean): string[] {
+  const lines: string[] = [];
+  for (const s of v.verified ?? []) {
     const who =
       s.subject !== undefined
         ? `; subject ${s.subject}; issuer ${s.issuer ?? 'unknown'}${
@@ -24,6 +30,7 @@ export function verifiedLines(v: VerifierOutcome): string[] {
           }`
         : '';
     lines.push(`    signature ${s.digest} (${s.mediaType ?? 'unknown envelope'}): ${s.outcome}${who}`);
+    if (!steps) continue;
     for (const step of s.steps)
       lines.push(`      ${step.type} (${step.action}): ${step.error !== undefined ? step.error : 'ok'}`);
   }

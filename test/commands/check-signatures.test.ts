@@ -266,6 +266,30 @@ async function serveCrl(
   };
 }
 
+describe('check --signatures with a trust store: the listing keeps each signature’s outcome', () => {
+  test('without --verbose, one line a signature under the image’s', async () => {
+    const E = join(ROOT, 'examples', 'signatures');
+    const r = await run([
+      'check',
+      '--signatures',
+      '--offline',
+      '--oci-layout',
+      join(E, 'layout'),
+      '--trust-store',
+      join(E, 'truststore'),
+      '--policy',
+      `notation=${join(E, 'policy.json')}`,
+      'registry.example.com/expired@sha256:6eca3f1bdefc8cca1567da4bb7bbb0325b3ac38e533bd7983893729c9f9103f1',
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(lines[0]!, /^BLOCKED /);
+    assert.deepEqual(lines.slice(1), [
+      '    signature sha256:baa85c4f6061290b241be04cf7331a093a23e0f02b628e0a6c383efad4f459a3 (application/cose): failure',
+    ]);
+  });
+});
+
 describe('check --offline: a signature whose revocation is not checked does not hide a later one', () => {
   test('the second signature verifies: allowed, as notation allows it whatever the first one’s status', async () => {
     const dir = join(ROOT, 'test', 'fixtures', 'signatures', 'undecided-then-good');
