@@ -28,7 +28,8 @@ export const WORKLOAD_FILTER_OPTIONS = {
   selector: {
     alias: 'l',
     type: 'string',
-    describe: 'Only workloads whose labels match (k=v, k!=v, k, !k; comma-separated)',
+    describe:
+      'Only workloads whose labels match (k=v, k!=v, k, !k, k in (a,b), k notin (a,b); comma-separated)',
   },
 } as const;
 

@@ -357,16 +357,44 @@ function lineOf(doc: Document.Parsed, lines: LineCounter): number {
   return lines.linePos(start).line;
 }
 
-/** A label selector as kubectl takes it: `k=v`, `k==v`, `k!=v`, `k`, `!k`, comma-separated (no set forms). */
+/**
+ * A label selector as kubectl takes it: `k=v`, `k==v`, `k!=v`, `k`, `!k`, and the set forms
+ * `k in (a,b)` and `k notin (a,b)`, comma-separated (commas inside parentheses belong to a set).
+ */
 export function parseSelector(selector: string): ((labels: Record<string, string>) => boolean) | string {
   const tests: ((labels: Record<string, string>) => boolean)[] = [];
-  for (const raw of selector.split(',')) {
+  const terms: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i <= selector.length; i++) {
+    const c = selector[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if ((c === ',' && depth === 0) || i === selector.length) {
+      terms.push(selector.slice(start, i));
+      start = i + 1;
+    }
+  }
+  const KEY = '[A-Za-z0-9][-A-Za-z0-9_./]*';
+  const VALUE = '[-A-Za-z0-9_.]*';
+  const form = `(k=v, k!=v, k, !k, k in (a,b) or k notin (a,b))`;
+  for (const raw of terms) {
     const term = raw.trim();
     if (term === '') return `'${selector}' has an empty term`;
-    const m = /^(!?)([A-Za-z0-9][-A-Za-z0-9_./]*)(?:\s*(==|=|!=)\s*([-A-Za-z0-9_.]*))?$/.exec(term);
-    if (!m) return `'${term}' is not a label selector term (k=v, k!=v, k or !k)`;
+    const set = new RegExp(`^(${KEY})\\s+(in|notin)\\s*\\(([^()]*)\\)$`).exec(term);
+    if (set) {
+      const [, key, op, list] = set;
+      const values = list!.split(',').map((v) => v.trim());
+      if (values.some((v) => !new RegExp(`^${VALUE}$`).test(v)))
+        return `'${term}' is not a label selector term ${form}`;
+      if (op === 'in') tests.push((l) => key! in l && values.includes(l[key!]!));
+      else tests.push((l) => !(key! in l) || !values.includes(l[key!]!));
+      continue;
+    }
+    const m = new RegExp(`^(!?)(${KEY})(?:\\s*(==|=|!=)\\s*(${VALUE}))?$`).exec(term);
+    if (!m) return `'${term}' is not a label selector term ${form}`;
     const [, not, key, op, value] = m;
-    if (not && op) return `'${term}' is not a label selector term (k=v, k!=v, k or !k)`;
+    if (not && op) return `'${term}' is not a label selector term ${form}`;
     if (not) tests.push((l) => !(key! in l));
     else if (!op) tests.push((l) => key! in l);
     else if (op === '!=') tests.push((l) => l[key!] !== value);

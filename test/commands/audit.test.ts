@@ -192,7 +192,7 @@ describe('audit: inputs', () => {
       ['audit', '--jobs', '0', PODS],
       ['audit', '--jobs', '1.5', PODS],
       ['audit', '--format', 'yaml', PODS],
-      ['audit', '--selector', 'app in (a)', PODS],
+      ['audit', '--selector', 'app in a', PODS],
       ['audit', '-', '-'],
     ]) {
       const r = await run(args);

@@ -283,8 +283,21 @@ describe('label selectors', () => {
     assert.equal(matches('!tier'), false);
     assert.equal(matches('app=db'), false);
   });
+  test('set forms, as kubectl takes them: in and notin, commas inside the parentheses', () => {
+    const matches = (s: string, labels: Record<string, string>) => {
+      const f = parseSelector(s);
+      assert.equal(typeof f, 'function', s);
+      return (f as (l: Record<string, string>) => boolean)(labels);
+    };
+    assert.equal(matches('env in (prod, qa)', { env: 'qa' }), true);
+    assert.equal(matches('env in (prod,qa),tier=front', { env: 'prod', tier: 'front' }), true);
+    assert.equal(matches('env in (prod)', {}), false);
+    assert.equal(matches('env notin (prod)', {}), true, 'notin matches a pod without the label');
+    assert.equal(matches('env notin (prod, qa)', { env: 'qa' }), false);
+  });
   test('malformed selectors are named', () => {
-    assert.match(parseSelector('app in (a,b)') as string, /not a label selector term/);
+    assert.match(parseSelector('app in a,b') as string, /not a label selector term/);
+    assert.match(parseSelector('app in (a b)') as string, /not a label selector term/);
     assert.match(parseSelector('a=b,,c') as string, /empty term/);
   });
 });
