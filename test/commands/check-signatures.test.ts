@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -265,6 +265,44 @@ async function serveCrl(
     },
   };
 }
+
+describe('check --oci-layout: a broken layout is named, not decided', () => {
+  const dir = scratch();
+  after(() => dir.cleanup());
+  const E = join(ROOT, 'examples', 'signatures');
+  const GOOD =
+    'registry.example.com/good@sha256:fc0adf96c1c208259827395b5a24a9cee790b07f06ed1c756c21f8b17a6abe1c';
+  const checkLayout = (layout: string) =>
+    run([
+      'check',
+      '--offline',
+      '--oci-layout',
+      layout,
+      '--trust-store',
+      join(E, 'truststore'),
+      '--policy',
+      `notation=${join(E, 'policy.json')}`,
+      GOOD,
+    ]);
+  test('a signature manifest the index lists but the blobs lack; an index that is not one', async () => {
+    const missing = join(dir.path, 'missing');
+    cpSync(join(E, 'layout'), missing, { recursive: true });
+    const index = JSON.parse(readFileSync(join(missing, 'index.json'), 'utf8')) as {
+      manifests: { digest: string }[];
+    };
+    const signature = index.manifests.find((m) => !GOOD.endsWith(m.digest))!.digest;
+    rmSync(join(missing, 'blobs', 'sha256', signature.slice('sha256:'.length)));
+    const r = await checkLayout(missing);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`index\\.json lists ${signature}, but its blob is missing`));
+    const notIndex = join(dir.path, 'not-index');
+    cpSync(join(E, 'layout'), notIndex, { recursive: true });
+    writeFileSync(join(notIndex, 'index.json'), '[]');
+    const r2 = await checkLayout(notIndex);
+    assert.equal(r2.code, 1);
+    assert.match(r2.stderr, /is not an OCI image index/);
+  });
+});
 
 describe('check --signatures with a trust store: the listing keeps each signature’s outcome', () => {
   test('without --verbose, one line a signature under the image’s', async () => {

@@ -127,8 +127,13 @@ export function readOciLayout(dir: string, digest: string): LayoutImage {
     throw new LayoutError(`cannot read ${join(dir, 'index.json')}: ${errno(err)}`);
   }
   const index = parseJson(indexBytes, join(dir, 'index.json')) as { manifests?: IndexEntry[] };
-  const entries = Array.isArray(index?.manifests) ? index.manifests : [];
+  // An OCI image index: an object whose manifests is a list (oras and notation refuse others).
+  if (typeof index !== 'object' || index === null || Array.isArray(index) || !Array.isArray(index.manifests))
+    throw new LayoutError(`${join(dir, 'index.json')} is not an OCI image index (no manifests list)`);
+  const entries = index.manifests;
   const cache = new Map<string, Uint8Array | undefined>();
+  /** Blobs whose content is not what their digest says. */
+  const mismatched = new Set<string>();
   const fetch = (d: string): Uint8Array | undefined => {
     if (cache.has(d)) return cache.get(d);
     let bytes: Uint8Array | undefined;
@@ -139,6 +144,7 @@ export function readOciLayout(dir: string, digest: string): LayoutImage {
         if (lstatSync(path).size <= MAX_FILE) {
           const data = new Uint8Array(readFileSync(path));
           if (createHash(alg).update(data).digest('hex') === hex) bytes = data;
+          else mismatched.add(d);
         }
       } catch {
         bytes = undefined;
@@ -167,11 +173,20 @@ export function readOciLayout(dir: string, digest: string): LayoutImage {
         digest,
         size: image.bytes.length,
       }
-    : { error: `${digest}: not found in the OCI layout ${dir}` };
+    : {
+        error: mismatched.has(digest)
+          ? `${digest}: its blob in the OCI layout ${dir} does not match its digest`
+          : `${digest}: not found in the OCI layout ${dir}`,
+      };
   const referrers: Referrer[] = [];
   for (const entry of entries) {
     if (typeof entry.digest !== 'string' || entry.digest === digest) continue;
     const m = manifestOf(entry.digest);
+    // A manifest the index lists must be there: a signature must not vanish without a word.
+    if (!m)
+      throw new LayoutError(
+        `${join(dir, 'index.json')} lists ${entry.digest}, but its blob ${mismatched.has(entry.digest) ? 'does not match its digest' : 'is missing'}`,
+      );
     const subject = m?.json?.['subject'] as { digest?: unknown } | undefined;
     if (!m?.json || subject?.digest !== digest) continue;
     const config = m.json['config'] as { mediaType?: unknown } | undefined;
