@@ -101,7 +101,15 @@ export async function signatureSetup(
           // Text without --verbose: what the node hides, on stderr (stdout is one line per image).
           if (text) {
             for (const w of v.warnings ?? []) note(io, `${subject}: notation prints ${w}`);
-            for (const r of v.reasons ?? []) note(io, `${subject}: the reason the node hides: ${r}`);
+            const reasons = v.reasons ?? [];
+            // An allowed image's reasons are those of signatures before the one that verified:
+            // many are counted, not listed (--verbose lists them).
+            if (v.decision === 'allowed' && reasons.length > 3)
+              note(
+                io,
+                `${subject}: ${reasons.length} signatures failed before one verified (--verbose says why)`,
+              );
+            else for (const r of reasons) note(io, `${subject}: the reason the node hides: ${r}`);
           }
           for (const what of v.notChecked ?? []) note(io, `${subject}: not checked: ${what}`);
           if (store === undefined && v.decision === 'signature-required')
