@@ -375,6 +375,27 @@ describe('check --trust-store online: revocation from the certificates’ own CR
       }
     });
   }
+  for (const id of [
+    'dev-revocation-007-ocsp-unreachable',
+    'dev-revocation-008-ocsp-unreachable-permissive',
+  ]) {
+    test(`${id}: an OCSP responder that does not answer makes revocation unknown, as notation says`, async () => {
+      // The certificate's responder is http://127.0.0.1:9/ocsp0: nothing answers on the discard port.
+      const c = corpusCase(id);
+      const r = await run(['check', '-f', 'json', ...c.args, c.ref]);
+      const notation = notationOf(r.stdout);
+      assert.equal(notation.output, c.verifierStdout);
+      assert.equal(r.code, c.verifierStdout === '' ? 0 : 1, r.stderr);
+      assert.deepEqual(
+        notation.warnings ?? [],
+        c.notationStderr.split('\n').filter((l) => l.startsWith('Warning: ')),
+      );
+      assert.deepEqual(
+        notation.signatures!.map((s) => [s.outcome, s.steps]),
+        c.signatures.map((s) => [s.outcome, s.steps]),
+      );
+    });
+  }
 });
 
 /**
