@@ -21,20 +21,11 @@ import { note } from '../output/messages.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { parseImageReference } from '../registry/reference.ts';
 import { timerMs } from '../timers.ts';
-import { DECISION_OPTIONS, nodePolicies } from '../inputs/node-policies.ts';
+import { DECISION_OPTIONS, type DecisionArgs, nodePolicies } from '../inputs/node-policies.ts';
 import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
 
-interface AuditArgs extends GlobalArgs, RegistryArgs, WorkloadFilterArgs {
+interface AuditArgs extends GlobalArgs, RegistryArgs, WorkloadFilterArgs, DecisionArgs {
   files: string[];
-  policy?: string[];
-  userData?: string;
-  nodegroup?: string;
-  nodeclass?: string;
-  offline: boolean;
-  mediaType: string;
-  binDir?: string;
-  verifierTimeout: number;
-  maxVerifiers: number;
   jobs: number;
   trustStore?: string;
   ociLayout?: string;

@@ -5,7 +5,12 @@
  */
 import { CivError, InterruptedError, ReportedError, UsageError } from '../errors.ts';
 import { plannedTargets, resolveTargets } from '../inputs/images.ts';
-import { nodePolicies, POLICY_SOURCE_OPTIONS, VERIFIER_RUN_OPTIONS } from '../inputs/node-policies.ts';
+import {
+  type DecisionArgs,
+  nodePolicies,
+  POLICY_SOURCE_OPTIONS,
+  VERIFIER_RUN_OPTIONS,
+} from '../inputs/node-policies.ts';
 import { type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import { checkSignatureArgs, SIGNATURE_OPTIONS, signatureSetup } from '../inputs/trust-store.ts';
 import { interruptibly } from '../io.ts';
@@ -17,19 +22,10 @@ import { timerMs } from '../timers.ts';
 import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
 import { FORMAT_TEXT_JSON, REGISTRY_OPTIONS } from './options.ts';
 
-interface CheckArgs extends GlobalArgs, RegistryArgs {
+interface CheckArgs extends GlobalArgs, RegistryArgs, DecisionArgs {
   images: string[];
-  policy?: string[];
-  userData?: string;
-  nodegroup?: string;
-  nodeclass?: string;
-  offline: boolean;
-  mediaType: string;
   name?: string;
   digest?: string;
-  binDir?: string;
-  verifierTimeout: number;
-  maxVerifiers: number;
   signatures: boolean;
   trustStore?: string;
   ociLayout?: string;

@@ -70,6 +70,14 @@ export interface NodePolicyArgs extends ApiTarget {
   binDir?: string | undefined;
 }
 
+/** The parsed DECISION_OPTIONS, as the commands that decide (check, audit) receive them. */
+export interface DecisionArgs extends NodePolicyArgs {
+  offline: boolean;
+  mediaType: string;
+  verifierTimeout: number;
+  maxVerifiers: number;
+}
+
 /** The policies to decide with: offline ones when given, else the node's. */
 export async function nodePolicies(io: Io, args: NodePolicyArgs): Promise<NodePolicies> {
   const policies = new Map<string, Uint8Array>();
