@@ -90,6 +90,7 @@ export async function signatureSetup(
           ...(args.ociLayout !== undefined ? { ociLayout: args.ociLayout } : {}),
           offline: args.offline,
           registry,
+          env: io.env,
         });
   return {
     ...(verify ? { verify } : {}),

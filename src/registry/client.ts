@@ -17,7 +17,14 @@ import {
   tokenScopes,
 } from './auth.ts';
 import { RegistryError } from './errors.ts';
-import { type ProxyEnvironment, type ProxySetting, proxyEnvironment, proxyFor, proxyLabel } from './proxy.ts';
+import {
+  type ProxyEnvironment,
+  type ProxySetting,
+  proxyAuthorization,
+  proxyEnvironment,
+  proxyFor,
+  proxyLabel,
+} from './proxy.ts';
 import { MAX_TIMER_MS, timerMs } from '../timers.ts';
 import { type ImageReference, registryHost, schemeFor } from './reference.ts';
 import { headerOf, type RegistryResponse } from './response.ts';
@@ -465,21 +472,6 @@ export function isDomainOrSubdomain(dest: URL, initial: URL): boolean {
   // An IPv6 address (or a zone) is never a subdomain.
   if (/[:%]/.test(sub)) return false;
   return sub.length > parent.length && sub.endsWith(parent) && sub[sub.length - parent.length - 1] === '.';
-}
-
-/** Go's Proxy-Authorization: Basic with the URL's user and password, as given (percent-decoded). */
-function proxyAuthorization(url: URL): { token?: string } {
-  if (url.username === '' && url.password === '') return {};
-  const decode = (text: string) => {
-    try {
-      return decodeURIComponent(text);
-    } catch {
-      return text;
-    }
-  };
-  return {
-    token: `Basic ${Buffer.from(`${decode(url.username)}:${decode(url.password)}`).toString('base64')}`,
-  };
 }
 
 function proxyAuthenticationError(proxy: ProxySetting): RegistryError {

@@ -277,3 +277,18 @@ export function proxyFor(
 export function proxyLabel(proxy: ProxySetting): string {
   return `${proxy.url.protocol}//${proxy.url.host}`;
 }
+
+/** A proxy URL's credentials as Proxy-Authorization (Basic, percent-decoded as Go decodes them). */
+export function proxyAuthorization(url: URL): { token?: string } {
+  if (url.username === '' && url.password === '') return {};
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  return {
+    token: `Basic ${Buffer.from(`${decode(url.username)}:${decode(url.password)}`).toString('base64')}`,
+  };
+}

@@ -10,6 +10,7 @@ import { CivError, InterruptedError } from '../errors.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import type { ImageReference } from '../registry/reference.ts';
 import type { Descriptor } from '../registry/oci.ts';
+import { type ProxyEnvironment, proxyAuthorization, proxyEnvironment, proxyFor } from '../registry/proxy.ts';
 import type { SignatureVerdict, SignatureVerify, VerifiedSignature } from './containerd.ts';
 
 export type { SignatureVerdict, SignatureVerify, VerifiedSignature };
@@ -19,6 +20,8 @@ import { decideNotation } from './notation.ts';
 export const NODE_TRUST_STORE = '/.bottlerocket/rootfs/etc/containerd/image-verifiers/notation/truststore';
 
 export interface SignatureSetup {
+  /** The environment's proxy variables (CRL and OCSP requests honour them as Go's client does). */
+  env?: Record<string, string | undefined>;
   /** --trust-store, or undefined for the node's default when it exists. */
   trustStore?: string;
   ociLayout?: string;
@@ -47,8 +50,8 @@ export async function layoutDescriptor(dir: string, digest: string): Promise<Des
 const MAX_CRL = 32 * 1024 * 1024;
 
 /** GET an http CRL URL as notation does (5 s; http only, which the engine already checks). */
-function fetchCrl(url: string): Promise<Uint8Array | { error: string }> {
-  return httpGet(url, 5000, MAX_CRL, 'CRL');
+function fetchCrl(url: string, proxies: ProxyEnvironment): Promise<Uint8Array | { error: string }> {
+  return httpGet(url, 5000, MAX_CRL, 'CRL', proxies);
 }
 
 /**
@@ -56,19 +59,56 @@ function fetchCrl(url: string): Promise<Uint8Array | { error: string }> {
  * read OCSP answers: one that cannot be reached is "unknown" (then the CRL, as notation falls
  * back), and any answer leaves the chain not checked rather than guessed.
  */
-function probeOcsp(url: string): Promise<Uint8Array | { error: string }> {
+function probeOcsp(url: string, proxies: ProxyEnvironment): Promise<Uint8Array | { error: string }> {
   if (!url.startsWith('http://'))
     return Promise.resolve({ error: `OCSPServer protocol is not supported: ${url}` });
-  return httpGet(url, 2000, MAX_CRL, 'OCSP response');
+  return httpGet(url, 2000, MAX_CRL, 'OCSP response', proxies);
 }
 
+/** CRL downloads and OCSP probes as notation makes them, through the environment's proxies. */
+export function revocationFetcher(env: Record<string, string | undefined>): {
+  crl: (url: string) => Promise<Uint8Array | { error: string }>;
+  ocsp: (url: string) => Promise<Uint8Array | { error: string }>;
+} {
+  const proxies = proxyEnvironment(env);
+  return { crl: (url) => fetchCrl(url, proxies), ocsp: (url) => probeOcsp(url, proxies) };
+}
+
+/**
+ * GET an http URL as Go's default client does: through HTTP_PROXY (absolute-form, with the proxy
+ * URL's credentials as Proxy-Authorization) unless NO_PROXY exempts the host (registry/proxy.ts,
+ * the same rules as for registries).
+ */
 function httpGet(
   url: string,
   timeoutMs: number,
   maxBytes: number,
   what: string,
+  proxies: ProxyEnvironment,
 ): Promise<Uint8Array | { error: string }> {
-  const http = process.getBuiltinModule('node:http');
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return Promise.resolve({ error: `invalid URL: ${url}` });
+  }
+  const decision = proxyFor(proxies, 'http', target.host);
+  if (decision.kind === 'refused') return Promise.resolve({ error: decision.message });
+  const proxy = decision.kind === 'proxy' ? decision.proxy.url : undefined;
+  const http = process.getBuiltinModule(proxy?.protocol === 'https:' ? 'node:https' : 'node:http');
+  const token = proxy ? proxyAuthorization(proxy).token : undefined;
+  const request: import('node:http').RequestOptions = proxy
+    ? {
+        host: proxy.hostname.replace(/^\[|\]$/g, ''),
+        port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80),
+        path: target.href,
+        headers: { host: target.host, ...(token ? { 'proxy-authorization': token } : {}) },
+      }
+    : {
+        host: target.hostname.replace(/^\[|\]$/g, ''),
+        port: target.port || 80,
+        path: `${target.pathname}${target.search}`,
+      };
   return new Promise((resolve) => {
     let settled = false;
     const done = (value: Uint8Array | { error: string }) => {
@@ -78,7 +118,7 @@ function httpGet(
       }
     };
     try {
-      const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
+      const req = http.get({ ...request, timeout: timeoutMs, agent: false }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           done({ error: `failed to download with status code: ${res.statusCode}` });
@@ -123,6 +163,7 @@ function referenceOf(artifactReference: string): ImageReference {
 /** A verifier for check's decisions; the engine is loaded on the first image that needs it. */
 export function signatureVerifier(setup: SignatureSetup & { trustStore: string }): SignatureVerify {
   let trustStore: import('./signatures/index.ts').TrustStoreSnapshot | undefined;
+  const fetcher = revocationFetcher(setup.env ?? {});
   return async (name, descriptor, policy) => {
     const engine = await import('./signatures/index.ts');
     trustStore ??= engine.readTrustStore(setup.trustStore);
@@ -177,7 +218,10 @@ export function signatureVerifier(setup: SignatureSetup & { trustStore: string }
       now: setup.now ?? new Date(),
       revocation: setup.offline
         ? { mode: 'offline' }
-        : { mode: 'online', fetcher: { crl: fetchCrl, ocsp: probeOcsp } },
+        : {
+            mode: 'online',
+            fetcher,
+          },
     });
     // Issue 15's shape: steps are notation-go's results ({type, action, error?}); what was not
     // checked is said once, beside them (the verifier's notChecked).
