@@ -11,7 +11,7 @@
  */
 import { constants, verify as nodeVerify } from 'node:crypto';
 import { decode as cborDecode, Tag } from 'cbor2';
-import { concatBytes, derElement } from './der.ts';
+import { concatBytes, ecdsaRsToDer } from './der.ts';
 import {
   type Attribute,
   type EnvelopeContent,
@@ -293,18 +293,6 @@ const HASH = { 1: 'sha256', 2: 'sha384', 3: 'sha512', 4: 'sha256', 5: 'sha384', 
   string
 >;
 
-/** ECDSA r‖s (each the curve's byte size) to DER for Node. */
-function rsToDer(sig: Uint8Array, size: number): Uint8Array {
-  const int = (b: Uint8Array) => {
-    let i = 0;
-    while (i < b.length - 1 && b[i] === 0) i++;
-    let v = b.subarray(i);
-    if (v[0]! & 0x80) v = concatBytes([Uint8Array.of(0), v]);
-    return derElement(0x02, v);
-  };
-  return derElement(0x30, concatBytes([int(sig.subarray(0, size)), int(sig.subarray(size))]));
-}
-
 /** Sign1Message.Verify(nil, verifier): the error text, or undefined. */
 function verifySign1(msg: Sign1, algorithm: number, key: GoPublicKey): string | undefined {
   const coseAlg = FROM_KEY_SPEC[algorithm]!;
@@ -334,7 +322,7 @@ function verifySign1(msg: Sign1, algorithm: number, key: GoPublicKey): string | 
     if (msg.signature.length !== 2 * n) return 'verification error';
     let ok = false;
     try {
-      ok = nodeVerify(hash, data, { key: key.key, dsaEncoding: 'der' }, rsToDer(msg.signature, n));
+      ok = nodeVerify(hash, data, { key: key.key, dsaEncoding: 'der' }, ecdsaRsToDer(msg.signature, n));
     } catch {
       ok = false;
     }

@@ -203,3 +203,18 @@ export function concatBytes(parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * An ECDSA signature as JWS and COSE carry it (r‖s, each `size` bytes: the algorithm's, not the
+ * key's) as the DER SEQUENCE of two INTEGERs Node's crypto verifies.
+ */
+export function ecdsaRsToDer(sig: Uint8Array, size: number): Uint8Array {
+  const int = (b: Uint8Array) => {
+    let i = 0;
+    while (i < b.length - 1 && b[i] === 0) i++;
+    let v = b.subarray(i);
+    if (v[0]! & 0x80) v = concatBytes([Uint8Array.of(0), v]);
+    return derElement(0x02, v);
+  };
+  return derElement(0x30, concatBytes([int(sig.subarray(0, size)), int(sig.subarray(size))]));
+}

@@ -8,7 +8,7 @@
  */
 import { constants, verify as nodeVerify } from 'node:crypto';
 import { goQuote } from '../../policy/notation/goquote.ts';
-import { concatBytes, derElement } from './der.ts';
+import { ecdsaRsToDer } from './der.ts';
 import {
   type Attribute,
   type EnvelopeContent,
@@ -135,18 +135,6 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** ECDSA r‖s to DER, so the r and s lengths are the algorithm's (as jwt requires), not the key's. */
-function rsToDer(sig: Uint8Array, size: number): Uint8Array {
-  const int = (b: Uint8Array) => {
-    let i = 0;
-    while (i < b.length - 1 && b[i] === 0) i++;
-    let v = b.subarray(i);
-    if (v[0]! & 0x80) v = concatBytes([Uint8Array.of(0), v]);
-    return derElement(0x02, v);
-  };
-  return derElement(0x30, concatBytes([int(sig.subarray(0, size)), int(sig.subarray(size))]));
-}
-
 const HASHES: Record<string, string> = { '256': 'sha256', '384': 'sha384', '512': 'sha512' };
 
 /** The method's Verify: the error text, or undefined. */
@@ -184,7 +172,7 @@ function verifySegment(
       hash,
       Buffer.from(signingInput, 'latin1'),
       { key: key.key, dsaEncoding: 'der' },
-      rsToDer(sig, size),
+      ecdsaRsToDer(sig, size),
     );
   } catch {
     ok = false;

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Der, derInteger, derOid, type Element, TAG, bytesEqual } from './der.ts';
+import { Der, derInteger, derLength, derOid, type Element, TAG, bytesEqual } from './der.ts';
 import { addNanos, after, before, equal, formatRFC3339, type GoTime } from './gotime.ts';
 import { goVerify } from './goverify.ts';
 import { checkSignature, type GoCertificate, parseCertificates, type SignatureAlgorithm } from './x509.ts';
@@ -67,21 +67,11 @@ function decodeMetadata(r: Uint8Array): { identifier: Uint8Array; length: number
   return { identifier, length, rest };
 }
 
-function derLen(n: number): number[] {
-  if (n < 128) return [n];
-  const out: number[] = [];
-  while (n > 0) {
-    out.unshift(n & 0xff);
-    n = Math.floor(n / 256);
-  }
-  return [0x80 | out.length, ...out];
-}
-
 function encodeNode(node: BerNode, out: number[]): void {
   const body: number[] = [];
   if (node.content) body.push(...node.content);
   else for (const m of node.members) encodeNode(m, body);
-  out.push(...node.identifier, ...derLen(body.length), ...body);
+  out.push(...node.identifier, ...derLength(body.length), ...body);
 }
 
 /** ber.ConvertToDER (definite lengths only, re-encoded minimally). */
