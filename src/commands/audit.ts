@@ -17,11 +17,15 @@ import { type AuditEntry, auditJson, auditMarkdown, auditSummary, auditText } fr
 import { signatureSummary } from '../output/check.ts';
 import type { SignatureVerify } from '../verifiers/containerd.ts';
 import { trustStoreDir } from '../verifiers/signature-check.ts';
-import { note } from '../output/messages.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { parseImageReference } from '../registry/reference.ts';
 import { timerMs } from '../timers.ts';
-import { DECISION_OPTIONS, type DecisionArgs, nodePolicies } from '../inputs/node-policies.ts';
+import {
+  DECISION_OPTIONS,
+  type DecisionArgs,
+  nodePolicies,
+  noteCustomVerifiersNotRun,
+} from '../inputs/node-policies.ts';
 import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
 
 interface AuditArgs extends GlobalArgs, RegistryArgs, WorkloadFilterArgs, DecisionArgs {
@@ -95,12 +99,8 @@ export const auditCommand = defineCommand<AuditArgs>({
         'no image was read from the inputs (see the warnings above): nothing was audited',
       );
     const node = await nodePolicies(io, args);
-    const custom = [...node.policies.keys()].filter((n) => n !== 'notation' && n !== 'digestion');
-    if (node.enabled && args.binDir === undefined && custom.length > 0)
-      note(
-        io,
-        `custom verifiers (${custom.join(', ')}) are not run without --bin-dir: give the directory that holds their binaries`,
-      );
+    // Where nothing is verified, no verifier runs at all: nothing to say.
+    if (node.enabled) noteCustomVerifiersNotRun(io, node, args.binDir);
     const images = read.images(criReference);
     // The registry client is made before any look-up, so a bad registry option is one usage error.
     // Signatures are read from the registry too, unless an OCI layout holds them.

@@ -8,6 +8,7 @@ import { plannedTargets, resolveTargets } from '../inputs/images.ts';
 import {
   type DecisionArgs,
   nodePolicies,
+  noteCustomVerifiersNotRun,
   POLICY_SOURCE_OPTIONS,
   VERIFIER_RUN_OPTIONS,
 } from '../inputs/node-policies.ts';
@@ -99,12 +100,7 @@ export const checkCommand = defineCommand<CheckArgs>({
       const node = await nodePolicies(io, args);
       await resolveTargets(planned, client);
       const signing = await signatureSetup(io, args, planned, client);
-      const custom = [...node.policies.keys()].filter((n) => n !== 'notation' && n !== 'digestion');
-      if (args.binDir === undefined && custom.length > 0)
-        note(
-          io,
-          `custom verifiers (${custom.join(', ')}) are not run without --bin-dir: give the directory that holds their binaries`,
-        );
+      noteCustomVerifiersNotRun(io, node, args.binDir);
       const { decideImage } = await import('../verifiers/containerd.ts');
       const signatureLookup =
         args.signatures && args.ociLayout === undefined ? await signatureFinder(client) : undefined;

@@ -10,6 +10,7 @@ import { CivError, UsageError } from '../errors.ts';
 import type { Io } from '../io.ts';
 import { note, warn } from '../output/messages.ts';
 import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
+import { verifierKind } from '../policy/names.ts';
 import { trustPolicyOf } from '../policy/settings.ts';
 import { OCI_INDEX } from '../registry/oci.ts';
 import type { NodePolicies } from '../verifiers/containerd.ts';
@@ -131,4 +132,17 @@ export async function nodePolicies(io: Io, args: NodePolicyArgs): Promise<NodePo
     policies.set(name, await readInput(io, pair.slice(eq + 1) || '-'));
   }
   return { enabled, policies };
+}
+
+/**
+ * A note when the policies name custom verifiers that the built-in models cannot stand for: they
+ * are run only from their binaries (--bin-dir).
+ */
+export function noteCustomVerifiersNotRun(io: Io, node: NodePolicies, binDir: string | undefined): void {
+  const custom = [...node.policies.keys()].filter((n) => verifierKind(n) === 'custom');
+  if (binDir === undefined && custom.length > 0)
+    note(
+      io,
+      `custom verifiers (${custom.join(', ')}) are not run without --bin-dir: give the directory that holds their binaries`,
+    );
 }
