@@ -67,6 +67,11 @@ function why(e: AuditEntry): string {
   return (e.decision === 'blocked' ? e.error : (e.error ?? e.reason)) ?? '';
 }
 
+/** What containerd's text hides for a blocked image (notation prints it only with -v), if known. */
+function hiddenReason(e: AuditEntry): string | undefined {
+  return e.decision === 'blocked' && e.error !== undefined ? e.reason : undefined;
+}
+
 /**
  * The workloads of one namespace, pods folded into their controller (`ReplicaSet/web-7d9c (3
  * pods)`), each with its containers.
@@ -100,9 +105,8 @@ export function auditText(entries: AuditEntry[], summary: AuditSummary): string 
     lines.push(`${indent}${e.decision.toUpperCase()} ${subject(e)}`);
     const reason = why(e).trim();
     if (reason !== '' && e.decision !== 'allowed') lines.push(`${indent}  ${reason}`);
-    // A blocked image's reason is what containerd's text hides (notation prints it only with -v).
-    if (e.decision === 'blocked' && e.reason !== undefined && e.error !== undefined)
-      lines.push(`${indent}  why: ${e.reason}`);
+    const hidden = hiddenReason(e);
+    if (hidden !== undefined) lines.push(`${indent}  why: ${hidden}`);
   };
   // Blocked before unknown, within each namespace too.
   const urgent = [
@@ -156,7 +160,8 @@ export function auditMarkdown(entries: AuditEntry[], summary: AuditSummary): str
   const rows = sorted.map((e) => {
     const workloads = e.workloads.length > 0 ? workloadSummary(e.workloads) : '';
     const namespaces = [...new Set(e.workloads.map((w) => w.namespace))].sort().join(', ');
-    return `| ${icon[e.decision]} | \`${cell(e.name)}\` | ${e.digest ? `\`${cell(e.digest)}\`` : ''} | ${cell(namespaces)} | ${cell(workloads)} | ${e.decision === 'allowed' ? '' : cell(e.decision === 'blocked' && e.reason !== undefined && e.error !== undefined ? `${e.error} — why: ${e.reason}` : why(e))} |`;
+    const hidden = hiddenReason(e);
+    return `| ${icon[e.decision]} | \`${cell(e.name)}\` | ${e.digest ? `\`${cell(e.digest)}\`` : ''} | ${cell(namespaces)} | ${cell(workloads)} | ${e.decision === 'allowed' ? '' : cell(hidden !== undefined ? `${why(e)} — why: ${hidden}` : why(e))} |`;
   });
   const head = [
     '### civctl audit',
