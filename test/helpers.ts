@@ -17,7 +17,19 @@ import { formatError } from '../src/output/errors.ts';
 import type { Io } from '../src/io.ts';
 import { startSimulator } from '../src/sim/server.ts';
 
-export const ROOT = resolve(import.meta.dirname, '..');
+/**
+ * The repository: the first folder above this file with a package.json. Not simply `..`: the
+ * runner (scripts/run-tests.mjs) runs this file transformed, from .test-build/test/.
+ */
+export const ROOT = (() => {
+  let dir = resolve(import.meta.dirname, '..');
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = resolve(dir, '..');
+    if (parent === dir) throw new Error(`no package.json above ${import.meta.dirname}`);
+    dir = parent;
+  }
+  return dir;
+})();
 
 /** A sha256 digest of one repeated hex character: `d('a')` is sha256:aaaa…. */
 export const d = (c: string) => `sha256:${c.repeat(64)}`;
@@ -96,6 +108,19 @@ export function standaloneMissing(): string | undefined {
     throw new Error(`CIVCTL_REQUIRE_STANDALONE=1 but ${missing}`);
   process.stderr.write(`standalone tests skipped: ${missing}\n`);
   return missing;
+}
+
+/**
+ * CI's longer variants (CIVCTL_FULL=1, set by .ci/run): the concurrency test's stress rounds, every
+ * command's help and usage error through every built file rather than the package's bin only, and
+ * every case of the arm64 binary under qemu. `npm test` without it stays within a minute on a
+ * 2-core machine and still runs every command through every built file.
+ */
+export const FULL = process.env['CIVCTL_FULL'] === '1';
+
+/** A test's skip reason when it is one of CI's longer variants and this is not a full run. */
+export function fullOnly(): string | undefined {
+  return FULL ? undefined : 'one of CI’s longer variants: CIVCTL_FULL=1 runs it (.ci/run sets it)';
 }
 
 export interface BuiltOptions {

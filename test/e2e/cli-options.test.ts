@@ -1,19 +1,16 @@
 /**
  * The option rules as the built files apply them (dist/civctl.cjs and dist/civctl.mjs): duration
- * options refuse what a Node timer cannot hold, --help is what test/fixtures/help records, and
- * global options apply only where they mean something.
+ * options refuse what a Node timer cannot hold, and global options apply only where they mean
+ * something. (Every command's --help through the built files, as test/fixtures/help records it:
+ * test/e2e/command-table.ts.)
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { COMMANDS } from '../../src/commands/index.ts';
 import { BIN, BIN_ESM, isOneCleanLine, ROOT } from '../helpers.ts';
 
 const IMAGE =
   'public.ecr.aws/docker/library/redis@sha256:7aec734b2bb298a1d769fd8729f13b8514a41bf90fcdd1f38ec52267fbaa8ee6';
-const HELP_FIXTURES = join(ROOT, 'test', 'fixtures', 'help');
 
 function runFile(file: string, args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [file, ...args], {
@@ -44,14 +41,6 @@ for (const [file, label] of [
         assert.match(r.stderr, /must be at most 2147483\.647 seconds/);
         assert.doesNotMatch(r.stderr, /TimeoutOverflowWarning/);
       });
-
-    test('every command’s --help is the recorded one', () => {
-      for (const page of ['civctl', ...COMMANDS.map((c) => c.name)]) {
-        const r = runFile(file, page === 'civctl' ? ['--help'] : [page, '--help']);
-        assert.equal(r.code, 0, page);
-        assert.equal(r.stdout, readFileSync(join(HELP_FIXTURES, `${page}.txt`), 'utf8'), page);
-      }
-    });
 
     test('-s before resolve is a usage error (resolve never uses the API); status takes --format and --output', () => {
       const r = runFile(file, ['-s', '/x.sock', 'resolve', 'redis:7']);

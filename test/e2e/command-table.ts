@@ -1,8 +1,10 @@
 /**
  * Every command, through a file civctl ships — dist/civctl.cjs, dist/civctl.mjs or the standalone
  * binary (test/e2e/bundle.test.ts, test/e2e/standalone-commands.test.ts) — from a table built from
- * the command declarations (COMMANDS): its help and a usage error (generated from the
- * declaration), one success and one failure (CASES below: a command without them fails
+ * the command declarations (COMMANDS): its help (exactly as test/fixtures/help records it) and a
+ * usage error (generated from the declaration; through dist/civctl.mjs and the binary for one
+ * command, for every command in CI's full run: they load the same two chunks whatever the
+ * command), one success and one failure (CASES below: a command without them fails
  * bundle.test.ts), and which lazy chunks each run loads (CIVCTL_TRACE_CHUNKS=1; the standalone
  * binary runs the same loader over the same chunks). The commands that talk to the API or a
  * registry (talksTo) must be exactly those that load undici; the loader sets --liftoff-only exactly
@@ -22,6 +24,8 @@ import {
   CORPUS,
   type FakeRegistry,
   isOneCleanLine,
+  FULL,
+  fullOnly,
   ROOT,
   type RunResult,
   runBuiltAsync,
@@ -32,6 +36,7 @@ import {
 import { startProxy, type TestProxy } from '../proxy.ts';
 
 const DIGESTION = join(ROOT, 'examples', 'digestion-redis.json');
+const HELP_FIXTURES = join(ROOT, 'test', 'fixtures', 'help');
 /** A signed image whose signing certificate expired (corpus/notation-verify, written for this project). */
 const SIGNED = join(CORPUS, 'notation-verify', 'cases', 'dev-expiry-003-leaf-expired-signed-inside-ca');
 const SIGNED_IMAGE =
@@ -382,32 +387,58 @@ export function describeEveryCommand(built: Built, skip: string | undefined): vo
       c.afterwards?.(r);
     }
 
+    /** Its --help, exactly as recorded (test/fixtures/help), naming every option it declares. */
+    const help = (spec: CommandSpec) =>
+      civctl('help', spec, {
+        args: [spec.name, '--help'],
+        code: 0,
+        stdout: new RegExp(`^civctl ${spec.name}\\b`),
+        chunks: ['program', 'yargs'],
+        afterwards: (r) => {
+          assert.equal(r.stdout, readFileSync(join(HELP_FIXTURES, `${spec.name}.txt`), 'utf8'));
+          for (const option of Object.keys(commandOptions(spec, {})))
+            assert.ok(r.stdout.includes(`--${option}`), `--${option} in help`);
+          if (spec.examples.length > 0) assert.match(r.stdout, /Examples:/);
+          assert.equal(untraced(r.stderr), '');
+        },
+      });
+    const usageError = (spec: CommandSpec) =>
+      civctl('usage error', spec, {
+        args: [spec.name, UNKNOWN_OPTION],
+        code: 2,
+        stderr: /^civctl: .*\(see civctl --help\)\n$/,
+        chunks: ['program', 'yargs'],
+      });
+    // Help and usage errors take the same two chunks whatever the command: the package's bin runs
+    // them for every command; the other files for one (every command in CI's full run).
+    const everyHelp = built === 'cjs' || FULL;
+
     for (const spec of COMMANDS) {
-      test(`${spec.name}: help, a usage error, a success and a failure`, async () => {
+      test(`${spec.name}: ${everyHelp ? 'help, a usage error, ' : ''}a success and a failure`, async () => {
         const cases = CASES[spec.name];
         assert.ok(cases, `${spec.name} has no case in CASES`);
-        const options = Object.keys(commandOptions(spec, {}));
-        await civctl('help', spec, {
-          args: [spec.name, '--help'],
-          code: 0,
-          stdout: new RegExp(`^civctl ${spec.name}\\b`),
-          chunks: ['program', 'yargs'],
-          afterwards: (r) => {
-            for (const option of options) assert.ok(r.stdout.includes(`--${option}`), `--${option} in help`);
-            if (spec.examples.length > 0) assert.match(r.stdout, /Examples:/);
-            assert.equal(untraced(r.stderr), '');
-          },
-        });
-        await civctl('usage error', spec, {
-          args: [spec.name, UNKNOWN_OPTION],
-          code: 2,
-          stderr: /^civctl: .*\(see civctl --help\)\n$/,
-          chunks: ['program', 'yargs'],
-        });
+        if (everyHelp) {
+          await help(spec);
+          await usageError(spec);
+        }
         await civctl('success', spec, cases.success(fixture));
         await civctl('failure', spec, cases.failure(fixture));
       });
     }
+
+    test('civctl --help is the recorded one; one command’s help and a usage error', async () => {
+      const r = await runBuiltAsync(['--help'], { built, cwd: dir.path, env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, readFileSync(join(HELP_FIXTURES, 'civctl.txt'), 'utf8'));
+      assert.deepEqual(tracedChunks(r.stderr), ['program', 'yargs']);
+      if (everyHelp) return;
+      const lint = COMMANDS.find((c) => c.name === 'lint')!;
+      await help(lint);
+      await usageError(lint);
+    });
+
+    // Said, not silently left out: a run without them reports the skip.
+    if (!everyHelp) test('every other command’s help and usage error', { skip: fullOnly() }, () => {});
 
     test('the registry commands went through the proxy, and the registry saw its own name', () => {
       const asked = proxy.log.map((e) => `${e.method} ${e.target}`);

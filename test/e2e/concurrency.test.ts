@@ -1,18 +1,17 @@
 /**
  * No lost updates: many civctl processes adding different digests at the same time, to one file
  * and to one node, all land — every round, several rounds. 6 processes × 2 rounds by default;
- * the stress variant (CIVCTL_STRESS=1, as CI runs it) 12 × 3.
+ * the stress variant (CIVCTL_FULL=1, as CI runs it) 12 × 3.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { runBuiltAsync, scratch, withSim } from '../helpers.ts';
+import { FULL, runBuiltAsync, scratch, withSim } from '../helpers.ts';
 
-const STRESS = process.env['CIVCTL_STRESS'] === '1';
-const PROCESSES = STRESS ? 12 : 6;
-const ROUNDS = STRESS ? 3 : 2;
+const PROCESSES = FULL ? 12 : 6;
+const ROUNDS = FULL ? 3 : 2;
 const env = { CIVCTL_COMPILE_CACHE: '0' };
 
 const civctl = (args: string[], cwd: string) => runBuiltAsync(args, { cwd, env, timeoutMs: 120_000 });
