@@ -9,7 +9,7 @@
 // Relative imports keep their `.ts` spelling in the sources (tsconfig's allowImportingTsExtensions)
 // and are pointed at the `.js` files here. Stack traces map back to the sources (inline source maps).
 //
-// The in-process tests (test/unit, test/commands) run one process per folder rather than one per
+// The in-process tests (test/unit, test/commands, test/docs) run one process per folder rather than one per
 // file: each process pays Node's start, the runner and the import of the whole CLI (about a third
 // of a second), and this halves those folders' CPU time. Their files share nothing but the module
 // cache: every test builds its own Io, servers and temporary folders. The spawn and integration
@@ -75,7 +75,7 @@ const selected = (only.length > 0 ? files.filter((f) => only.some((o) => f.inclu
 await transformSources();
 
 /** Folders whose test files share one process (see the top of this file). */
-const GROUPED = ['test/unit/', 'test/commands/'];
+const GROUPED = ['test/unit/', 'test/commands/', 'test/docs/'];
 
 /** The files the runner runs: transformed test files, and one generated file per grouped folder. */
 function runnerFiles() {

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { RULES } from '../src/policy/rules.ts';
+import { RULES } from '../../src/policy/rules.ts';
 import type { LookupFunction } from 'node:net';
-import { ROOT, run, tempDir, withSim } from './helpers.ts';
-import { startProxy, type TestProxy } from './proxy.ts';
-import { type Rig, rigUnavailable, startRig } from './registry-rig.ts';
+import { ROOT, run, tempDir, withSim } from '../helpers.ts';
+import { startProxy, type TestProxy } from '../proxy.ts';
+import { type Rig, rigUnavailable, startRig } from '../registry-rig.ts';
 
 const unavailable = rigUnavailable();
 if (unavailable && process.env['CIVCTL_REQUIRE_REGISTRY'] === '1')
