@@ -35,6 +35,8 @@ export interface OptionSpec {
    * (at most MAX_TIMER_SECONDS); every option in seconds is one.
    */
   range?: 'positive' | 'duration';
+  /** A count: a whole number (checked after the range). */
+  whole?: boolean;
   /** What a valid value is, for the usage error (default: "a number" / "a number above 0"). */
   valueName?: string;
 }
@@ -211,6 +213,8 @@ export function checkArgs(
           throw new UsageError(
             `${label} must be at most ${MAX_TIMER_SECONDS} seconds (about 24.8 days, the longest timer Node.js keeps), not '${String(v)}'`,
           );
+        if (option.whole && !Number.isInteger(n))
+          throw new UsageError(`${label} must be a whole number, not '${String(v)}'`);
         return n;
       });
       value = option.array ? numbers : numbers[0];

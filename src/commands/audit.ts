@@ -2,7 +2,7 @@
  * audit: what turning verification on would do to every workload a cluster runs, or is about to
  * deploy — each distinct image decided once, with check's decision and texts.
  */
-import { CivError, ReportedError, UsageError } from '../errors.ts';
+import { CivError, ReportedError } from '../errors.ts';
 import { isStdin } from '../inputs/files.ts';
 import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import { checkSignatureArgs, SIGNATURE_OPTIONS, signatureSetup } from '../inputs/trust-store.ts';
@@ -12,19 +12,17 @@ import {
   WORKLOAD_FILTER_OPTIONS,
   type WorkloadFilterArgs,
 } from '../inputs/workload-files.ts';
-import { interruptibly } from '../io.ts';
-import { type AuditEntry, auditJson, auditMarkdown, auditSummary, auditText } from '../output/audit.ts';
-import { signatureSummary } from '../output/check.ts';
+import { type AuditEntry, auditReport, auditSummary, withReason } from '../output/audit.ts';
 import type { SignatureVerify } from '../verifiers/containerd.ts';
 import { trustStoreDir } from '../verifiers/signature-check.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { parseImageReference } from '../registry/reference.ts';
-import { timerMs } from '../timers.ts';
 import {
   DECISION_OPTIONS,
   type DecisionArgs,
   nodePolicies,
   noteCustomVerifiersNotRun,
+  verifierRun,
 } from '../inputs/node-policies.ts';
 import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
 
@@ -60,6 +58,7 @@ export const auditCommand = defineCommand<AuditArgs>({
       type: 'number',
       default: 4,
       range: 'positive',
+      whole: true,
       valueName: 'a whole number above 0',
       describe: 'Registry look-ups at a time',
     },
@@ -84,10 +83,6 @@ export const auditCommand = defineCommand<AuditArgs>({
   ],
   run: async (args, ctx) => {
     const io = ctx.io;
-    if (!Number.isInteger(args.jobs))
-      throw new UsageError(`--jobs must be a whole number, not '${args.jobs}'`);
-    if (!Number.isInteger(args.maxVerifiers))
-      throw new UsageError(`--max-verifiers must be a whole number, not '${args.maxVerifiers}'`);
     checkSignatureArgs(args);
     const files = args.files.length > 0 ? args.files : ['-'];
     const stdinTaken = files.some(isStdin);
@@ -136,30 +131,14 @@ export const auditCommand = defineCommand<AuditArgs>({
         },
         decide: async (name, descriptor) => {
           const decided = await decideImage(name, descriptor, node, {
-            ...(args.binDir !== undefined ? { binDir: args.binDir } : {}),
-            timeoutMs: timerMs(args.verifierTimeout),
-            maxVerifiers: args.maxVerifiers,
-            env: io.env as NodeJS.ProcessEnv,
-            interruptibly: (fn) => interruptibly(io, fn),
+            ...verifierRun(io, args),
             ...(signing.verify ? { signatureVerify: signing.verify } : {}),
           });
-          if (decided.decision === 'signature-required' && decided.reason === undefined)
-            return { ...decided, reason: signatureSummary(decided) };
-          // The reason notation's CLI does not print (an expired certificate, an untrusted signer…).
-          const hidden = decided.verifiers.flatMap((v) => v.reasons ?? []);
-          if (decided.decision === 'blocked' && decided.reason === undefined && hidden.length > 0)
-            return { ...decided, reason: hidden.join('; ') };
-          return decided;
+          return withReason(decided);
         },
       });
       const summary = auditSummary(entries, read.workloads);
-      io.stdout.write(
-        args.format === 'json'
-          ? auditJson(entries, summary)
-          : args.format === 'markdown'
-            ? auditMarkdown(entries, summary)
-            : auditText(entries, summary),
-      );
+      io.stdout.write(auditReport(args.format, entries, summary));
       const notAllowed = entries.length - summary.allowed;
       if (notAllowed > 0)
         throw new ReportedError(

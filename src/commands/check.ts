@@ -3,7 +3,7 @@
  * containerd's exact texts, from the node's live policies or offline ones, and with the verifier
  * binaries of a directory run exactly as containerd's bindir plugin runs them.
  */
-import { CivError, InterruptedError, ReportedError, UsageError } from '../errors.ts';
+import { CivError, InterruptedError, ReportedError } from '../errors.ts';
 import { plannedTargets, resolveTargets } from '../inputs/images.ts';
 import {
   type DecisionArgs,
@@ -11,15 +11,14 @@ import {
   noteCustomVerifiersNotRun,
   POLICY_SOURCE_OPTIONS,
   VERIFIER_RUN_OPTIONS,
+  verifierRun,
 } from '../inputs/node-policies.ts';
 import { type RegistryArgs, registryClient } from '../inputs/registry.ts';
 import { checkSignatureArgs, SIGNATURE_OPTIONS, signatureSetup } from '../inputs/trust-store.ts';
-import { interruptibly } from '../io.ts';
 import { type CheckEntry, checkJson, checkText, isFailure, whyAllowed } from '../output/check.ts';
 import { note, say, warn } from '../output/messages.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { signatureFinder } from '../verifiers/signature-lookup.ts';
-import { timerMs } from '../timers.ts';
 import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
 import { FORMAT_TEXT_JSON, REGISTRY_OPTIONS } from './options.ts';
 
@@ -95,8 +94,6 @@ export const checkCommand = defineCommand<CheckArgs>({
     try {
       const planned = plannedTargets(io, args);
       checkSignatureArgs(args);
-      if (!Number.isInteger(args.maxVerifiers))
-        throw new UsageError(`--max-verifiers must be a whole number, not '${args.maxVerifiers}'`);
       const node = await nodePolicies(io, args);
       await resolveTargets(planned, client);
       const signing = await signatureSetup(io, args, planned, client);
@@ -114,11 +111,7 @@ export const checkCommand = defineCommand<CheckArgs>({
         let decided: Awaited<ReturnType<typeof decideImage>>;
         try {
           decided = await decideImage(target.name, target.descriptor!, node, {
-            ...(args.binDir !== undefined ? { binDir: args.binDir } : {}),
-            timeoutMs: timerMs(args.verifierTimeout),
-            maxVerifiers: args.maxVerifiers,
-            env: io.env as NodeJS.ProcessEnv,
-            interruptibly: (fn) => interruptibly(io, fn),
+            ...verifierRun(io, args),
             ...(signatureLookup ? { signatureLookup } : {}),
             ...(signing.verify ? { signatureVerify: signing.verify } : {}),
           });

@@ -7,13 +7,14 @@ import type { ApiTarget } from '../api/connect.ts';
 import { withApi } from '../api/connect.ts';
 import { readLive } from '../api/write.ts';
 import { CivError, UsageError } from '../errors.ts';
-import type { Io } from '../io.ts';
+import { timerMs } from '../timers.ts';
+import { interruptibly, type Io } from '../io.ts';
 import { note, warn } from '../output/messages.ts';
 import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
 import { verifierKind } from '../policy/names.ts';
 import { trustPolicyOf } from '../policy/settings.ts';
 import { OCI_INDEX } from '../registry/oci.ts';
-import type { NodePolicies } from '../verifiers/containerd.ts';
+import type { CheckOptions, NodePolicies } from '../verifiers/containerd.ts';
 import { readInput } from './files.ts';
 import { readSettingsFile, SETTINGS_FILE_OPTIONS } from './settings-file.ts';
 import { requireVerifierName } from './verifier-name.ts';
@@ -55,6 +56,7 @@ export const VERIFIER_RUN_OPTIONS = {
   'max-verifiers': {
     type: 'number',
     default: -1,
+    whole: true,
     describe: 'At most this many verifiers, as containerd’s max_verifiers (-1: no limit)',
   },
 } as const;
@@ -77,6 +79,20 @@ export interface DecisionArgs extends NodePolicyArgs {
   mediaType: string;
   verifierTimeout: number;
   maxVerifiers: number;
+}
+
+/** How the verifiers run for decideImage, from VERIFIER_RUN_OPTIONS: containerd's bindir settings. */
+export function verifierRun(
+  io: Io,
+  args: DecisionArgs,
+): Pick<CheckOptions, 'binDir' | 'timeoutMs' | 'maxVerifiers' | 'env' | 'interruptibly'> {
+  return {
+    ...(args.binDir !== undefined ? { binDir: args.binDir } : {}),
+    timeoutMs: timerMs(args.verifierTimeout),
+    maxVerifiers: args.maxVerifiers,
+    env: io.env as NodeJS.ProcessEnv,
+    interruptibly: (fn) => interruptibly(io, fn),
+  };
 }
 
 /** The policies to decide with: offline ones when given, else the node's. */

@@ -5,7 +5,22 @@
 import type { AuditDecision, AuditEntry, Workload } from '../verifiers/audit.ts';
 
 export type { AuditDecision, AuditEntry };
+import type { ImageDecision } from '../verifiers/containerd.ts';
+import { signatureSummary } from './check.ts';
 import { safeJson, terminalSafe } from './escape.ts';
+
+/**
+ * check's decision with the reason an audit shows: for signature-required, what is needed; for a
+ * blocked pull, the reason notation's CLI does not print (an expired certificate, an untrusted
+ * signer…), where the verifiers found one.
+ */
+export function withReason<D extends ImageDecision>(decided: D): D {
+  if (decided.reason !== undefined) return decided;
+  if (decided.decision === 'signature-required') return { ...decided, reason: signatureSummary(decided) };
+  const hidden = decided.verifiers.flatMap((v) => v.reasons ?? []);
+  if (decided.decision === 'blocked' && hidden.length > 0) return { ...decided, reason: hidden.join('; ') };
+  return decided;
+}
 
 export interface AuditSummary {
   images: number;
@@ -193,3 +208,13 @@ export function auditMarkdown(entries: AuditEntry[], summary: AuditSummary): str
 
 /** Characters of a Markdown report: under GitHub's 65,536 for a comment, with room to spare. */
 export const MARKDOWN_BUDGET = 60_000;
+
+/** The report in the format asked for. */
+export function auditReport(
+  format: 'text' | 'json' | 'markdown',
+  entries: AuditEntry[],
+  summary: AuditSummary,
+): string {
+  if (format === 'json') return auditJson(entries, summary);
+  return format === 'markdown' ? auditMarkdown(entries, summary) : auditText(entries, summary);
+}

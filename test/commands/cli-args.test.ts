@@ -95,3 +95,24 @@ describe('usage errors', () => {
     assert.doesNotMatch(r.stderr, /\(see civctl --help\).*\(see civctl --help\)/);
   });
 });
+
+describe('counts are whole numbers (an option declared `whole`), on every parse path', () => {
+  const IMAGE = `r@sha256:${'1'.repeat(64)}`;
+  for (const [args, label, value] of [
+    [['audit', '--offline', '--jobs', '2.5', '-'], '--jobs', '2.5'],
+    [['check', '--offline', '--max-verifiers', '1.5', IMAGE], '--max-verifiers', '1.5'],
+    [['check', '--offline', '--max-verifiers=-0.5', IMAGE], '--max-verifiers', '-0.5'],
+  ] as const)
+    test(`${args.join(' ')}: a usage error`, async () => {
+      const r = await run([...args], { stdin: `${IMAGE}\n` });
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr, `civctl: ${label} must be a whole number, not '${value}'\n`);
+    });
+  test('a whole count is taken, and -1 is a count for --max-verifiers (no limit)', async () => {
+    const r = await run(['check', '--offline', '--max-verifiers', '-1', '--policy', 'digestion=-', IMAGE], {
+      stdin: '{"version":"1.0","trustedDigests":[]}',
+    });
+    assert.notEqual(r.code, 2, r.stderr);
+  });
+});
