@@ -2,9 +2,8 @@
  * Every command, through a file civctl ships — dist/civctl.cjs, dist/civctl.mjs or the standalone
  * binary (test/e2e/bundle.test.ts, test/e2e/standalone-commands.test.ts) — from a table built from
  * the command declarations (COMMANDS): its help (exactly as test/fixtures/help records it) and a
- * usage error (generated from the declaration; through dist/civctl.mjs and the binary for one
- * command, for every command in CI's full run: they load the same two chunks whatever the
- * command), one success and one failure (CASES below: a command without them fails
+ * usage error (generated from the declaration; for one command, and for every command in CI's
+ * full run: they load the same two chunks whatever the command), one success and one failure (CASES below: a command without them fails
  * bundle.test.ts), and which lazy chunks each run loads (CIVCTL_TRACE_CHUNKS=1; the standalone
  * binary runs the same loader over the same chunks). The commands that talk to the API or a
  * registry (talksTo) must be exactly those that load undici; the loader sets --liftoff-only exactly
@@ -409,9 +408,10 @@ export function describeEveryCommand(built: Built, skip: string | undefined): vo
         stderr: /^civctl: .*\(see civctl --help\)\n$/,
         chunks: ['program', 'yargs'],
       });
-    // Help and usage errors take the same two chunks whatever the command: the package's bin runs
-    // them for every command; the other files for one (every command in CI's full run).
-    const everyHelp = built === 'cjs' || FULL;
+    // Help and usage errors take the same two chunks whatever the command, and every command's help
+    // text is checked in-process (test/commands/help.test.ts): each built file runs them for one
+    // command here, and for every command in CI's full run.
+    const everyHelp = FULL;
 
     for (const spec of COMMANDS) {
       test(`${spec.name}: ${everyHelp ? 'help, a usage error, ' : ''}a success and a failure`, async () => {
