@@ -15,6 +15,7 @@ import { after, describe, test } from 'node:test';
 import {
   BIN,
   BIN_ESM,
+  fullOnly,
   CORPUS,
   builtChunkNames,
   isOneCleanLine,
@@ -37,13 +38,17 @@ describe('the built bundle', () => {
     assert.equal(r.code, 0);
     assert.equal(r.stdout, `${pkg.version}\n`);
   });
-  test('each file runs alone from an empty directory, every chunk included', async () => {
-    const schema = join(tmp.path, 'schema.json');
-    writeFileSync(schema, '{"type":"object"}');
-    for (const [built, name] of [
-      [BIN, 'civctl.cjs'],
-      [BIN_ESM, 'civctl.mjs'],
-    ] as const) {
+  // The ES module carries the same chunks behind another wrapper: in CI's full run (every chunk of
+  // it is loaded by test/e2e/bundle.test.ts's runs too).
+  for (const [built, name] of [
+    [BIN, 'civctl.cjs'],
+    [BIN_ESM, 'civctl.mjs'],
+  ] as const)
+    test(`${name} runs alone from an empty directory, every chunk included`, {
+      skip: name === 'civctl.mjs' ? fullOnly() : undefined,
+    }, async () => {
+      const schema = join(tmp.path, `schema-${name}.json`);
+      writeFileSync(schema, '{"type":"object"}');
       const dir = join(tmp.path, `alone-${name}`);
       mkdirSync(dir);
       const lonely = join(dir, name);
@@ -99,8 +104,7 @@ describe('the built bundle', () => {
         'yaml',
         'yargs',
       ]);
-    }
-  });
+    });
   test('only signature verification loads the signature engine: check with a trust store, lint --trust-store', () => {
     const env = { CIVCTL_TRACE_CHUNKS: '1' };
     const policy = join(ROOT, 'examples', 'notation-aws-signer.json');
