@@ -120,8 +120,69 @@ export function commandString(spec: CommandSpec<never>): string {
   return [spec.name, ...parts].join(' ');
 }
 
-/** Erases a spec's argument type, for lists of specs. */
-export function defineCommand<Args>(spec: CommandSpec<Args>): CommandSpec {
+/** `dry-run` → `dryRun`: the name a handler reads an option by. */
+type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+
+/** One value of an option, as checkArgs gives it: choices narrow a string. */
+type ScalarValue<O extends OptionSpec> = O['type'] extends 'boolean'
+  ? boolean
+  : O['type'] extends 'number'
+    ? number
+    : O extends { choices: readonly (infer C extends string)[] }
+      ? C
+      : string;
+
+/** An option's value: a list for an array option; undefined when neither given nor defaulted. */
+type OptionValue<O extends OptionSpec> =
+  | (O extends { array: true } ? ScalarValue<O>[] : ScalarValue<O>)
+  | (O extends { default: string | boolean | number } ? never : undefined);
+
+/** The handler's arguments for a map of options, by their camel-case names. */
+export type OptionArgs<Options extends Record<string, OptionSpec>> = {
+  -readonly [K in keyof Options & string as CamelCase<K>]: OptionValue<Options[K]>;
+};
+
+/** The handler's arguments for the positionals: a list when variadic, undefined when optional. */
+export type PositionalArgs<Positionals extends readonly PositionalSpec[]> = {
+  -readonly [P in Positionals[number] as CamelCase<P['name']>]: P extends { variadic: true }
+    ? string[]
+    : P extends { required: true }
+      ? string
+      : string | undefined;
+};
+
+/** The global options a command takes, by what it talks to (commandOptions). */
+export type GlobalArgsFor<TalksTo> = TalksTo extends readonly []
+  ? unknown
+  : TalksTo extends readonly 'registry'[]
+    ? Pick<GlobalArgs, 'timeout'>
+    : GlobalArgs;
+
+/** What a handler receives: typed from the declaration itself, so no option is named twice. */
+export type CommandArgs<
+  Options extends Record<string, OptionSpec>,
+  Positionals extends readonly PositionalSpec[],
+  TalksTo,
+> = OptionArgs<Options> & PositionalArgs<Positionals> & GlobalArgsFor<TalksTo> & Given;
+
+/**
+ * Declares a command; its handler's arguments are typed from its options and positionals
+ * (wrangler's InferredOptionTypes), then erased for lists of specs.
+ */
+export function defineCommand<
+  const Options extends Record<string, OptionSpec>,
+  const Positionals extends readonly PositionalSpec[],
+  const TalksTo extends readonly ('api' | 'registry')[] | undefined = undefined,
+>(
+  spec: Omit<CommandSpec, 'options' | 'positionals' | 'talksTo' | 'run'> & {
+    options: Options;
+    positionals: Positionals;
+    talksTo?: TalksTo;
+    run(args: CommandArgs<Options, Positionals, TalksTo>, ctx: Context): Promise<void>;
+  },
+): CommandSpec {
   return spec as unknown as CommandSpec;
 }
 

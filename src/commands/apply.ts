@@ -14,19 +14,10 @@ import { interruptibly } from '../io.ts';
 import { committedReport, dryRun, rollbackNotes, say, warn } from '../output/messages.ts';
 import { bodyWithinLimit, trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls, verifierStatus } from '../policy/status.ts';
-import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { defineCommand } from '../cli/spec.ts';
 import { DRY_RUN, FORCE, SCHEMA, SETTINGS_FILE_OPTIONS } from './options.ts';
 
-interface ApplyArgs extends GlobalArgs {
-  files: string[];
-  nodegroup?: string;
-  nodeclass?: string;
-  dryRun: boolean;
-  force: boolean;
-  schema?: string;
-}
-
-export const applyCommand = defineCommand<ApplyArgs>({
+export const applyCommand = defineCommand({
   name: 'apply',
   talksTo: ['api'],
   describe:

@@ -4,14 +4,9 @@
  */
 import { CivError, ReportedError } from '../errors.ts';
 import { isStdin } from '../inputs/files.ts';
-import { REGISTRY_OPTIONS, type RegistryArgs, registryClient } from '../inputs/registry.ts';
+import { REGISTRY_OPTIONS, registryClient } from '../inputs/registry.ts';
 import { checkSignatureArgs, SIGNATURE_OPTIONS, signatureSetup } from '../inputs/trust-store.ts';
-import {
-  criReference,
-  readWorkloadFiles,
-  WORKLOAD_FILTER_OPTIONS,
-  type WorkloadFilterArgs,
-} from '../inputs/workload-files.ts';
+import { criReference, readWorkloadFiles, WORKLOAD_FILTER_OPTIONS } from '../inputs/workload-files.ts';
 import { type AuditEntry, auditReport, auditSummary, withReason } from '../output/audit.ts';
 import type { SignatureVerify } from '../verifiers/containerd.ts';
 import { trustStoreDir } from '../verifiers/signature-check.ts';
@@ -19,22 +14,13 @@ import type { RegistryClient } from '../registry/client.ts';
 import { parseImageReference } from '../registry/reference.ts';
 import {
   DECISION_OPTIONS,
-  type DecisionArgs,
   nodePolicies,
   noteCustomVerifiersNotRun,
   verifierRun,
 } from '../inputs/node-policies.ts';
-import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { defineCommand } from '../cli/spec.ts';
 
-interface AuditArgs extends GlobalArgs, RegistryArgs, WorkloadFilterArgs, DecisionArgs {
-  files: string[];
-  jobs: number;
-  trustStore?: string;
-  ociLayout?: string;
-  format: 'text' | 'json' | 'markdown';
-}
-
-export const auditCommand = defineCommand<AuditArgs>({
+export const auditCommand = defineCommand({
   name: 'audit',
   talksTo: ['api', 'registry'],
   describe:

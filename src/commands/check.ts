@@ -6,34 +6,22 @@
 import { CivError, InterruptedError, ReportedError } from '../errors.ts';
 import { plannedTargets, resolveTargets } from '../inputs/images.ts';
 import {
-  type DecisionArgs,
   nodePolicies,
   noteCustomVerifiersNotRun,
   POLICY_SOURCE_OPTIONS,
   VERIFIER_RUN_OPTIONS,
   verifierRun,
 } from '../inputs/node-policies.ts';
-import { type RegistryArgs, registryClient } from '../inputs/registry.ts';
+import { registryClient } from '../inputs/registry.ts';
 import { checkSignatureArgs, SIGNATURE_OPTIONS, signatureSetup } from '../inputs/trust-store.ts';
 import { type CheckEntry, checkJson, checkText, isFailure, whyAllowed } from '../output/check.ts';
 import { note, say, warn } from '../output/messages.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { signatureFinder } from '../verifiers/signature-lookup.ts';
-import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { defineCommand } from '../cli/spec.ts';
 import { FORMAT_TEXT_JSON, REGISTRY_OPTIONS } from './options.ts';
 
-interface CheckArgs extends GlobalArgs, RegistryArgs, DecisionArgs {
-  images: string[];
-  name?: string;
-  digest?: string;
-  signatures: boolean;
-  trustStore?: string;
-  ociLayout?: string;
-  format: 'text' | 'json';
-  verbose: boolean;
-}
-
-export const checkCommand = defineCommand<CheckArgs>({
+export const checkCommand = defineCommand({
   name: 'check',
   talksTo: ['api', 'registry'],
   describe:

@@ -11,14 +11,6 @@ import { GO_MAX_DEPTH } from '../policy/positions.ts';
 import { type Context, defineCommand } from '../cli/spec.ts';
 import { SETTINGS_FILE_OPTIONS } from './options.ts';
 
-interface DecodeArgs {
-  input?: string;
-  pretty: boolean;
-  userdata?: string;
-  nodegroup?: string;
-  nodeclass?: string;
-}
-
 function pretty(bytes: Uint8Array, what: string): string {
   const parsed = parseJson(bytes, { maxDepth: GO_MAX_DEPTH, allowTrailing: false });
   if (!parsed.ok)
@@ -35,7 +27,7 @@ function writeExact(io: Io, bytes: Uint8Array): void {
   if (io.stdout.isTTY && bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) io.stdout.write('\n');
 }
 
-export const decodeCommand = defineCommand<DecodeArgs>({
+export const decodeCommand = defineCommand({
   name: 'decode',
   talksTo: [],
   describe: 'Decode a base64 trust policy, or the policies in a user-data or settings file',

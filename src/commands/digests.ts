@@ -9,26 +9,15 @@ import { digestsOf, itemsFrom, parseItems } from '../allowlist/items.ts';
 import { editNode, livePolicy } from '../allowlist/node.ts';
 import { CivError, UsageError } from '../errors.ts';
 import { isStdin, readInput } from '../inputs/files.ts';
-import type { RegistryArgs } from '../inputs/registry.ts';
-import { WORKLOAD_FILTER_OPTIONS, type WorkloadFilterArgs } from '../inputs/workload-files.ts';
+import { WORKLOAD_FILTER_OPTIONS } from '../inputs/workload-files.ts';
 import { safeJson, terminalSafe } from '../output/escape.ts';
 import { allowlistProblem, listedDigests } from '../policy/digest-list.ts';
-import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { defineCommand } from '../cli/spec.ts';
 import { DRY_RUN, FORCE, REGISTRY_OPTIONS } from './options.ts';
-
-interface DigestsArgs extends GlobalArgs, RegistryArgs, WorkloadFilterArgs {
-  action: string;
-  items: string[];
-  from?: string[];
-  file?: string;
-  format: 'text' | 'json';
-  dryRun: boolean;
-  force: boolean;
-}
 
 const ACTIONS = ['list', 'add', 'remove'] as const;
 
-export const digestsCommand = defineCommand<DigestsArgs>({
+export const digestsCommand = defineCommand({
   name: 'digests',
   describe: 'List, add or remove digestion allowlist entries by image or digest, in a file or on the node',
   positionals: [

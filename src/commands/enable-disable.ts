@@ -6,17 +6,12 @@ import { interruptibly } from '../io.ts';
 import { dryRun, restarting, rollbackNotes, say, warn } from '../output/messages.ts';
 import { trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls } from '../policy/status.ts';
-import { type CommandSpec, defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { type CommandSpec, defineCommand } from '../cli/spec.ts';
 import { DRY_RUN, FORCE } from './options.ts';
-
-interface ToggleArgs extends GlobalArgs {
-  dryRun: boolean;
-  force?: boolean;
-}
 
 function toggleCommand(enable: boolean): CommandSpec {
   const name = enable ? 'enable' : 'disable';
-  return defineCommand<ToggleArgs>({
+  return defineCommand({
     name,
     talksTo: ['api'],
     describe: enable

@@ -2,8 +2,8 @@
  * encode: policies as base64, user-data TOML, settings JSON, an apiclient command or a fleet file
  * (formats/index.ts holds every format), byte-exact.
  */
-import { defineCommand, type Given } from '../cli/spec.ts';
-import { ENCODE_FORMATS, type EncodeFormatName, FORMATS } from '../formats/index.ts';
+import { defineCommand } from '../cli/spec.ts';
+import { ENCODE_FORMATS, FORMATS } from '../formats/index.ts';
 import { readInput } from '../inputs/files.ts';
 import { preparePolicy } from '../inputs/policy.ts';
 import {
@@ -18,23 +18,7 @@ import { encodeBase64 } from '../policy/base64.ts';
 import { bodyWithinLimit } from '../policy/settings.ts';
 import { FORCE, formatOption, MINIFY, SCHEMA } from './options.ts';
 
-interface EncodeArgs extends Given {
-  policies: string[];
-  format: EncodeFormatName;
-  minify: boolean;
-  enable: boolean;
-  disable: boolean;
-  force: boolean;
-  schema?: string;
-  mergeInto?: string;
-  nodegroup?: string;
-  name?: string;
-  base64: boolean;
-  targets?: string[];
-  instanceIds?: string[];
-}
-
-export const encodeCommand = defineCommand<EncodeArgs>({
+export const encodeCommand = defineCommand({
   name: 'encode',
   talksTo: [],
   describe: 'Encode trust policies as base64, user-data TOML, settings JSON or an apiclient command',

@@ -7,14 +7,9 @@ import { safeJson, terminalSafe } from '../output/escape.ts';
 import { renderDecodedSettings, sortKeysDeep } from '../output/settings.ts';
 import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
 import { shownPolicies, trustPolicyOf } from '../policy/settings.ts';
-import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { defineCommand } from '../cli/spec.ts';
 
-interface GetArgs extends GlobalArgs {
-  verifier?: string;
-  raw: boolean;
-}
-
-export const getCommand = defineCommand<GetArgs>({
+export const getCommand = defineCommand({
   name: 'get',
   talksTo: ['api'],
   describe: 'Show the image-verifier settings, or print one verifier’s policy',

@@ -17,16 +17,7 @@ import { lintFile } from '../lint/file.ts';
 import { defineCommand } from '../cli/spec.ts';
 import { formatOption, SCHEMA } from './options.ts';
 
-interface LintArgs {
-  files: string[];
-  verifier?: string;
-  format: LintFormat;
-  schema?: string;
-  strict: boolean;
-  trustStore?: string;
-}
-
-export const lintCommand = defineCommand<LintArgs>({
+export const lintCommand = defineCommand({
   name: 'lint',
   talksTo: [],
   describe: 'Say exactly what the node will do with trust policies, before the node sees them',

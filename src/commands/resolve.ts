@@ -1,7 +1,7 @@
 /** resolve: each image to the digest containerd will present to the verifiers. */
 import { ReportedError } from '../errors.ts';
 import { parseImages } from '../inputs/images.ts';
-import { type RegistryArgs, registryClient } from '../inputs/registry.ts';
+import { registryClient } from '../inputs/registry.ts';
 import { say } from '../output/messages.ts';
 import { safeJson } from '../output/escape.ts';
 import type { Resolved } from '../registry/resolve.ts';
@@ -9,12 +9,8 @@ import { defineCommand } from '../cli/spec.ts';
 import { FORMAT_TEXT_JSON, REGISTRY_OPTIONS } from './options.ts';
 
 /** No socket: resolve never talks to the API (talksTo). */
-interface ResolveArgs extends RegistryArgs {
-  images: string[];
-  format: 'text' | 'json';
-}
 
-export const resolveCommand = defineCommand<ResolveArgs>({
+export const resolveCommand = defineCommand({
   name: 'resolve',
   talksTo: ['registry'],
   describe:

@@ -10,20 +10,10 @@ import { committedReport, dryRun, rollbackNotes, say, warn } from '../output/mes
 import { encodeBase64 } from '../policy/base64.ts';
 import { bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls, verifierStatus } from '../policy/status.ts';
-import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { defineCommand } from '../cli/spec.ts';
 import { DRY_RUN, FORCE, MINIFY, SCHEMA } from './options.ts';
 
-interface SetArgs extends GlobalArgs {
-  verifier: string;
-  file?: string;
-  enable: boolean;
-  dryRun: boolean;
-  force: boolean;
-  minify: boolean;
-  schema?: string;
-}
-
-export const setCommand = defineCommand<SetArgs>({
+export const setCommand = defineCommand({
   name: 'set',
   talksTo: ['api'],
   describe: 'Lint a trust policy, then set it on the node in one private transaction',

@@ -4,15 +4,7 @@ import { defineCommand } from '../cli/spec.ts';
 
 const SIM_SOCKET = '/tmp/civctl-sim.sock';
 
-interface SimArgs {
-  socket?: string;
-  socketPath?: string;
-  variant: string;
-  osVersion: string;
-  state?: string;
-}
-
-export const simCommand = defineCommand<SimArgs>({
+export const simCommand = defineCommand({
   name: 'sim',
   talksTo: [],
   describe: 'Run a Bottlerocket API simulator on a Unix socket until SIGINT or SIGTERM',

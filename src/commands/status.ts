@@ -3,14 +3,10 @@ import { withApi } from '../api/connect.ts';
 import { readLive } from '../api/write.ts';
 import { statusJson, statusText } from '../output/status.ts';
 import { buildStatusReport } from '../policy/status.ts';
-import { defineCommand, type GlobalArgs } from '../cli/spec.ts';
+import { defineCommand } from '../cli/spec.ts';
 import { FORMAT_TEXT_JSON } from './options.ts';
 
-interface StatusArgs extends GlobalArgs {
-  format: 'text' | 'json';
-}
-
-export const statusCommand = defineCommand<StatusArgs>({
+export const statusCommand = defineCommand({
   name: 'status',
   talksTo: ['api'],
   describe: 'Show the OS, whether verification is enabled, and what each policy does',

@@ -30,11 +30,12 @@ export const REGISTRY_OPTIONS = {
   'ca-file': { type: 'string', describe: 'PEM file of CA certificates to trust besides the system ones' },
 } as const;
 
+/** REGISTRY_OPTIONS and --timeout, parsed; commands' arguments are checked against it. */
 export interface RegistryArgs {
-  username?: string;
+  username?: string | undefined;
   passwordStdin: boolean;
   plainHttp: boolean;
-  caFile?: string;
+  caFile?: string | undefined;
   timeout: number;
 }
 

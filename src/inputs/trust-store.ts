@@ -29,9 +29,10 @@ export const SIGNATURE_OPTIONS = {
   },
 } as const;
 
+/** What the signature options read (SIGNATURE_OPTIONS, parsed); commands' arguments are checked against it. */
 interface SignatureArgs {
-  trustStore?: string;
-  ociLayout?: string;
+  trustStore?: string | undefined;
+  ociLayout?: string | undefined;
   offline: boolean;
 }
 

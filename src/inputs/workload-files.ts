@@ -34,8 +34,8 @@ export const WORKLOAD_FILTER_OPTIONS = {
 } as const;
 
 export interface WorkloadFilterArgs {
-  namespace?: string[];
-  selector?: string;
+  namespace?: string[] | undefined;
+  selector?: string | undefined;
 }
 
 export interface WorkloadSource {
