@@ -4,6 +4,7 @@
  * formatting, and the BER-to-DER conversion of tspclient-go.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { pemDecode, rawUrlBase64Decode, stdBase64Decode } from '../../src/verifiers/signatures/goencoding.ts';
 import { goDecodeFirst, goUnmarshal } from '../../src/verifiers/signatures/gojson.ts';
@@ -15,6 +16,7 @@ import {
   parseRFC3339,
 } from '../../src/verifiers/signatures/gotime.ts';
 import { convertToDer } from '../../src/verifiers/signatures/timestamp.ts';
+import { checkSignature } from '../../src/verifiers/signatures/x509.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -126,5 +128,32 @@ describe("tspclient-go's BER to DER conversion", () => {
       /^Error: asn1: structure error: decoding BER length octets: indefinite length not supported$/,
     );
     assert.throws(() => convertToDer(new Uint8Array(0)), /BER-encoded ASN.1 data structures is empty/);
+  });
+});
+
+describe('checkSignature remembers verdicts only for exactly the same inputs', () => {
+  test('a signature that verifies does not verify other bytes, before or after it was checked', () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const key = { kind: 'ecdsa', bitSize: 256, curve: 'P-256', key: publicKey } as const;
+    const signed = Buffer.from('tbsCertificate bytes');
+    const signature = sign('sha256', signed, { key: privateKey, dsaEncoding: 'der' });
+    const other = Buffer.from('tbsCertificate bytez');
+    assert.equal(
+      checkSignature('ECDSA-SHA256', other, signature, key, false),
+      'x509: ECDSA verification failure',
+    );
+    assert.equal(checkSignature('ECDSA-SHA256', signed, signature, key, false), undefined);
+    assert.equal(checkSignature('ECDSA-SHA256', signed, signature, key, false), undefined);
+    assert.equal(
+      checkSignature('ECDSA-SHA256', other, signature, key, false),
+      'x509: ECDSA verification failure',
+    );
+    // The same bytes under another algorithm or key are checked on their own.
+    assert.match(checkSignature('SHA256-RSA', signed, signature, key, false)!, /specifies an RSA public key/);
+    const stranger = { ...key, key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey };
+    assert.equal(
+      checkSignature('ECDSA-SHA256', signed, signature, stranger, false),
+      'x509: ECDSA verification failure',
+    );
   });
 });

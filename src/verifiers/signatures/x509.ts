@@ -909,6 +909,35 @@ export function checkSignature(
   key: GoPublicKey,
   allowSHA1: boolean,
 ): string | undefined {
+  if (key.kind === 'other') return checkSignatureOnce(algo, signed, signature, key, allowSHA1);
+  // Every input is part of the key (the signed bytes too: a signature copied onto other bytes
+  // must not inherit a verdict), so a remembered verdict is the one this check would give.
+  const id = `${algo}\0${allowSHA1 ? 1 : 0}\0${Buffer.from(signature).toString('latin1')}\0${Buffer.from(signed).toString('latin1')}`;
+  let verdicts = SIGNATURE_VERDICTS.get(key.key);
+  if (!verdicts) {
+    verdicts = new Map();
+    SIGNATURE_VERDICTS.set(key.key, verdicts);
+  }
+  if (verdicts.has(id)) return verdicts.get(id);
+  const verdict = checkSignatureOnce(algo, signed, signature, key, allowSHA1);
+  verdicts.set(id, verdict);
+  return verdict;
+}
+
+/**
+ * Verdicts of checkSignature, by public key and then by every other input: a chain is checked
+ * again for each signature, trust store and timestamp that meets it (audit: every image signed
+ * by the same certificates), and the same inputs always give the same verdict.
+ */
+const SIGNATURE_VERDICTS = new WeakMap<KeyObject, Map<string, string | undefined>>();
+
+function checkSignatureOnce(
+  algo: SignatureAlgorithm,
+  signed: Uint8Array,
+  signature: Uint8Array,
+  key: GoPublicKey,
+  allowSHA1: boolean,
+): string | undefined {
   const details = ALGORITHMS[algo];
   if (details.hash === '') {
     if (details.pubKey !== 'Ed25519') return UNSUPPORTED;
