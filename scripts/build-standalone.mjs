@@ -53,13 +53,14 @@ function readBundle(file) {
     throw new Error(`${file} is not a bundle this script knows (run npm run build first)`);
   const chunks = JSON.parse(table[1]);
   const start = bytes.length - Math.max(...Object.values(chunks).map(([fromEnd]) => fromEnd));
-  const loader = text.slice(0, start - '\n/*\n'.length);
-  if (text.slice(loader.length, start) !== '\n/*\n')
+  const head = text.slice(0, start - '{/*\n'.length);
+  if (!head.endsWith('\nfunction payload() ') || text.slice(head.length, start) !== '{/*\n')
     throw new Error(`${file}: the chunks do not start where its table says`);
   const stored = {};
   for (const [name, [fromEnd, length]] of Object.entries(chunks))
     stored[name] = bytes.subarray(bytes.length - fromEnd, bytes.length - fromEnd + length);
-  return { loader, build: build[1], stored };
+  // The binary reads its chunks from its assets: its loader keeps the function empty.
+  return { loader: `${head}{}\n`, build: build[1], stored };
 }
 
 const bundle = readBundle(join(out, 'civctl.cjs'));

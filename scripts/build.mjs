@@ -222,9 +222,12 @@ const version = createHash('sha256').update(JSON.stringify(sources)).digest('hex
 
 // The loader is a real file (linted and formatted like the rest); only its placeholders are
 // filled: the chunk table, the build's hash, and what it must know of the command declarations
-// (scripts/startup.mjs). The chunks follow it in one trailing comment; each is found by its
-// distance from the end of the file, so the same payload serves the CommonJS file and the ESM one.
+// (scripts/startup.mjs). The chunks are the comment in its last function, `payload`, whose text the
+// loader slices them from; each is found by its distance from the end of the file, so the same
+// payload serves the CommonJS file and the ESM one.
 const template = readFileSync(new URL('./loader.cjs', import.meta.url), 'utf8');
+const EMPTY_PAYLOAD = 'function payload() {}\n';
+if (!template.endsWith(EMPTY_PAYLOAD)) throw new Error(`scripts/loader.cjs must end with ${EMPTY_PAYLOAD}`);
 const startup = await startupFacts();
 const table = {};
 const placeholders = {
@@ -257,7 +260,7 @@ function compressedChunk(source) {
 }
 
 const parts = [];
-let tail = '\n*/\n';
+let tail = '\n*/}\n';
 for (const name of Object.keys(sources).reverse()) {
   if (sources[name].includes('\0'))
     throw new Error(`chunk ${name} holds a NUL byte; the comment escape needs none`);
@@ -282,8 +285,11 @@ for (const name of Object.keys(sources).reverse()) {
 }
 // Only this build's chunks are kept.
 for (const key of readdirSync(BROTLI_CACHE)) if (!brotliUsed.has(key)) rmSync(join(BROTLI_CACHE, key));
-const payload = `\n/*\n${tail}`;
-let loader = template.replace('// civctl: a loader around', `// civctl ${pkg.version}: a loader around`);
+// The function's body: the chunks in a comment (the file ends with the function and a newline).
+const payload = `{/*\n${tail}`;
+let loader = template
+  .slice(0, -'{}\n'.length)
+  .replace('// civctl: a loader around', `// civctl ${pkg.version}: a loader around`);
 for (const [marker, value] of Object.entries(placeholders)) loader = loader.replace(marker, value);
 // The same loader as an ES module, for those who run dist/civctl.mjs (a CommonJS entry starts
 // about 5 ms faster, so the package's bin is the .cjs file).

@@ -87,30 +87,26 @@ function asset(key) {
   }
 }
 
-/** A chunk's stored bytes: counted from the end of this file (the loader's length varies), or an asset. */
-function stored(name, fromEnd, length) {
-  if (SEA) return asset(`chunk:${name}`);
-  const fd = fs.openSync(__filename, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(length);
-    fs.readSync(fd, buffer, 0, length, fs.fstatSync(fd).size - fromEnd);
-    return buffer;
-  } finally {
-    fs.closeSync(fd);
-  }
+/**
+ * A chunk's stored text, as a slice of this file's source: the chunks are the comment in the
+ * function `payload` at the end of the file, and a function's text is a slice of the script's
+ * source, which V8 keeps while the script runs. Node has already read the file, so the chunk is
+ * neither read again nor copied. Each chunk is counted from the end of the file (the loader's
+ * length varies), which is the function's last character and a newline.
+ */
+function stored(fromEnd, length) {
+  const text = payload.toString();
+  const start = text.length + 1 - fromEnd;
+  return text.slice(start, start + length);
 }
 
-/** A chunk's source. */
+/** A chunk's source: from this file, or the standalone binary's asset. */
 function source(name) {
   const [fromEnd, length, escaped, compressed] = CHUNKS[name];
-  const buffer = stored(name, fromEnd, length);
+  const text = SEA ? asset(`chunk:${name}`).latin1Slice(0, length) : stored(fromEnd, length);
   // Cold chunks are brotli-compressed and base64-encoded; the program is stored as it is, with
   // every "*/" written as "*\0/" inside the comment (esbuild's ASCII output has no NUL).
-  if (compressed)
-    return require('node:zlib')
-      .brotliDecompressSync(Buffer.from(buffer.latin1Slice(0, length), 'base64'))
-      .latin1Slice();
-  const text = buffer.latin1Slice(0, length);
+  if (compressed) return require('node:zlib').brotliDecompressSync(Buffer.from(text, 'base64')).latin1Slice();
   return escaped ? text.replaceAll('*\0/', '*/') : text;
 }
 
@@ -182,3 +178,7 @@ process.once('exit', () => {
 });
 
 __civctlLoad('program');
+
+// scripts/build.mjs puts the chunks in this function's comment (and the standalone binary, which
+// reads them from its assets, keeps it empty).
+function payload() {}

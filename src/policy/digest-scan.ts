@@ -1,14 +1,15 @@
 /**
  * A fast reader for the common shape of a digest allowlist — `{"version": "1.0", "trustedDigests":
  * ["sha256:<64 hex>", …]}`, keys in either order — built from native operations (JSON.parse,
- * join, one character-class scan), because per-character JavaScript is slow in a process that
+ * one regular expression search), because per-character JavaScript is slow in a process that
  * lives for 30 ms. Whatever it cannot vouch for (escapes, non-ASCII bytes, other keys, a repeated
  * key, another version, an empty list, any non-canonical entry, bad syntax) it leaves to the
  * exact serde path, which gives the same verdict, message and position for everything:
  * test/unit/digest-scan.test.ts checks both agree on every corpus file and on generated lists.
  */
 
-const SHA256_ENTRY = 'sha256:'.length + 64;
+/** A list entry's start whose entry is not `"sha256:<64 hex>"` (JSON white space around it). */
+const NON_CANONICAL_ENTRY = /[[,](?![ \t\n\r]*"sha256:[0-9a-f]{64}"[ \t\n\r]*[,\]])/g;
 
 export interface ScannedAllowlist {
   digests: string[];
@@ -36,19 +37,18 @@ export function scanCanonicalAllowlist(
   if (!Array.isArray(list) || list.length === 0) return undefined;
   // JSON.parse keeps the last of two equal keys where serde reports "duplicate field"; a repeated
   // key text is the only way to get one (no escapes, and no digest can spell these names).
-  // Brackets once each too: no array or object inside the list, whose join would pass for a string.
+  // Brackets once each too: the list holds no array or object, only scalars.
   for (const key of ['"version"', '"trustedDigests"', '[', '{'])
     if (text.indexOf(key) !== text.lastIndexOf(key)) return undefined;
-  // Every entry a string of exactly "sha256:" + 64 lower-case hex. The loop checks the frame;
-  // the hex is checked in one pass over the joined entries without their prefixes (an entry with a
-  // second "sha256:" inside would shorten it, any other letter fails the class).
-  const n = list.length;
-  for (let i = 0; i < n; i++) {
-    const entry = list[i];
-    if (typeof entry !== 'string' || entry.length !== SHA256_ENTRY || !entry.startsWith('sha256:'))
-      return undefined;
-  }
-  const hex = list.join('').replaceAll('sha256:', '');
-  if (hex.length !== 64 * n || /[^0-9a-f]/.test(hex)) return undefined;
-  return { digests: list as string[], unique: new Set(list).size === n };
+  // Every entry a string of exactly "sha256:" + 64 lower-case hex: one native search, which
+  // allocates nothing, for an entry start (after the "[" or a ",") not followed by such a string and
+  // then a "," or the "]". Without one before the first "]", the first entry is canonical, and so
+  // is each one after a "," that follows a canonical entry, up to the "]" that ends the list (no
+  // canonical string holds a "]"). Joining the entries and scanning the join, or replacing every
+  // entry, built a copy of the list as large as the file.
+  const open = text.indexOf('[');
+  NON_CANONICAL_ENTRY.lastIndex = open;
+  const found = NON_CANONICAL_ENTRY.exec(text);
+  if (found !== null && found.index < text.indexOf(']', open)) return undefined;
+  return { digests: list as string[], unique: new Set(list).size === list.length };
 }

@@ -3,7 +3,7 @@
  * intended on a Bottlerocket node (runtime behaviour of notation, AWS Signer and the wrapper).
  */
 import type { JsonNode } from '../json.ts';
-import { live, type NotationDocument } from './decode.ts';
+import { liveNodesView, liveView, type NotationDocument } from './decode.ts';
 
 export interface Advice {
   rule: string;
@@ -34,24 +34,24 @@ export const SHIPPED_TRUST_STORES = [
  * of service signer whose resource is /signing-profiles/<name>[/<version>]. Others it ignores.
  */
 function isSignerProfileArn(id: string): boolean {
-  const parts = id.split(':');
-  if (parts.length < 6 || parts[0] !== 'arn' || parts[2] !== 'signer') return false;
-  return /^\/signing-profiles\/[^/]+(\/[^/]+)?$/.test(parts.slice(5).join(':'));
+  return SIGNER_PROFILE_ARN.test(id);
 }
+/** Split at colons: "arn", any partition, "signer", region, account, then the resource. */
+const SIGNER_PROFILE_ARN = /^arn:[^:]*:signer:[^:]*:[^:]*:\/signing-profiles\/[^/]+(\/[^/]+)?$/;
 const PLACEHOLDER = /<[^<>]*>|\{[^{}]*\}|\*{3,}/;
 /** containerd passes fully qualified names, so these hosts never appear in a reference. */
 const NEVER_SEEN_HOSTS = ['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'];
 
 export function notationWarnings(doc: NotationDocument, trustStore?: TrustStoreLookup): Advice[] {
   const out: Advice[] = [];
-  for (const st of live(doc.trustPolicies)) {
+  for (const st of liveView(doc.trustPolicies)) {
     const name = () => JSON.stringify(st.name);
-    const stores = live(st.trustStores);
-    const identities = live(st.trustedIdentities);
-    const scopes = live(st.registryScopes);
-    const storeNodes = st.trustStores?.nodes ?? [];
-    const identityNodes = st.trustedIdentities?.nodes ?? [];
-    const scopeNodes = st.registryScopes?.nodes ?? [];
+    const stores = liveView(st.trustStores);
+    const identities = liveView(st.trustedIdentities);
+    const scopes = liveView(st.registryScopes);
+    const storeNodes = liveNodesView(st.trustStores);
+    const identityNodes = liveNodesView(st.trustedIdentities);
+    const scopeNodes = liveNodesView(st.registryScopes);
     const skip = st.level === 'skip';
 
     if (!skip && identities.includes('*') && stores.some((s) => s.startsWith('signingAuthority:'))) {
@@ -61,9 +61,9 @@ export function notationWarnings(doc: NotationDocument, trustStore?: TrustStoreL
         node: identityNodes[identities.indexOf('*')],
       });
     }
-    const seenStores = new Set<string>();
-    stores.forEach((store, i) => {
-      if (seenStores.has(store))
+    for (let i = 0; i < stores.length; i++) {
+      const store = stores[i]!;
+      if (stores.indexOf(store) < i)
         out.push({
           rule: 'notation/duplicate-trust-store',
           message: `statement ${name()} lists trust store ${JSON.stringify(store)} twice`,
@@ -71,7 +71,8 @@ export function notationWarnings(doc: NotationDocument, trustStore?: TrustStoreL
         });
       else {
         const colon = store.indexOf(':');
-        const [type, storeName] = [store.slice(0, colon), store.slice(colon + 1)];
+        const type = store.slice(0, colon);
+        const storeName = store.slice(colon + 1);
         const held = trustStore?.(type, storeName);
         // notation reads a tsa store only for the timestamp of a notary.x509 signature, which a
         // ca store verifies: beside signingAuthority stores alone it is never opened.
@@ -95,31 +96,35 @@ export function notationWarnings(doc: NotationDocument, trustStore?: TrustStoreL
             node: storeNodes[i],
           });
       }
-      seenStores.add(store);
-    });
-    const arns = identities.filter((id) => id.startsWith('arn:'));
-    identities.forEach((id, i) => {
+    }
+    let arns = false;
+    for (let i = 0; i < identities.length; i++) {
+      const id = identities[i]!;
       if (PLACEHOLDER.test(id))
         out.push({
           rule: 'notation/placeholder',
           message: `trusted identity ${JSON.stringify(id)} still contains a placeholder`,
           node: identityNodes[i],
         });
-      if (id.startsWith('arn:') && !isSignerProfileArn(id))
+      if (!id.startsWith('arn:')) continue;
+      arns = true;
+      if (!isSignerProfileArn(id))
         out.push({
           rule: 'notation/signer-arn',
           message: `trusted identity ${JSON.stringify(id)} is not an AWS Signer signing-profile ARN (arn:<partition>:signer:<region>:<account>:/signing-profiles/<name>[/<version>]); the AWS Signer plugin silently ignores it`,
           node: identityNodes[i],
         });
-    });
-    if (!skip && arns.length > 0 && !stores.some((s) => s.startsWith('signingAuthority:'))) {
+    }
+    if (!skip && arns && !stores.some((s) => s.startsWith('signingAuthority:'))) {
       out.push({
         rule: 'notation/arn-without-signing-authority',
         message: `statement ${name()} trusts AWS Signer ARNs but has no signingAuthority trust store, so no AWS Signer signature can verify`,
         node: st.nodes['trustStores'],
       });
     }
-    scopes.forEach((scope, i) => {
+    for (let i = 0; i < scopes.length; i++) {
+      const scope = scopes[i]!;
+      if (!scope.includes('docker')) continue; // every host below names docker
       const host = scope.split('/')[0] ?? '';
       const rest = scope.slice(host.length + 1);
       if (NEVER_SEEN_HOSTS.includes(host) || (host === 'docker.io' && rest !== '' && !rest.includes('/'))) {
@@ -130,7 +135,7 @@ export function notationWarnings(doc: NotationDocument, trustStore?: TrustStoreL
           node: scopeNodes[i],
         });
       }
-    });
+    }
     if ((st.level === 'audit' || skip) && scopes.includes('*')) {
       out.push({
         rule: 'notation/permissive-wildcard',

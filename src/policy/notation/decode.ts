@@ -62,7 +62,7 @@ function matchField(key: string, fields: readonly string[]): string | undefined 
 }
 
 /** A statement before any field is decoded: Go's zero value. */
-export function emptyStatement(): NotationStatement {
+export function emptyStatement(nodes: NotationStatement['nodes'] = {}): NotationStatement {
   return {
     name: '',
     registryScopes: null,
@@ -71,7 +71,7 @@ export function emptyStatement(): NotationStatement {
     verifyTimestamp: '',
     trustStores: null,
     trustedIdentities: null,
-    nodes: {},
+    nodes,
     overrideNodes: undefined,
   };
 }
@@ -216,4 +216,18 @@ export function live<T>(slice: GoSlice<T> | null): T[] {
 }
 export function liveNodes<T>(slice: GoSlice<T> | null): (JsonNode | undefined)[] {
   return slice ? slice.nodes.slice(0, slice.len) : [];
+}
+
+const NONE: readonly never[] = Object.freeze([]);
+/**
+ * live() without the copy, for code that only reads: the backing array itself when every slot is
+ * live (always, for a document decoded once; a large policy's checks then allocate nothing).
+ */
+export function liveView<T>(slice: GoSlice<T> | null): readonly T[] {
+  if (!slice) return NONE;
+  return slice.len === slice.backing.length ? slice.backing : slice.backing.slice(0, slice.len);
+}
+/** The nodes beside liveView's elements: index it only below the slice's length. */
+export function liveNodesView<T>(slice: GoSlice<T> | null): readonly (JsonNode | undefined)[] {
+  return slice ? slice.nodes : NONE;
 }

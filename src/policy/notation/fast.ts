@@ -91,15 +91,20 @@ function str(value: unknown): string {
   return value;
 }
 
+/** No positions on this path: every statement shares one empty, frozen set of nodes. */
+const NO_NODES: GoSlice<never>['nodes'] = Object.freeze([]) as never[];
+const NO_FIELD_NODES: NotationStatement['nodes'] = Object.freeze({});
+
+/** A list of strings, as the parse made it (only read from here on: no copy). */
 function strings(value: unknown, depth: number): GoSlice<string> {
   if (!Array.isArray(value) || value.length === 0 || depth + 1 >= VALUE_DEPTH_LIMIT) throw new NotSimple();
-  const backing = value.map(str);
-  return { backing, nodes: [], len: backing.length };
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== 'string') throw new NotSimple();
+  return { backing: value as string[], nodes: NO_NODES, len: value.length };
 }
 
 function decode(root: unknown, counted: { keys: number }): NotationDocument {
   if (!isPlainObject(root)) throw new NotSimple();
-  const doc: NotationDocument = { version: '', trustPolicies: null, nodes: {} };
+  const doc: NotationDocument = { version: '', trustPolicies: null, nodes: NO_FIELD_NODES };
   for (const key in root) {
     counted.keys++;
     const value = root[key];
@@ -110,7 +115,7 @@ function decode(root: unknown, counted: { keys: number }): NotationDocument {
     else {
       if (!Array.isArray(value)) throw new NotSimple();
       const backing = value.map((st) => statement(st, counted));
-      doc.trustPolicies = { backing, nodes: [], len: backing.length };
+      doc.trustPolicies = { backing, nodes: NO_NODES, len: backing.length };
     }
   }
   return doc;
@@ -118,7 +123,7 @@ function decode(root: unknown, counted: { keys: number }): NotationDocument {
 
 function statement(value: unknown, counted: { keys: number }): NotationStatement {
   if (!isPlainObject(value)) throw new NotSimple();
-  const st = emptyStatement();
+  const st = emptyStatement(NO_FIELD_NODES);
   for (const key in value) {
     counted.keys++;
     const field = value[key];

@@ -3,7 +3,7 @@
  * messages (Go %q quoting included), on a document decode.ts produced.
  */
 import type { JsonNode } from '../json.ts';
-import { live, liveNodes, type NotationDocument, type NotationStatement } from './decode.ts';
+import { liveNodesView, liveView, type NotationDocument, type NotationStatement } from './decode.ts';
 import { isSubsetDN, type ParsedDN, parseDistinguishedName } from './dn.ts';
 import { goQuote, goQuoteSlice } from './goquote.ts';
 
@@ -18,6 +18,7 @@ const VALIDATION_TYPES = ['integrity', 'authenticity', 'authenticTimestamp', 'ex
 const VALIDATION_ACTIONS = ['enforce', 'log', 'skip'];
 const STORE_TYPES = ['ca', 'signingAuthority', 'tsa'];
 const FILE_NAME = /^[a-zA-Z0-9_.-]+$/;
+const X509_SUBJECT = 'x509.subject';
 const DOMAIN =
   /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))+)?(?::[0-9]+)?$/;
 const REPOSITORY =
@@ -94,8 +95,8 @@ function validateCore(st: NotationStatement): void {
       `trust policy statement ${q()} has invalid signatureVerification: verifyTimestamp must be "always" or "afterCertExpiry", but got ${goQuote(ts)}`,
       st.nodes['verifyTimestamp'],
     );
-  const stores = live(st.trustStores);
-  const identities = live(st.trustedIdentities);
+  const stores = liveView(st.trustStores);
+  const identities = liveView(st.trustedIdentities);
   if (st.level === 'skip' && (!st.override || st.override.size === 0)) {
     if (stores.length > 0 || identities.length > 0)
       throw new Invalid(
@@ -109,8 +110,9 @@ function validateCore(st: NotationStatement): void {
       `trust policy statement ${q()} is either missing trust stores or trusted identities, both must be specified`,
       st.nodes[stores.length === 0 ? 'trustStores' : 'trustedIdentities'] ?? st.nodes['statement'],
     );
-  const storeNodes = liveNodes(st.trustStores);
-  stores.forEach((store, i) => {
+  const storeNodes = liveNodesView(st.trustStores);
+  for (let i = 0; i < stores.length; i++) {
+    const store = stores[i]!;
     const node = storeNodes[i];
     const colon = store.indexOf(':');
     if (colon < 0)
@@ -130,30 +132,31 @@ function validateCore(st: NotationStatement): void {
         `trust policy statement ${q()} uses an unsupported trust store name ${goQuote(name)} in trust store value ${goQuote(store)}. Named store name needs to follow [a-zA-Z0-9_.-]+ format`,
         node,
       );
-  });
+  }
   validateIdentities(st, q, identities);
 }
 
-function validateIdentities(st: NotationStatement, q: () => string, identities: string[]): void {
-  const nodes = liveNodes(st.trustedIdentities);
+function validateIdentities(st: NotationStatement, q: () => string, identities: readonly string[]): void {
+  const nodes = liveNodesView(st.trustedIdentities);
   if (identities.length > 1 && identities.includes('*'))
     throw new Invalid(
       `trust policy statement ${q()} uses a wildcard trusted identity '*', a wildcard identity cannot be used in conjunction with other values`,
       nodes[identities.indexOf('*')],
     );
   const parsed: { raw: string; dn: ParsedDN; node: JsonNode | undefined }[] = [];
-  identities.forEach((identity, i) => {
+  for (let i = 0; i < identities.length; i++) {
+    const identity = identities[i]!;
     const node = nodes[i];
     if (identity === '')
       throw new Invalid(`trust policy statement ${q()} has an empty trusted identity`, node);
-    if (identity === '*') return;
+    if (identity === '*') continue;
     const colon = identity.indexOf(':');
     if (colon < 0)
       throw new Invalid(
         `trust policy statement ${q()} has trusted identity ${goQuote(identity)} missing separator`,
         node,
       );
-    if (identity.slice(0, colon) !== 'x509.subject') return;
+    if (colon !== X509_SUBJECT.length || !identity.startsWith(X509_SUBJECT)) continue;
     const value = identity.slice(colon + 1);
     if (value === '')
       throw new Invalid(
@@ -168,7 +171,7 @@ function validateIdentities(st: NotationStatement, q: () => string, identities: 
         node,
       );
     }
-  });
+  }
   for (let i = 0; i < parsed.length; i++) {
     for (let j = 0; j < parsed.length; j++) {
       if (i !== j && isSubsetDN(parsed[i]!.dn, parsed[j]!.dn))
@@ -199,13 +202,14 @@ export function registryScopeFormatError(scope: string, domains?: Map<string, bo
   return undefined;
 }
 
-function validateScopes(statements: NotationStatement[]): void {
-  const seen = new Map<string, { count: number; node: JsonNode | undefined }>();
+function validateScopes(statements: readonly NotationStatement[]): void {
+  const seen = new Map<string, JsonNode | undefined>();
+  const repeated = new Set<string>();
   const domains = new Map<string, boolean>();
   for (const st of statements) {
     const q = () => goQuote(st.name); // quoted only for a message
-    const scopes = live(st.registryScopes);
-    const nodes = liveNodes(st.registryScopes);
+    const scopes = liveView(st.registryScopes);
+    const nodes = liveNodesView(st.registryScopes);
     if (scopes.length === 0)
       throw new Invalid(
         `trust policy statement ${q()} has zero registry scopes, it must specify registry scopes with at least one value`,
@@ -216,25 +220,24 @@ function validateScopes(statements: NotationStatement[]): void {
         `trust policy statement ${q()} uses wildcard registry scope '*', a wildcard scope cannot be used in conjunction with other scope values`,
         nodes[scopes.indexOf('*')],
       );
-    scopes.forEach((scope, i) => {
+    for (let i = 0; i < scopes.length; i++) {
+      const scope = scopes[i]!;
       if (scope !== '*') {
         const error = registryScopeFormatError(scope, domains);
         if (error) throw new Invalid(error, nodes[i]);
       }
-      const entry = seen.get(scope);
-      if (entry) {
-        entry.count++;
-        entry.node = nodes[i];
-      } else seen.set(scope, { count: 1, node: nodes[i] });
-    });
+      // The last node of each scope; repeated ones are reported in order of first appearance.
+      if (seen.has(scope)) repeated.add(scope);
+      seen.set(scope, nodes[i]);
+    }
   }
-  for (const [scope, entry] of seen) {
-    if (entry.count > 1)
-      throw new Invalid(
-        `registry scope ${goQuote(scope)} is present in multiple trust policy statements, one registry scope value can only be associated with one statement`,
-        entry.node,
-      );
-  }
+  if (repeated.size > 0)
+    for (const [scope, node] of seen)
+      if (repeated.has(scope))
+        throw new Invalid(
+          `registry scope ${goQuote(scope)} is present in multiple trust policy statements, one registry scope value can only be associated with one statement`,
+          node,
+        );
 }
 
 /** Document.Validate(): undefined when valid, else the first failure. */
@@ -250,7 +253,7 @@ export function validateNotationDocument(doc: NotationDocument): NotationFinding
         `trust policy document uses unsupported version ${goQuote(doc.version)}`,
         doc.nodes['version'],
       );
-    const statements = live(doc.trustPolicies);
+    const statements = liveView(doc.trustPolicies);
     if (statements.length === 0)
       throw new Invalid(
         'trust policy document can not have zero trust policy statements',
