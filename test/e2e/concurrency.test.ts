@@ -1,6 +1,6 @@
 /**
  * No lost updates: many civctl processes adding different digests at the same time, to one file
- * and to one node, all land — every round, several rounds. 6 processes × 2 rounds by default;
+ * and to one node, all land — every round, several rounds. 4 processes × 2 rounds by default;
  * the stress variant (CIVCTL_FULL=1, as CI runs it) 12 × 3.
  */
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { FULL, runBuiltAsync, scratch, withSim } from '../helpers.ts';
 
-const PROCESSES = FULL ? 12 : 6;
+const PROCESSES = FULL ? 12 : 4;
 const ROUNDS = FULL ? 3 : 2;
 const env = { CIVCTL_COMPILE_CACHE: '0' };
 
