@@ -118,6 +118,11 @@ export function standaloneMissing(): string | undefined {
  */
 export const FULL = process.env['CIVCTL_FULL'] === '1';
 
+/** How many cases a property test generates: all of them in CI's full run, a quarter otherwise. */
+export function propertyRuns(full: number): number {
+  return FULL ? full : Math.max(50, Math.round(full / 4));
+}
+
 /** A test's skip reason when it is one of CI's longer variants and this is not a full run. */
 export function fullOnly(): string | undefined {
   return FULL ? undefined : 'one of CI’s longer variants: CIVCTL_FULL=1 runs it (.ci/run sets it)';

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { canPresentDigest, digestError, looksLikeDigest } from '../../src/policy/digest-rule.ts';
 import { lintPolicy } from '../../src/policy/lint.ts';
-import { run, scratch } from '../helpers.ts';
+import { run, scratch, propertyRuns } from '../helpers.ts';
 
 const hex = (n: number, c = 'a') => c.repeat(n);
 /** Every algorithm go-digest v1.0.0 knows, its neighbours, and the mistakes people make. */
@@ -61,7 +61,7 @@ describe('the digest rule (go-digest v1.0.0, as containerd validates)', () => {
           assert.equal(canPresentDigest(input), digestError(input) === undefined, input);
         },
       ),
-      { numRuns: 2000 },
+      { numRuns: propertyRuns(2000) },
     );
   });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { lintPolicy } from '../../src/policy/lint.ts';
-import { CORPUS, ROOT, run, scratch } from '../helpers.ts';
+import { CORPUS, ROOT, run, scratch, propertyRuns } from '../helpers.ts';
 
 const tmp = scratch();
 after(() => tmp.cleanup());
@@ -264,7 +264,7 @@ describe('lint never throws (property-based)', () => {
           assert.ok(['enforced', 'allows-all', 'rejects-all'].includes(r.effect));
         },
       ),
-      { numRuns: 400 },
+      { numRuns: propertyRuns(400) },
     );
   });
   test('arbitrary JSON values, including near-policies', () => {
@@ -300,7 +300,7 @@ describe('lint never throws (property-based)', () => {
           for (const d of r.diagnostics) assert.ok(d.line >= 1 && d.column >= 1);
         },
       ),
-      { numRuns: 400 },
+      { numRuns: propertyRuns(400) },
     );
   });
   test('huge arrays and deep nesting', () => {

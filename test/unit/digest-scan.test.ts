@@ -8,7 +8,7 @@ import { scanCanonicalAllowlist } from '../../src/policy/digest-scan.ts';
 import { loadDigestionPolicyExactly } from '../../src/policy/image-verifiers.ts';
 import { lintPolicy } from '../../src/policy/lint.ts';
 import { PositionIndex } from '../../src/policy/positions.ts';
-import { CORPUS } from '../helpers.ts';
+import { CORPUS, propertyRuns } from '../helpers.ts';
 
 /** The scanner on bytes, with the shared parse a PositionIndex provides. */
 function scan(bytes: Uint8Array) {
@@ -80,7 +80,7 @@ describe('canonical allowlist scanner', () => {
           assert.deepEqual(fast, slow);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { lintPolicy } from '../../src/policy/lint.ts';
 import { cleanNotationStatements } from '../../src/policy/notation/fast.ts';
 import { PositionIndex } from '../../src/policy/positions.ts';
-import { CORPUS } from '../helpers.ts';
+import { CORPUS, propertyRuns } from '../helpers.ts';
 
 function fast(bytes: Uint8Array): number | undefined {
   const positions = new PositionIndex(bytes);
@@ -112,7 +112,7 @@ describe('clean-notation fast path', () => {
         assert.deepEqual(r.diagnostics, [], text);
         assert.equal(r.size?.statements, statements);
       }),
-      { numRuns: 500 },
+      { numRuns: propertyRuns(500) },
     );
     assert.ok(hits >= 5, `the fast path answered only ${hits} generated documents`);
   });

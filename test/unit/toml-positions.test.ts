@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { findTomlEntry, lineColumn, scanToml } from '../../src/formats/toml-positions.ts';
+import { propertyRuns } from '../helpers.ts';
 
 type Table = Record<string, unknown>;
 
@@ -85,7 +86,7 @@ describe('TOML positions', () => {
       fc.property(fc.dictionary(key, value, { maxKeys: 4 }), (doc) => {
         assertValuesMatch(stringifyToml(doc));
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 
