@@ -150,6 +150,16 @@ describe('checkSignature remembers verdicts only for exactly the same inputs', (
     );
     // The same bytes under another algorithm or key are checked on their own.
     assert.match(checkSignature('SHA256-RSA', signed, signature, key, false)!, /specifies an RSA public key/);
+    // Where one input ends and the next begins is part of the key: moving bytes from the signed
+    // data to the end of the signature (a NUL between them) is another check, not a remembered one.
+    const split = Buffer.from('abc\0def');
+    const splitSignature = sign('sha256', split, { key: privateKey, dsaEncoding: 'der' });
+    assert.equal(checkSignature('ECDSA-SHA256', split, splitSignature, key, false), undefined);
+    const moved = Buffer.concat([splitSignature, Buffer.from('\0abc')]);
+    assert.equal(
+      checkSignature('ECDSA-SHA256', Buffer.from('def'), moved, key, false),
+      'x509: ECDSA verification failure',
+    );
     const stranger = { ...key, key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey };
     assert.equal(
       checkSignature('ECDSA-SHA256', signed, signature, stranger, false),
