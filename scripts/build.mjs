@@ -12,9 +12,18 @@
 // undici, yargs and yargs-parser are pinned exactly in package.json, and scripts/UPGRADING.md says
 // what this build relies on inside them and how to upgrade them.
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
-import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import { build } from 'esbuild';
 import { startupFacts } from './startup.mjs';
 
@@ -242,20 +251,30 @@ for (const marker of Object.keys(placeholders))
 /**
  * A chunk brotli-compressed at quality 11, as base64. Kept by content in node_modules/.cache (about
  * a second a build, most of a rebuild when nothing changed); brotli's output depends only on its
- * input and the quality, so a kept one is the one this build would make.
+ * input and the quality, so a kept one is the one this build would make. A kept one is used only
+ * when it decompresses to the very source (a build stopped while writing one leaves no half file
+ * behind: it is written beside and renamed, and a damaged one is made again).
  */
 const BROTLI_CACHE = join('node_modules', '.cache', 'civctl', 'brotli');
 const brotliUsed = new Set();
 function compressedChunk(source) {
-  const key = `${createHash('sha256').update(source).digest('hex')}.b64`;
+  const hash = createHash('sha256').update(source).digest('hex');
+  const key = `${hash}.b64`;
   brotliUsed.add(key);
   const kept = join(BROTLI_CACHE, key);
-  if (existsSync(kept)) return readFileSync(kept, 'utf8');
+  if (existsSync(kept)) {
+    const text = readFileSync(kept, 'utf8');
+    try {
+      const back = brotliDecompressSync(Buffer.from(text, 'base64'));
+      if (createHash('sha256').update(back).digest('hex') === hash) return text;
+    } catch {}
+  }
   const text = brotliCompressSync(Buffer.from(source), {
     params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11 },
   }).toString('base64');
-  mkdirSync(dirname(kept), { recursive: true });
-  writeFileSync(kept, text);
+  mkdirSync(BROTLI_CACHE, { recursive: true });
+  writeFileSync(`${kept}.${process.pid}`, text);
+  renameSync(`${kept}.${process.pid}`, kept);
   return text;
 }
 

@@ -15,13 +15,18 @@
 // cache: every test builds its own Io, servers and temporary folders. The spawn and integration
 // tests keep a process each. `--isolate` runs every file in its own process.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { build } from 'esbuild';
 
-/** Where the transformed sources go (git-ignored). */
-const OUT = '.test-build';
+/**
+ * Where the transformed sources go: a folder per run under the git-ignored .test-build/, so that
+ * two runs in one checkout never rewrite each other's files; removed when the run ends, and a run
+ * that was killed leaves one that the next run removes.
+ */
+const BUILDS = '.test-build';
+const OUT = join(BUILDS, String(process.pid));
 
 /** Files under a folder ending in `suffix`, recursively, in a stable order (fixtures hold data). */
 function filesEndingIn(dir, suffix) {
@@ -52,10 +57,22 @@ async function transformSources() {
     write: false,
     logLevel: 'error',
   });
-  rmSync(OUT, { recursive: true, force: true });
+  for (const entry of existsSync(BUILDS) ? readdirSync(BUILDS) : [])
+    if (!isRunning(Number(entry))) rmSync(join(BUILDS, entry), { recursive: true, force: true });
   for (const file of result.outputFiles) {
     mkdirSync(dirname(file.path), { recursive: true });
     writeFileSync(file.path, file.text.replace(RELATIVE_TS_IMPORT, '$1$2.js$3'));
+  }
+}
+
+/** Whether a process with this id runs (another run's folder is left alone while it does). */
+function isRunning(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
   }
 }
 
@@ -68,10 +85,20 @@ if (files.length === 0) {
 const args = process.argv.slice(2);
 const excluded = args.filter((a) => a.startsWith('--exclude=')).map((a) => a.slice('--exclude='.length));
 const isolate = args.includes('--isolate');
+const unknown = args.filter((a) => a.startsWith('-') && !a.startsWith('--exclude=') && a !== '--isolate');
+if (unknown.length > 0) {
+  console.error(`run-tests: unknown option ${unknown.join(' ')} (options: --isolate, --exclude=PART)`);
+  process.exit(2);
+}
 const only = args.filter((a) => !a.startsWith('--exclude=') && a !== '--isolate');
 const selected = (only.length > 0 ? files.filter((f) => only.some((o) => f.includes(o))) : files).filter(
   (f) => !excluded.some((e) => f.includes(e)),
 );
+// Without a file, Node's runner would look for tests by itself, under .test-build/ too.
+if (selected.length === 0) {
+  console.error(`run-tests: no test file under test/ matches ${args.join(' ')}`);
+  process.exit(1);
+}
 await transformSources();
 
 /** Folders whose test files share one process (see the top of this file). */
@@ -115,6 +142,7 @@ const result = spawnSync(
   ],
   { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
 );
+rmSync(OUT, { recursive: true, force: true });
 process.stdout.write(result.stdout);
 const tests = /ℹ tests (\d+)/.exec(result.stdout);
 // exitCode, not process.exit(): a pipe (a CI log) takes stdout asynchronously, and exiting at once

@@ -111,10 +111,13 @@ export function standaloneMissing(): string | undefined {
 }
 
 /**
- * CI's longer variants (CIVCTL_FULL=1, set by .ci/run): the concurrency test's stress rounds, every
- * command's help and usage error through every built file rather than the package's bin only, and
- * every case of the arm64 binary under qemu. `npm test` without it stays within a minute on a
- * 2-core machine and still runs every command through every built file.
+ * CI's longer variants (CIVCTL_FULL=1, set by .ci/run). Whole tests, listed as skipped without it
+ * (fullOnly): every command's help and usage error through every built file, the ES module's
+ * failure, signal and run-alone cases, the arm64 binary's lint, encode, usage error and set under
+ * qemu. Fewer cases of the same tests without it: property tests (propertyRuns), the
+ * credential-helper race repetitions (40 → 10, 12 → 4), the concurrency test (12 × 3 → 4 × 2).
+ * `npm test` without it stays within a minute on a 2-core machine and still runs every command
+ * through every built file.
  */
 export const FULL = process.env['CIVCTL_FULL'] === '1';
 
