@@ -42,7 +42,7 @@ function filesEndingIn(dir, suffix) {
 /** `from "./x.ts"`, `import "./x.ts"` and `import("./x.ts")` as esbuild prints them. */
 const RELATIVE_TS_IMPORT = /((?:\bfrom|\bimport)\s*\(?\s*")(\.{1,2}\/[^"\n]*)\.ts(")/g;
 
-/** Transforms src/ and test/ into OUT; returns the test files to run there. */
+/** Transforms src/ and test/ into OUT, and removes the folders of runs that have ended. */
 async function transformSources() {
   const sources = [...filesEndingIn('src', '.ts'), ...filesEndingIn('test', '.ts')];
   const result = await build({

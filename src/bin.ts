@@ -152,10 +152,16 @@ function finish(error: unknown): void {
   // the command's own, so a pipeline still sees a failed lint.
   const failed = stdout.error;
   if (failed && failed.code !== 'EPIPE' && error === undefined) error = outputFailure(failed);
-  if (error === undefined) {
-    exit();
-    return;
-  }
+  if (error !== undefined) report(error);
+  // Ends the process once the command is done, rather than when the event loop empties: everything
+  // civctl prints is already written (writeSync), every child and connection is closed before main
+  // settles, and the loader's 'exit' handlers (the compile cache) still run. A natural exit also
+  // disposes V8's heap, which after a large lint takes milliseconds (2,000 statements: about 10 ms).
+  process.exit();
+}
+
+/** Prints a failed command's one line and sets its exit status. */
+function report(error: unknown): void {
   // A command that failed after a signal interrupted it ends as the signal would have ended it,
   // whatever it said last (a command that reports each image's failure reports the interrupted
   // ones among them). One that stops cleanly on a signal (sim) exits 0.
@@ -167,15 +173,4 @@ function finish(error: unknown): void {
   // The stack is for bug reports only.
   if (process.env['CIVCTL_DEBUG'] && error instanceof Error) stderr.write(`${error.stack}\n`);
   process.exitCode = interruptedBy ?? exitCodeOf(error);
-  exit();
-}
-
-/**
- * Ends the process once the command is done, rather than when the event loop empties: everything
- * civctl prints is already written (writeSync), every child and connection is closed before main
- * settles, and the loader's 'exit' handlers (the compile cache) still run. A natural exit also
- * disposes V8's heap, which after a large lint takes milliseconds (2,000 statements: about 10 ms).
- */
-function exit(): void {
-  process.exit();
 }

@@ -910,36 +910,24 @@ export function checkSignature(
   allowSHA1: boolean,
 ): string | undefined {
   if (key.kind === 'other') return checkSignatureOnce(algo, signed, signature, key, allowSHA1);
-  // Every input is a key of its own (the signed bytes too: a signature copied onto other bytes
-  // must not inherit a verdict), one map level each, so no two inputs can share an entry.
-  const byInputs = SIGNATURE_VERDICTS.get(key.key) ?? new Map<string, Map<string, Map<string, Verdict>>>();
-  SIGNATURE_VERDICTS.set(key.key, byInputs);
-  const setting = `${algo} ${allowSHA1 ? 'sha1' : ''}`;
-  const bySignature = byInputs.get(setting) ?? new Map<string, Map<string, Verdict>>();
-  byInputs.set(setting, bySignature);
-  const signatureText = Buffer.from(signature).toString('latin1');
-  const bySigned = bySignature.get(signatureText) ?? new Map<string, Verdict>();
-  bySignature.set(signatureText, bySigned);
-  const signedText = Buffer.from(signed).toString('latin1');
-  const known = bySigned.get(signedText);
-  if (known) return known.error;
-  const verdict = { error: checkSignatureOnce(algo, signed, signature, key, allowSHA1) };
-  bySigned.set(signedText, verdict);
-  return verdict.error;
-}
-
-/** A remembered verdict: the error text, or undefined when the signature verified. */
-interface Verdict {
-  error: string | undefined;
+  // Every input is part of the key, the signed bytes too (a signature copied onto other bytes must
+  // not inherit a verdict); the signature's length says where it ends and the signed bytes begin.
+  const id = `${algo} ${allowSHA1 ? 'sha1' : '-'} ${signature.length} ${Buffer.from(signature).toString('latin1')}${Buffer.from(signed).toString('latin1')}`;
+  const verdicts = SIGNATURE_VERDICTS.get(key.key) ?? new Map<string, string | undefined>();
+  SIGNATURE_VERDICTS.set(key.key, verdicts);
+  if (verdicts.has(id)) return verdicts.get(id);
+  const verdict = checkSignatureOnce(algo, signed, signature, key, allowSHA1);
+  verdicts.set(id, verdict);
+  return verdict;
 }
 
 /**
- * Verdicts of checkSignature, by public key, then algorithm and SHA-1 setting, then signature,
- * then signed bytes: a chain is checked again for each signature, trust store and timestamp that
- * meets it (audit: every image signed by the same certificates), and the same inputs always give
- * the same verdict. Key objects live as long as the process (KEY_OBJECTS), and so do these.
+ * Verdicts of checkSignature, by public key and then every other input: a chain is checked again
+ * for each signature, trust store and timestamp that meets it (audit: every image signed by the
+ * same certificates), and the same inputs always give the same verdict. Key objects live as long
+ * as the process (KEY_OBJECTS), and so do these.
  */
-const SIGNATURE_VERDICTS = new WeakMap<KeyObject, Map<string, Map<string, Map<string, Verdict>>>>();
+const SIGNATURE_VERDICTS = new WeakMap<KeyObject, Map<string, string | undefined>>();
 
 function checkSignatureOnce(
   algo: SignatureAlgorithm,
