@@ -25,14 +25,15 @@ import {
 import { dirname, join } from 'node:path';
 import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import { build } from 'esbuild';
+import { splitProgram } from './program-split.mjs';
 import { startupFacts } from './startup.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 /** Lazily compiled chunks: import specifier → chunk name and the chunk's entry source. */
 const CHUNKS = {
-  // yargs is imported as a default export; Node's CJS interop would hand over the whole namespace.
-  yargs: { chunk: 'yargs', source: "export { default } from 'yargs';", unwrapDefault: true },
+  // yargs is imported as a default export (the chunk's `default`).
+  yargs: { chunk: 'yargs', source: "export { default } from 'yargs';" },
   // undici's HTTP/1.1 dispatchers, wired as undici's own index.js wires them: the whole Dispatcher
   // API (request, stream, pipeline, upgrade and connect, which ProxyAgent's CONNECT tunnel calls)
   // on Dispatcher.prototype. The Client for the API socket; Agent, ProxyAgent and EnvHttpProxyAgent
@@ -172,26 +173,6 @@ for (const spec of Object.values(CHUNKS)) {
   chunkCode[spec.chunk] = result.outputFiles[0].text;
 }
 
-const lazyChunks = {
-  name: 'lazy-chunks',
-  setup(b) {
-    const filter = new RegExp(
-      `^(${Object.keys(CHUNKS)
-        .map((k) => k.replace(/[./]/g, '\\$&'))
-        .join('|')})$`,
-    );
-    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'civctl-chunk' }));
-    b.onLoad({ filter: /.*/, namespace: 'civctl-chunk' }, (args) => {
-      const { chunk, unwrapDefault, alias } = CHUNKS[args.path];
-      if (alias) return { contents: `module.exports = require(${JSON.stringify(alias)});`, loader: 'js' };
-      return {
-        contents: `module.exports = __civctlLoad(${JSON.stringify(chunk)})${unwrapDefault ? '.default' : ''};`,
-        loader: 'js',
-      };
-    });
-  },
-};
-
 // yargs-parser (the fast path, in every run) calls createRequire(import.meta.url) when it loads, for
 // the require it uses only to read a JSON config file, which civctl never asks it to. Loading
 // node:module loads Node's ES module loader with it (about 2 ms): the program gets a createRequire
@@ -219,14 +200,18 @@ const lateModule = {
   },
 };
 
-const program = await build({
-  ...common,
-  entryPoints: ['src/bin.ts'],
-  plugins: [lazyChunks, lateModule],
-});
-const programCode = program.outputFiles[0].text;
+// The program, split by command into chunks the loader compiles as a run needs them
+// (scripts/program-split.mjs); its imports of the libraries above load their chunks.
+const libraries = Object.fromEntries(
+  Object.entries(CHUNKS).map(([specifier, spec]) => [
+    specifier,
+    (spec.alias ? CHUNKS[spec.alias] : spec).chunk,
+  ]),
+);
+const program = await splitProgram({ ...common, plugins: [lateModule] }, libraries);
+if (!program.chunks.program) throw new Error('the split build made no program chunk');
 
-const sources = { program: programCode, ...chunkCode };
+const sources = { ...program.chunks, ...chunkCode };
 const version = createHash('sha256').update(JSON.stringify(sources)).digest('hex').slice(0, 16);
 
 // The loader is a real file (linted and formatted like the rest); only its placeholders are
@@ -236,11 +221,15 @@ const version = createHash('sha256').update(JSON.stringify(sources)).digest('hex
 // payload serves the CommonJS file and the ESM one.
 const template = readFileSync(new URL('./loader.cjs', import.meta.url), 'utf8');
 const EMPTY_PAYLOAD = 'function payload() {}\n';
+// One character outside ASCII would make Node read the whole file as a two-byte string.
+if (/[^\x00-\x7f]/.test(template))
+  throw new Error('scripts/loader.cjs must be ASCII: Node reads it as UTF-8');
 if (!template.endsWith(EMPTY_PAYLOAD)) throw new Error(`scripts/loader.cjs must end with ${EMPTY_PAYLOAD}`);
 const startup = await startupFacts();
 const table = {};
 const placeholders = {
   '/* CHUNKS */ {}': () => JSON.stringify(table),
+  '/* PARTS */ {}': () => JSON.stringify(program.parts),
   "/* BUILD */ 'dev'": () => JSON.stringify(version),
   '/* COMMAND_WORD */ (_argv) => undefined': () => startup.commandWord,
   // scripts/build-standalone.mjs turns this on in the standalone binary's copy of the loader.
@@ -278,6 +267,8 @@ function compressedChunk(source) {
   return text;
 }
 
+// Stored as they are: the program's chunks that commands load when they start, and undici.
+const RAW_CHUNKS = new Set([...Object.keys(program.chunks).filter((c) => c !== 'program-lazy'), 'undici']);
 const parts = [];
 let tail = '\n*/}\n';
 for (const name of Object.keys(sources).reverse()) {
@@ -289,7 +280,7 @@ for (const name of Object.keys(sources).reverse()) {
   // brotli-compressed (as base64, which has no "*/"): every run reads and scans this file, and a
   // smaller one starts faster. The program and undici (every API command) are stored as they are:
   // decompressing undici would cost an API command about 2 ms.
-  const compressed = name !== 'program' && name !== 'undici';
+  const compressed = !RAW_CHUNKS.has(name);
   const escaped = !compressed && sources[name].includes('*/');
   const text = compressed
     ? compressedChunk(sources[name])

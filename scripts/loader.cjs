@@ -7,6 +7,8 @@
 // the executable's assets.
 'use strict';
 const CHUNKS = /* CHUNKS */ {};
+// The program's parts (scripts/program-split.mjs), each in one of the chunks: the chunk of each part.
+const PARTS = /* PARTS */ {};
 const BUILD = /* BUILD */ 'dev';
 const SEA = /* SEA */ false;
 const vm = require('node:vm');
@@ -115,6 +117,7 @@ const url = require('node:url').pathToFileURL(__filename).href;
 // A code cache holds only the functions its run compiled, and each command takes a different path
 // through a chunk (the API's Client, a registry's Agent): one cache per chunk and command word.
 function __civctlLoad(name, cacheName = `${name}-${word}`) {
+  if (Object.hasOwn(PARTS, name)) return part(name);
   if (loaded.has(name)) return loaded.get(name);
   marks?.push([`${name}:start`, performance.now()]);
   // The standalone binary's own cache for this chunk and command, made when it was built; else the
@@ -144,6 +147,17 @@ function __civctlLoad(name, cacheName = `${name}-${word}`) {
   loaded.set(name, module.exports);
   if (name === 'undici' && liftoffPays && !liftoffOnly) setLiftoffOnly(true);
   marks?.push([`${name}:loaded`, performance.now()]);
+  return module.exports;
+}
+
+/** A part of the program: its chunk compiled (once), then the part run (once). */
+const parts = new Map();
+function part(name) {
+  if (parts.has(name)) return parts.get(name);
+  const module = { exports: {} };
+  parts.set(name, module.exports);
+  __civctlLoad(PARTS[name])[name](module, module.exports);
+  parts.set(name, module.exports);
   return module.exports;
 }
 
@@ -177,7 +191,7 @@ process.once('exit', () => {
   } catch {}
 });
 
-__civctlLoad('program');
+__civctlLoad('main');
 
 // scripts/build.mjs puts the chunks in this function's comment (and the standalone binary, which
 // reads them from its assets, keeps it empty).

@@ -245,6 +245,16 @@ export function tracedChunks(stderr: string): string[] {
   return line ? line[1]!.split(' ').filter((c) => c !== '') : [];
 }
 
+/**
+ * The program's chunks besides `program` itself: a command's own code (`program-get`), code several
+ * commands share, code loaded on demand (scripts/program-split.mjs).
+ */
+export const isProgramSplit = (chunk: string) => chunk.startsWith('program-');
+
+/** The chunks a run compiled besides the program's split ones: `program` and the libraries. */
+export const libraryChunks = (stderr: string): string[] =>
+  tracedChunks(stderr).filter((c) => !isProgramSplit(c));
+
 /** A built bundle's chunk table (scripts/build.mjs): name → [from end, length, escaped, compressed]. */
 function chunkTable(bytes: Buffer, file: string): Record<string, [number, number, number, number]> {
   const table = /const CHUNKS = (\{.*?\});/.exec(bytes.subarray(0, 4096).toString('latin1'));

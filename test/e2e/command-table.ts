@@ -32,6 +32,8 @@ import {
   startFakeRegistry,
   tempDir,
   tracedChunks,
+  builtChunkNames,
+  isProgramSplit,
 } from '../helpers.ts';
 import { startProxy, type TestProxy } from '../proxy.ts';
 
@@ -304,6 +306,9 @@ function tracedCommand(stderr: string): { word: string; liftoff: boolean } | und
  */
 const V8_11 = Number(process.versions.v8.split('.')[0]) < 12;
 
+/** The program's chunks that several commands load (scripts/program-split.mjs). */
+const COMMON_SPLITS = new Set(['program-shared', 'program-lazy', 'program-usage']);
+
 /** The trace lines removed, for the assertions on stderr. */
 const untraced = (stderr: string) => stderr.replace(/^civctl (command|chunks): .*\n/gm, '');
 
@@ -320,6 +325,8 @@ export function describeEveryCommand(built: Built, skip: string | undefined): vo
     let sim: Awaited<ReturnType<typeof startSimulator>>;
     /** Per command, per run: did the run load undici, and did the loader set --liftoff-only. */
     const seen: { command: string; kind: string; undici: boolean; liftoff: boolean }[] = [];
+    /** Every chunk the runs compiled. */
+    const loaded = new Set<string>();
 
     before(async () => {
       dir = tempDir();
@@ -382,7 +389,19 @@ export function describeEveryCommand(built: Built, skip: string | undefined): vo
         { word: spec.name, liftoff: built !== 'standalone' && V8_11 && chunks.includes('undici') },
         `${label}: the loader's command`,
       );
-      assert.deepEqual(chunks, c.chunks, `${label}: chunks`);
+      assert.deepEqual(
+        chunks.filter((chunk) => !isProgramSplit(chunk)),
+        c.chunks,
+        `${label}: chunks`,
+      );
+      // The program is split by command: a run compiles its own command's code and no other's.
+      const commandChunks = chunks.filter((chunk) => isProgramSplit(chunk) && !COMMON_SPLITS.has(chunk));
+      assert.ok(
+        commandChunks.every((chunk) => chunk.slice('program-'.length).split('-').includes(spec.name)),
+        `${label}: ${commandChunks.join(' ')}`,
+      );
+      if (kind === 'success') assert.equal(commandChunks.length, 1, `${label}: ${chunks.join(' ')}`);
+      for (const chunk of chunks) loaded.add(chunk);
       seen.push({ command: spec.name, kind, undici: chunks.includes('undici'), liftoff: command!.liftoff });
       c.afterwards?.(r);
     }
@@ -434,7 +453,8 @@ export function describeEveryCommand(built: Built, skip: string | undefined): vo
       const r = await runBuiltAsync(['--help'], { built, cwd: dir.path, env });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, readFileSync(join(HELP_FIXTURES, 'civctl.txt'), 'utf8'));
-      assert.deepEqual(tracedChunks(r.stderr), ['program', 'yargs']);
+      assert.deepEqual(tracedChunks(r.stderr), ['program', 'program-usage', 'yargs']);
+      loaded.add('program-usage');
       if (everyHelp) return;
       const lint = COMMANDS.find((c) => c.name === 'lint')!;
       await help(lint);
@@ -451,6 +471,16 @@ export function describeEveryCommand(built: Built, skip: string | undefined): vo
       assert.ok(proxied.length >= 4, asked.join('\n'));
       assert.deepEqual(asked, proxied, 'nothing but registry.test through the proxy');
       assert.ok(registry.headers.length > 0 && registry.headers.every((h) => h === registry.host));
+    });
+
+    test('every chunk of the program is compiled by some command', () => {
+      const program = builtChunkNames(join(ROOT, 'dist', 'civctl.cjs')).filter(
+        (chunk) => chunk === 'program' || isProgramSplit(chunk),
+      );
+      assert.deepEqual(
+        program.filter((chunk) => !loaded.has(chunk)),
+        [],
+      );
     });
 
     test('the commands that talk to the API or a registry are exactly those that load undici', () => {

@@ -1,0 +1,268 @@
+// The program split by command (scripts/build.mjs). V8 scans every byte of a script it compiles, and
+// the code cache of one script holds the top level of every module in it: as one chunk, a
+// one-statement lint compiled all 297 KB of the program and read a 238 KB cache at every run. Now
+// a run compiles the code its command loads, in a few chunks (docs/performance.md):
+//
+// 1. The command table the program starts from is generated from the declarations, each handler
+//    behind a dynamic import of its command's file (commandTable).
+// 2. esbuild's code splitting (ES modules only) puts each command's code, and each set of modules
+//    several commands share, in a part of its own; the lazily compiled libraries (undici, yargs, …)
+//    stay outside, as imports the loader satisfies.
+// 3. Each part becomes a CommonJS function (esbuild's own conversion), its imports of other parts
+//    and of the libraries turned into the loader's __civctlLoad.
+// 4. The parts are grouped into a few chunks by which commands load them (groupParts): one script,
+//    one code cache per chunk and command, however many parts esbuild made.
+import { readdirSync, readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
+import { Script } from 'node:vm';
+import { build } from 'esbuild';
+import { tsImport } from 'tsx/esm/api';
+
+const COMMANDS_DIR = new URL('../src/commands/', import.meta.url);
+
+/**
+ * src/commands/index.ts as the bundle has it: the same declarations in the same order, as data,
+ * each `run` importing its command's file when it is called. A declaration must be plain data (it
+ * is written out as JSON): the build fails on anything JSON would change.
+ */
+async function commandTable() {
+  const { COMMANDS } = await tsImport(new URL('index.ts', COMMANDS_DIR).href, import.meta.url);
+  /** name → [file, export] of the command's own file. */
+  const homes = new Map();
+  for (const file of readdirSync(COMMANDS_DIR)) {
+    if (!file.endsWith('.ts') || file === 'index.ts') continue;
+    const module = await tsImport(new URL(file, COMMANDS_DIR).href, import.meta.url);
+    for (const [exported, value] of Object.entries(module))
+      if (
+        value &&
+        typeof value === 'object' &&
+        typeof value.run === 'function' &&
+        typeof value.name === 'string'
+      )
+        homes.set(value.name, [file, exported]);
+  }
+  const entries = COMMANDS.map((spec) => {
+    const home = homes.get(spec.name);
+    if (!home) throw new Error(`no file in src/commands exports the declaration of ${spec.name}`);
+    const { run: _run, ...declaration } = spec;
+    const json = JSON.stringify(declaration);
+    if (!isDeepStrictEqual(JSON.parse(json), declaration))
+      throw new Error(`the declaration of ${spec.name} is not plain data; the split build writes it as JSON`);
+    const [file, exported] = home;
+    return `{ ...${json}, run: (args, ctx) => import(${JSON.stringify(`./${file}`)}).then((m) => m.${exported}.run(args, ctx)) }`;
+  });
+  return `import type { CommandSpec } from '../cli/spec.ts';\nexport const COMMANDS: readonly CommandSpec[] = [\n${entries.join(',\n')}\n];\n`;
+}
+
+const quoted = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/**
+ * The program as chunks for the loader: `chunks` (name → a CommonJS function body), and `parts`
+ * (part → the chunk that holds it; `main` is the program's entry). `libraries` maps each import
+ * specifier of a lazily compiled library to its chunk (undici, yargs, …); `options` are esbuild's.
+ */
+export async function splitProgram(options, libraries) {
+  const table = await commandTable();
+  const specifiers = new RegExp(`^(${Object.keys(libraries).map(quoted).join('|')})$`);
+  const result = await build({
+    ...options,
+    format: 'esm',
+    splitting: true,
+    metafile: true,
+    outdir: 'dist/.split',
+    entryNames: '[name]',
+    chunkNames: 'shared-[hash]',
+    entryPoints: ['src/bin.ts'],
+    plugins: [
+      {
+        name: 'command-table',
+        setup(b) {
+          b.onLoad({ filter: /[\\/]src[\\/]commands[\\/]index\.ts$/ }, () => ({
+            contents: table,
+            loader: 'ts',
+          }));
+        },
+      },
+      {
+        name: 'libraries',
+        setup(b) {
+          b.onResolve({ filter: specifiers }, (args) => ({ path: args.path, external: true }));
+        },
+      },
+      ...(options.plugins ?? []),
+    ],
+  });
+  checkNoLateExports(Object.keys(result.metafile.inputs));
+  const base = (path) => path.slice(path.lastIndexOf('/') + 1, -'.js'.length);
+  const partName = (file) => (file === 'bin' ? 'main' : file);
+  /** part → its imports of other parts (static ones: loaded with it), and which command file it is. */
+  const graph = new Map();
+  for (const [path, output] of Object.entries(result.metafile.outputs)) {
+    if (!path.endsWith('.js')) continue;
+    const entry = output.entryPoint?.match(/src\/commands\/([\w-]+)\.ts$/)?.[1];
+    graph.set(partName(base(path)), {
+      command: entry,
+      imports: output.imports
+        .filter((i) => !i.external)
+        .map((i) => ({ part: partName(base(i.path)), dynamic: i.kind === 'dynamic-import' })),
+    });
+  }
+  const chunkOf = groupParts(graph);
+  const bodies = {};
+  for (const file of result.outputFiles)
+    bodies[partName(base(file.path))] = commonJsPart(base(file.path), file.text, libraries, partName);
+  const chunks = {};
+  for (const [chunk, parts] of Object.entries(invert(chunkOf)))
+    chunks[chunk] = groupSource(
+      parts.map((p) => [p, bodies[p]]),
+      chunk !== LAZY,
+    );
+  return { chunks, parts: Object.fromEntries(chunkOf) };
+}
+
+const LAZY = 'program-lazy';
+
+/**
+ * A part reads what it imports once (commonJsPart), so no module may export a variable it assigns
+ * later: the build fails on an exported `let` in any module of the program, or an exported `var`
+ * in civctl's own (a compiled TypeScript enum, `export var E; (function (E) {…})(E || (E = {}))`,
+ * is assigned while its module runs, before anything imports it).
+ */
+function checkNoLateExports(inputs) {
+  for (const input of inputs) {
+    if (!/\.(ts|js|mjs)$/.test(input)) continue;
+    const text = readFileSync(input, 'utf8');
+    const mutable = input.startsWith('src/') ? '(?:let|var)' : 'let';
+    const variables = [...text.matchAll(new RegExp(`^${mutable}\\s+([\\w$]+)`, 'gm'))].map((m) => m[1]);
+    const listed = [...text.matchAll(/^export\s*\{([^}]*)\}/gm)].flatMap((m) =>
+      m[1].split(',').map((n) => n.trim().split(/\s+as\s+/)[0]),
+    );
+    const late = [
+      ...[...text.matchAll(new RegExp(`^export\\s+${mutable}\\s+([\\w$]+)`, 'gm'))].map((m) => m[1]),
+      ...listed.filter((name) => variables.includes(name)),
+    ];
+    if (late.length > 0)
+      throw new Error(
+        `${input} exports ${late.join(', ')} declared with let or var: the split program reads imports once (scripts/program-split.mjs)`,
+      );
+  }
+}
+
+/**
+ * Which chunk holds each part, by the command files that load it (static imports) or may (dynamic
+ * ones, when a run needs them):
+ * - `program`: the entry and what it imports, and what every command file but at most one may
+ *   load (the API client, the policy basics): every run of a command needs it.
+ * - `program-<file>`: what only that command file loads when it starts.
+ * - `program-shared`: what several command files load when they start.
+ * - `program-lazy`: what command files load only when a run needs it (a registry client, fleet
+ *   formats, the simulator's server).
+ * - `program-usage`: what no command loads: the full command-line parser (help, usage errors).
+ */
+function groupParts(graph) {
+  const closure = (start, dynamic) => {
+    const seen = new Set([start]);
+    const todo = [start];
+    while (todo.length > 0)
+      for (const i of graph.get(todo.pop()).imports)
+        if ((dynamic || !i.dynamic) && !seen.has(i.part)) {
+          seen.add(i.part);
+          todo.push(i.part);
+        }
+    return seen;
+  };
+  const commands = [...graph].filter(([, node]) => node.command).map(([part, node]) => [node.command, part]);
+  const atStart = new Map();
+  const mayLoad = new Map();
+  for (const [command, part] of commands) {
+    for (const p of closure(part, false)) atStart.set(p, [...(atStart.get(p) ?? []), command]);
+    for (const p of closure(part, true)) mayLoad.set(p, [...(mayLoad.get(p) ?? []), command]);
+  }
+  const chunkOf = new Map();
+  for (const p of closure('main', false)) chunkOf.set(p, 'program');
+  for (const part of graph.keys()) {
+    if (chunkOf.has(part)) continue;
+    const starting = atStart.get(part) ?? [];
+    if ((mayLoad.get(part) ?? []).length >= commands.length - 1) chunkOf.set(part, 'program');
+    else if (starting.length === 1) chunkOf.set(part, `program-${starting[0]}`);
+    else if (starting.length > 1) chunkOf.set(part, 'program-shared');
+    else if (mayLoad.has(part)) chunkOf.set(part, LAZY);
+    else chunkOf.set(part, 'program-usage');
+  }
+  return chunkOf;
+}
+
+function invert(map) {
+  const out = {};
+  for (const [key, value] of map) out[value] = [...(out[value] ?? []), key];
+  return out;
+}
+
+/**
+ * A chunk's body: its parts as functions the loader runs when a part is first loaded. Parts that
+ * most runs of the chunk run are parenthesised, which V8 takes as a sign to compile them with the
+ * chunk instead of scanning them now and again when they are called.
+ */
+function groupSource(parts, eager) {
+  const open = eager ? '(function' : 'function';
+  const close = eager ? '\n})' : '\n}';
+  return `module.exports={${parts
+    .map(([name, body]) => `${JSON.stringify(name)}:${open}(module,exports){${body}${close}`)
+    .join(',')}};`;
+}
+
+/**
+ * A part as a CommonJS function body. esbuild's ES module chunks have one shape: import statements
+ * (`import{a as b}from"./x.js";`, `import"./x.js";`, `import c from"node:os";`), the code, and one
+ * `export{d as e};` at the end. Each import becomes a variable read from what the loader (another
+ * part, a library chunk) or Node (a built-in) gives, and the export the part's module.exports.
+ * Imports are read once, after the part they come from has run to its end (parts import each other
+ * without cycles), which is what ES modules give unless an exported variable is assigned later:
+ * the build fails on a module that exports one (checkNoLateExports). esbuild's own conversion to CommonJS
+ * keeps the live bindings with a getter per export and repeats its helpers in every part, which
+ * made each chunk's code cache larger than the single program's was.
+ */
+function commonJsPart(file, text, libraries, partName) {
+  const load = (specifier) => {
+    if (Object.hasOwn(libraries, specifier)) return `__civctlLoad(${JSON.stringify(libraries[specifier])})`;
+    if (/^\.\/[\w-]+\.js$/.test(specifier))
+      return `__civctlLoad(${JSON.stringify(partName(specifier.slice(2, -3)))})`;
+    if (specifier.startsWith('.'))
+      throw new Error(`part ${file} imports ${specifier}, which is neither a part nor a library`);
+    return `require(${JSON.stringify(specifier)})`;
+  };
+  // esbuild writes the imports of a part first and those of a built-in where its module starts;
+  // ES modules run every import before their code, so all of them go first.
+  let body = '';
+  let code = text.replace(
+    /(?<![\w$.])import\s*(?:\{([^}]*)\}\s*from|([\w$]+)\s+from|)\s*"([^"]+)";/g,
+    (_, names, defaultName, specifier) => {
+      if (names !== undefined)
+        body += `var{${names.replace(/([\w$]+) as ([\w$]+)/g, '$1:$2')}}=${load(specifier)};`;
+      else if (defaultName !== undefined)
+        body += `var ${defaultName}=${load(specifier)}${Object.hasOwn(libraries, specifier) ? '.default' : ''};`;
+      else body += `${load(specifier)};`;
+      return '';
+    },
+  );
+  const exported = /export\{([^}]*)\};?\s*$/.exec(code);
+  if (exported) {
+    const members = exported[1].replace(/([\w$]+) as ([\w$]+)/g, '$2:$1');
+    code = `${code.slice(0, exported.index)}module.exports={${members}};`;
+  }
+  // Node runs import() in CommonJS, so the dynamic imports are left for the loader to answer.
+  code = code.replace(
+    /\bimport\("([^"]+)"\)/g,
+    (_, specifier) => `Promise.resolve().then(()=>${load(specifier)})`,
+  );
+  const out = body + code;
+  // What is left of an import or an export is a syntax error in a script.
+  try {
+    new Script(`(function(module,exports,require,__civctlLoad,__civctl_url){${out}\n})`);
+  } catch (error) {
+    throw new Error(
+      `part ${file} is not a script once linked to the loader (${error.message}): esbuild's output has another shape`,
+    );
+  }
+  return out;
+}
