@@ -26,24 +26,39 @@ const commandWord = /* COMMAND_WORD */ (_argv) => undefined;
 const found = commandWord(process.argv.slice(2));
 const word = typeof found === 'string' && /^[a-z]+$/.test(found) ? found : 'none';
 
-// undici parses HTTP with llhttp compiled to WebAssembly. The V8 of Node 20 (11.x) then compiles
-// its hot parser function again, optimised, in the background, and the process waits for that at
-// exit: 60 ms for a CLI that makes a few requests. V8 12 and later (Node 22, 24) do not, so the
-// Liftoff-only flag is set only under V8 11, and only once undici and the built-ins it requires
-// are loaded: a built-in compiled after a flag changes no longer matches Node's own code cache and
-// is compiled from source (docs/performance.md). Code caches are written with the flag reset, so
-// that the next run, which starts without it, accepts them. CIVCTL_WASM_TIERUP=1 leaves it unset.
-const liftoffPays = Number(process.versions.v8.split('.')[0]) < 12 && env.CIVCTL_WASM_TIERUP !== '1';
-let liftoffOnly = false;
-let liftoffUsed = false;
-function setLiftoffOnly(on) {
-  // The flag also turns off the two tier-up flags; all three are set back to their defaults.
-  require('node:v8').setFlagsFromString(
-    on ? '--liftoff-only' : '--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering',
-  );
-  liftoffOnly = on;
-  liftoffUsed ||= on;
+// V8 flags set while a command runs, only under V8 11 (Node 20), each to spare work a short-lived
+// process never profits from (docs/performance.md):
+// - liftoff: undici parses HTTP with llhttp compiled to WebAssembly, and V8 11 compiles its hot
+//   parser function again, optimised, in the background, and the process waits for that at exit:
+//   60 ms for a CLI that makes a few requests (V8 12 and later, in Node 22 and 24, do not). Set once
+//   undici and the built-ins it requires are loaded: a built-in compiled after a flag changes no
+//   longer matches Node's own code cache and is compiled from source. CIVCTL_WASM_TIERUP=1 leaves
+//   it unset.
+// - budget: a large policy runs the same few functions thousands of times, and V8 11 optimises
+//   them on the second core long after the process could have ended; a larger interrupt budget
+//   (8 times the default) leaves them to the baseline tiers. Set when the program says a long run
+//   is ahead (src/trace.ts expectLongRun).
+// Each chunk is compiled, and the code caches written, with the flags reset, so that the next run,
+// which starts without them, accepts the caches.
+const V8_11 = Number(process.versions.v8.split('.')[0]) < 12;
+const RUN_FLAGS = {
+  liftoff: ['--liftoff-only', '--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering'],
+  budget: ['--interrupt-budget=540672', '--interrupt-budget=67584'],
+};
+const flagsSet = new Set();
+const flagsUsed = new Set();
+function setFlags(names, on) {
+  if (names.length === 0) return;
+  require('node:v8').setFlagsFromString(names.map((n) => RUN_FLAGS[n][on ? 0 : 1]).join(' '));
+  for (const name of names) {
+    if (on) flagsSet.add(name);
+    else flagsSet.delete(name);
+    if (on) flagsUsed.add(name);
+  }
 }
+globalThis.__civctlLongRun = () => {
+  if (V8_11 && !flagsSet.has('budget')) setFlags(['budget'], true);
+};
 
 const loaded = new Map();
 let cacheDir;
@@ -129,23 +144,24 @@ function __civctlLoad(name, cacheName = `${name}-${word}`) {
     try {
       cachedData = fs.readFileSync(file);
     } catch {}
-  // A chunk loaded after undici (smol-toml for `digests add`) is compiled without the flag, so that
+  // A chunk loaded after a flag is set (smol-toml for `digests add`) is compiled without it, so that
   // its cache matches every run's.
-  const flagged = liftoffOnly;
-  if (flagged) setLiftoffOnly(false);
+  const flagged = [...flagsSet];
+  setFlags(flagged, false);
   const script = new vm.Script(
     `(function (module, exports, require, __civctlLoad, __civctl_url) {${source(name)}\n})`,
     { filename: `civctl:${name}`, cachedData },
   );
-  if (flagged) setLiftoffOnly(true);
+  setFlags(flagged, true);
   if (embedded && script.cachedDataRejected) file = cacheFile(cacheName);
-  if (file && (!cachedData || script.cachedDataRejected)) pending.push({ file, script });
+  if (file && (!cachedData || script.cachedDataRejected)) pending.push({ name, file, script });
   const module = { exports: {} };
   loaded.set(name, module.exports);
   marks?.push([`${name}:compiled`, performance.now()]);
   script.runInThisContext()(module, module.exports, require, __civctlLoad, url);
   loaded.set(name, module.exports);
-  if (name === 'undici' && liftoffPays && !liftoffOnly) setLiftoffOnly(true);
+  if (name === 'undici' && V8_11 && env.CIVCTL_WASM_TIERUP !== '1' && !flagsSet.has('liftoff'))
+    setFlags(['liftoff'], true);
   marks?.push([`${name}:loaded`, performance.now()]);
   return module.exports;
 }
@@ -165,17 +181,18 @@ function part(name) {
 // that cannot be written is simply not used. A run that wrote a new cache also removes the
 // caches of other builds and Node versions, so the folder never grows.
 process.once('exit', () => {
-  // For benchmarks and tests: the command this loader saw, and which chunks this run compiled.
+  // For benchmarks and tests: the command this loader saw (and the V8 flags it set), which chunks
+  // this run compiled, and which of them had no code cache it could use.
   if (env.CIVCTL_TRACE_CHUNKS === '1')
     process.stderr.write(
-      `civctl command: ${word}${liftoffUsed ? ' (--liftoff-only)' : ''}\ncivctl chunks: ${[...loaded.keys()].join(' ')}\n`,
+      `civctl command: ${word}${[...flagsUsed].map((n) => ` (${RUN_FLAGS[n][0].split('=')[0]})`).join('')}\ncivctl chunks: ${[...loaded.keys()].join(' ')}\ncivctl uncached: ${pending.map((p) => p.name).join(' ')}\n`,
     );
   if (marks) {
     marks.push(['exit', performance.now()]);
     process.stderr.write(`civctl phases: ${JSON.stringify(marks)}\n`);
   }
   if (pending.length === 0) return;
-  if (liftoffOnly) setLiftoffOnly(false);
+  setFlags([...flagsSet], false);
   for (const { file, script } of pending) {
     try {
       const tmp = `${file}.${process.pid}`;

@@ -12,7 +12,7 @@ import {
 import { detectVerifier, lintPolicy } from '../policy/lint.ts';
 import { verifierKind } from '../policy/names.ts';
 import { PositionIndex } from '../policy/positions.ts';
-import { mark } from '../trace.ts';
+import { expectLongRun, LONG_RUN_BYTES, mark } from '../trace.ts';
 import { entryWithFinding, fileFinding, type LintEntry, toLintEntry } from './entries.ts';
 import { fileDiagnostics, type LintFileOptions, sectionEntries, tooLarge } from './settings.ts';
 
@@ -50,6 +50,7 @@ export async function lintFile(
 ): Promise<LintEntry[]> {
   // One parse serves classification, verifier detection and lint.
   mark('lint');
+  if (bytes.length >= LONG_RUN_BYTES) expectLongRun();
   const positions = new PositionIndex(bytes);
   const kind = classify(path, bytes, positions);
   // The yaml library is loaded only for eksctl and Karpenter files.

@@ -294,10 +294,10 @@ export const CASES: Record<string, { success: (f: Fixture) => Case; failure: (f:
 /** An option no command declares: for the usage error every command has. */
 const UNKNOWN_OPTION = '--bogus-option';
 
-/** What the loader (or the standalone binary) says it saw: `civctl command: WORD [(--liftoff-only)]`. */
+/** What the loader (or the standalone binary) says it saw: `civctl command: WORD [(--liftoff-only)]…`. */
 function tracedCommand(stderr: string): { word: string; liftoff: boolean } | undefined {
-  const m = /^civctl command: ([a-z]+)( \(--liftoff-only\))?$/m.exec(stderr);
-  return m ? { word: m[1]!, liftoff: m[2] !== undefined } : undefined;
+  const m = /^civctl command: ([a-z]+)((?: \(--[a-z-]+\))*)$/m.exec(stderr);
+  return m ? { word: m[1]!, liftoff: m[2]!.includes('(--liftoff-only)') } : undefined;
 }
 
 /**
@@ -310,7 +310,7 @@ const V8_11 = Number(process.versions.v8.split('.')[0]) < 12;
 const COMMON_SPLITS = new Set(['program-shared', 'program-lazy', 'program-usage']);
 
 /** The trace lines removed, for the assertions on stderr. */
-const untraced = (stderr: string) => stderr.replace(/^civctl (command|chunks): .*\n/gm, '');
+const untraced = (stderr: string) => stderr.replace(/^civctl (command|chunks|uncached): .*\n/gm, '');
 
 /** The table's runs through one built file (skipped, saying why, when `skip` is given). */
 export function describeEveryCommand(built: Built, skip: string | undefined): void {

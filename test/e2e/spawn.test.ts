@@ -226,6 +226,43 @@ describe('the compile cache', () => {
   });
 });
 
+describe('V8 tuned for a large lint', () => {
+  /** A notation policy of `count` statements, each its own scope. */
+  const policy = (count: number) =>
+    JSON.stringify({
+      version: '1.0',
+      trustPolicies: Array.from({ length: count }, (_, i) => ({
+        name: `p${i}`,
+        registryScopes: [`registry.example.com/team/app-${i}`],
+        signatureVerification: { level: 'strict' },
+        trustStores: ['signingAuthority:aws-signer-ts'],
+        trustedIdentities: [`arn:aws:signer:us-west-2:123456789012:/signing-profiles/app${i}`],
+      })),
+    });
+  test('a policy of 256 KiB or more sets the interrupt budget under Node 20 only, and every cache it leaves is used', () => {
+    const dir = join(tmp.path, 'budget');
+    mkdirSync(dir);
+    const large = join(dir, 'large.json');
+    writeFileSync(large, policy(1500));
+    assert.ok(readFileSync(large).length >= 256 * 1024);
+    const small = join(dir, 'small.json');
+    writeFileSync(small, policy(2));
+    const env = { CIVCTL_TRACE_CHUNKS: '1', CIVCTL_CACHE_DIR: join(dir, 'cache') };
+    const v8Eleven = Number(process.versions.v8.split('.')[0]) < 12;
+    const first = runBuilt(['lint', large], { env });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(
+      first.stderr,
+      v8Eleven ? /^civctl command: lint \(--interrupt-budget\)$/m : /^civctl command: lint$/m,
+    );
+    const smallRun = runBuilt(['lint', small], { env });
+    assert.match(smallRun.stderr, /^civctl command: lint$/m);
+    // The caches the large run wrote, with the flag reset, are used by the next runs, large or small.
+    assert.match(smallRun.stderr, /^civctl uncached: $/m);
+    assert.match(runBuilt(['lint', large], { env }).stderr, /^civctl uncached: $/m);
+  });
+});
+
 describe('the compile cache stays small and safe', () => {
   test('m-36: a run that writes a cache removes the caches of other builds and Node versions', () => {
     const dir = join(tmp.path, 'prune-cache');
