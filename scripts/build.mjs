@@ -58,6 +58,11 @@ module.exports = {
   },
   // src/registry/undici-agents.ts: the same chunk, reached through the registry's own module.
   './undici-agents.ts': { alias: 'undici' },
+  // Reached only from the undici chunk (stubBuiltins).
+  'llhttp-wasm': {
+    chunk: 'llhttp-wasm',
+    source: "module.exports = require('undici/lib/llhttp/llhttp-wasm.js');",
+  },
   ajv: { chunk: 'ajv', source: "export { Ajv } from 'ajv'; export { Ajv2020 } from 'ajv/dist/2020.js';" },
   // The same chunk as 'ajv' (it exports both classes), reached through the 'ajv' module.
   'ajv/dist/2020.js': { alias: 'ajv' },
@@ -136,6 +141,13 @@ const stubBuiltins = {
     }));
     b.onLoad({ filter: /.*/, namespace: 'civctl-stub' }, (args) => ({
       contents: STUBS[args.path].contents,
+      loader: 'js',
+    }));
+    // The HTTP parser without WebAssembly SIMD (72 KB of base64), which undici compiles only where
+    // SIMD fails or UNDICI_NO_WASM_SIMD=1: a compressed chunk of its own, which every run reads
+    // instead of the text.
+    b.onLoad({ filter: /[\\/]node_modules[\\/]undici[\\/]lib[\\/]llhttp[\\/]llhttp-wasm\.js$/ }, () => ({
+      contents: 'module.exports = __civctlLoad("llhttp-wasm");',
       loader: 'js',
     }));
     b.onLoad({ filter: /[\\/]node_modules[\\/]undici[\\/].*\.js$/ }, (args) => {

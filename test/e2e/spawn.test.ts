@@ -25,6 +25,7 @@ import {
   tempDir,
   isProgramSplit,
   libraryChunks,
+  tracedChunks,
   withSimProcess,
 } from '../helpers.ts';
 
@@ -56,8 +57,8 @@ describe('the built bundle', () => {
       copyFileSync(built, lonely);
       const env = { CIVCTL_TRACE_CHUNKS: '1', CIVCTL_COMPILE_CACHE: '0' };
       const chunks = new Set<string>();
-      const runAlone = (args: string[]) => {
-        const r = runBuilt(args, { file: lonely, cwd: dir, env });
+      const runAlone = (args: string[], more: Record<string, string> = {}) => {
+        const r = runBuilt(args, { file: lonely, cwd: dir, env: { ...env, ...more } });
         for (const c of libraryChunks(r.stderr)) chunks.add(c);
         return r;
       };
@@ -78,9 +79,14 @@ describe('the built bundle', () => {
         `kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: 'r@sha256:${'1'.repeat(64)}'}]}\n`,
       );
       assert.equal(runAlone(['audit', '--offline', '--policy', `digestion=${DIGESTION}`, pods]).code, 1);
-      await withSimProcess(dir, (socket) => assert.equal(runAlone(['-s', socket, 'get']).code, 0), {
-        file: lonely,
-      });
+      await withSimProcess(
+        dir,
+        (socket) => {
+          assert.equal(runAlone(['-s', socket, 'get']).code, 0);
+          assert.equal(runAlone(['-s', socket, 'get'], { UNDICI_NO_WASM_SIMD: '1' }).code, 0);
+        },
+        { file: lonely },
+      );
       const signed = join(CORPUS, 'notation-verify', 'cases', 'dev-valid-001-jws-rsa2048-chain1-ca');
       const verify = runAlone([
         'check',
@@ -100,6 +106,7 @@ describe('the built bundle', () => {
       assert.deepEqual(libraries, [
         'ajv',
         'js-yaml',
+        'llhttp-wasm',
         'program',
         'signatures',
         'smol-toml',
@@ -120,6 +127,23 @@ describe('the built bundle', () => {
     const withStore = runBuilt(['lint', '--trust-store', store, policy], { env });
     assert.equal(withStore.code, 0, withStore.stderr);
     assert.deepEqual(libraryChunks(withStore.stderr), ['program', 'signatures']);
+  });
+  test('without WebAssembly SIMD (UNDICI_NO_WASM_SIMD=1), get parses the answer with the fallback parser, a chunk of its own', async () => {
+    const dir = join(tmp.path, 'no-simd');
+    mkdirSync(dir);
+    await withSimProcess(dir, (socket) => {
+      const env = { CIVCTL_TRACE_CHUNKS: '1' };
+      assert.equal(runBuilt(['-s', socket, 'set', 'digestion', DIGESTION, '--enable']).code, 0);
+      const simd = runBuilt(['-s', socket, 'get', '--raw'], { env });
+      const fallback = runBuilt(['-s', socket, 'get', '--raw'], {
+        env: { ...env, UNDICI_NO_WASM_SIMD: '1' },
+      });
+      assert.equal(fallback.code, 0, fallback.stderr);
+      assert.equal(fallback.stdout, simd.stdout);
+      assert.match(simd.stdout, /"enabled"/);
+      assert.equal(tracedChunks(simd.stderr).includes('llhttp-wasm'), false);
+      assert.ok(tracedChunks(fallback.stderr).includes('llhttp-wasm'), fallback.stderr);
+    });
   });
   test('completion prints a shell script', () => {
     const r = runBuilt(['completion']);
