@@ -4,8 +4,8 @@
  */
 import { apiAcceptanceProblem } from './acceptance.ts';
 import { canPresentDigest, PRESENTABLE_DIGESTS_TEXT } from './digest-rule.ts';
-import { scanCanonicalAllowlist } from './digest-scan.ts';
 import {
+  canonicalAllowlistLoad,
   type DigestionOutcome,
   loadDigestionPolicy,
   notationWrapperCheck,
@@ -246,7 +246,7 @@ function lintDigestion(diags: DiagnosticList, outcome: DigestionOutcome): LintRe
     upstreamMessage: null,
     effect: 'enforced',
     diagnostics: diags.items,
-    size: { digests: outcome.digests.length },
+    size: { digests: outcome.count ?? outcome.digests.length },
   };
 }
 
@@ -336,18 +336,8 @@ export interface Detected {
 export function detectVerifier(input: Uint8Array | PositionIndex): Detected {
   const positions = input instanceof PositionIndex ? input : new PositionIndex(input);
   // The common large input, a canonical allowlist, is recognised without a parse.
-  const scanned = scanCanonicalAllowlist(positions.latin1, () => positions.plain);
-  if (scanned)
-    return {
-      verifier: 'digestion',
-      digestion: {
-        kind: 'load',
-        digests: scanned.digests,
-        canonical: true,
-        unique: scanned.unique,
-        apiAcceptsJson: true,
-      },
-    };
+  const canonical = canonicalAllowlistLoad(positions.bytes, positions.latin1);
+  if (canonical) return { verifier: 'digestion', digestion: canonical };
   // A top-level trustedDigests is what the digestion loader requires; when it loads, that is
   // the answer without a full parse (large allowlists are the common large input).
   if (!/"trustpolicies"/i.test(positions.latin1) && positions.latin1.includes('"trustedDigests"')) {
