@@ -7,7 +7,7 @@ import { canPresentDigest, PRESENTABLE_DIGESTS_TEXT } from './digest-rule.ts';
 import {
   canonicalAllowlistLoad,
   type DigestionOutcome,
-  loadDigestionPolicy,
+  loadDigestionPolicyExactly,
   notationWrapperCheck,
   type WrapperOutcome,
 } from './image-verifiers.ts';
@@ -318,7 +318,11 @@ function lintPolicyContent(input: LintInput): LintResult {
     return lintNotation(bytes, diags, wrapper, input.trustStore);
   }
   if (verifier === 'digestion') {
-    const outcome = input.digestion ?? loadDigestionPolicy(bytes);
+    // The Latin-1 text the positions hold already serves the canonical path (--verifier digestion).
+    const outcome =
+      input.digestion ??
+      canonicalAllowlistLoad(bytes, diags.positions.latin1) ??
+      loadDigestionPolicyExactly(bytes);
     lintApiAcceptance(bytes, diags, outcome.apiAcceptsJson);
     return lintDigestion(diags, outcome);
   }
@@ -341,7 +345,7 @@ export function detectVerifier(input: Uint8Array | PositionIndex): Detected {
   // A top-level trustedDigests is what the digestion loader requires; when it loads, that is
   // the answer without a full parse (large allowlists are the common large input).
   if (!/"trustpolicies"/i.test(positions.latin1) && positions.latin1.includes('"trustedDigests"')) {
-    const digestion = loadDigestionPolicy(positions.bytes);
+    const digestion = loadDigestionPolicyExactly(positions.bytes);
     if (digestion.kind !== 'reject') return { verifier: 'digestion', digestion };
   }
   // The top-level keys, from the native parse when there is one (a positioned parse costs more).
