@@ -96,7 +96,7 @@ export function countRepeats(
   while (1 << bits < most + (most >> 1)) bits++;
   const slots = new Int32Array(1 << bits); // a digest's offset; 0 is free
   const mask = (1 << bits) - 1;
-  let probesLeft = 4 * most + 64;
+  let probesLeft = 2 * most + 64; // twice what random digests take at the fullest
   let unique: boolean | undefined = true;
   let count = 0;
   let quote = text.indexOf('"', open);
