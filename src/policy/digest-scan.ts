@@ -1,10 +1,11 @@
 /**
  * A fast reader for the common shape of a digest allowlist — `{"version": "1.0", "trustedDigests":
- * ["sha256:<64 hex>", …]}`, keys in either order — built from native operations (JSON.parse,
- * one regular expression search), because per-character JavaScript is slow in a process that
- * lives for 30 ms. Whatever it cannot vouch for (escapes, non-ASCII bytes, other keys, a repeated
- * key, another version, an empty list, any non-canonical entry, bad syntax) it leaves to the
- * exact serde path, which gives the same verdict, message and position for everything:
+ * ["sha256:<64 hex>", …]}`, keys in either order — built from native operations (JSON.parse of
+ * all but the list, one regular expression search) and one loop over the entries, because
+ * per-character JavaScript is slow in a process that lives for 30 ms. Whatever it cannot vouch
+ * for (escapes, non-ASCII bytes, other keys, a repeated key, another version, an empty list, any
+ * non-canonical entry, bad syntax) it leaves to the exact serde path, which gives the same
+ * verdict, message and position for everything:
  * test/unit/digest-scan.test.ts checks both agree on every corpus file and on generated lists.
  */
 import { isAscii } from 'node:buffer';
@@ -52,7 +53,7 @@ export function scanCanonicalAllowlist(bytes: Uint8Array, text: string): Scanned
   const rest = text.slice(0, open + 1) + text.slice(close);
   // JSON.parse keeps the last of two equal keys where serde reports "duplicate field"; a repeated
   // key text is the only way to get one (no escapes, and no digest can spell these names). One
-  // "[" and one "{": the list holds no array or object, and the only "[" is the list's.
+  // "[" and one "{": the list holds no array or object.
   for (const key of ['"version"', '"trustedDigests"', '[', '{'])
     if (rest.indexOf(key) !== rest.lastIndexOf(key)) return undefined;
   let value: unknown;
@@ -64,6 +65,7 @@ export function scanCanonicalAllowlist(bytes: Uint8Array, text: string): Scanned
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const record = value as Record<string, unknown>;
   if (Object.keys(record).length !== 2 || record['version'] !== '1.0') return undefined;
+  // An array, so the one "[" opens it rather than sitting in a string: the list is its value.
   if (!Array.isArray(record['trustedDigests'])) return undefined;
   let digests: string[] | undefined;
   const parseList = () => (digests ??= JSON.parse(text.slice(open, close + 1)) as string[]);
