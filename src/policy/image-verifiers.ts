@@ -2,7 +2,7 @@
  * The Bottlerocket image-verifier wrappers' own policy loading (Rust, serde_json):
  * the notation wrapper's strict pre-check and the digestion verifier's loader.
  */
-import { isAscii, isUtf8 } from 'node:buffer';
+import { isUtf8 } from 'node:buffer';
 import { scanCanonicalAllowlist } from './digest-scan.ts';
 import { type JsonNode, latin1View, type ParseFacts } from './json.ts';
 import { type SerdeType, serdeFromStr, VALUE_DEPTH_LIMIT } from './serde.ts';
@@ -146,23 +146,34 @@ export type DigestionOutcome = ParseEvidence &
   (
     | { kind: 'skip'; reason: 'empty-file' | 'empty-list' }
     | { kind: 'reject'; message: string }
-    /** Known already: every digest is one containerd can present (policy/digest-rule.ts), none is listed twice. */
-    | { kind: 'load'; digests: string[]; canonical?: boolean; unique?: boolean }
+    /**
+     * Known already: how many digests (`digests` may be parsed only when read), that every one is
+     * a digest containerd can present (policy/digest-rule.ts), that none is listed twice.
+     */
+    | { kind: 'load'; digests: string[]; count?: number; canonical?: boolean; unique?: boolean }
   );
 
 /** The digestion verifier's load. */
 export function loadDigestionPolicy(bytes: Uint8Array): DigestionOutcome {
-  // The common shape is read byte by byte; anything else takes the exact (serde) path.
-  const scanned = scanCanonicalAllowlist(latin1View(bytes), () => plainJson(bytes));
-  if (scanned)
-    return {
-      kind: 'load',
-      digests: scanned.digests,
-      canonical: true,
-      unique: scanned.unique,
-      apiAcceptsJson: true,
-    };
-  return loadDigestionPolicyExactly(bytes);
+  // The common shape is read with native searches; anything else takes the exact (serde) path.
+  return canonicalAllowlistLoad(bytes, latin1View(bytes)) ?? loadDigestionPolicyExactly(bytes);
+}
+
+/** The load of a canonical allowlist (policy/digest-scan.ts), or undefined for anything else. */
+export function canonicalAllowlistLoad(bytes: Uint8Array, latin1: string): DigestionOutcome | undefined {
+  const scanned = scanCanonicalAllowlist(bytes, latin1);
+  if (!scanned) return undefined;
+  return {
+    kind: 'load',
+    // Parsed when first read: lint of a clean list needs only the count.
+    get digests() {
+      return scanned.digests;
+    },
+    count: scanned.count,
+    canonical: true,
+    unique: scanned.unique,
+    apiAcceptsJson: true,
+  };
 }
 
 /** The digestion verifier's load through the serde emulation alone (what the fast path must match). */
@@ -171,16 +182,4 @@ export function loadDigestionPolicyExactly(bytes: Uint8Array): DigestionOutcome 
   if (loaded.kind !== 'list') return loaded;
   const { list, ...rest } = loaded;
   return { ...rest, kind: 'load', digests: list as string[] };
-}
-
-/** JSON.parse of ASCII bytes without a backslash, or undefined (see PositionIndex.plain). */
-function plainJson(bytes: Uint8Array): { value: unknown } | undefined {
-  if (!isAscii(bytes)) return undefined;
-  const text = latin1View(bytes);
-  if (text.includes('\\')) return undefined;
-  try {
-    return { value: JSON.parse(text) };
-  } catch {
-    return undefined;
-  }
 }

@@ -4,10 +4,10 @@
  */
 import { apiAcceptanceProblem } from './acceptance.ts';
 import { canPresentDigest, PRESENTABLE_DIGESTS_TEXT } from './digest-rule.ts';
-import { scanCanonicalAllowlist } from './digest-scan.ts';
 import {
+  canonicalAllowlistLoad,
   type DigestionOutcome,
-  loadDigestionPolicy,
+  loadDigestionPolicyExactly,
   notationWrapperCheck,
   type WrapperOutcome,
 } from './image-verifiers.ts';
@@ -246,7 +246,7 @@ function lintDigestion(diags: DiagnosticList, outcome: DigestionOutcome): LintRe
     upstreamMessage: null,
     effect: 'enforced',
     diagnostics: diags.items,
-    size: { digests: outcome.digests.length },
+    size: { digests: outcome.count ?? outcome.digests.length },
   };
 }
 
@@ -318,7 +318,11 @@ function lintPolicyContent(input: LintInput): LintResult {
     return lintNotation(bytes, diags, wrapper, input.trustStore);
   }
   if (verifier === 'digestion') {
-    const outcome = input.digestion ?? loadDigestionPolicy(bytes);
+    // The Latin-1 text the positions hold already serves the canonical path (--verifier digestion).
+    const outcome =
+      input.digestion ??
+      canonicalAllowlistLoad(bytes, diags.positions.latin1) ??
+      loadDigestionPolicyExactly(bytes);
     lintApiAcceptance(bytes, diags, outcome.apiAcceptsJson);
     return lintDigestion(diags, outcome);
   }
@@ -336,22 +340,12 @@ export interface Detected {
 export function detectVerifier(input: Uint8Array | PositionIndex): Detected {
   const positions = input instanceof PositionIndex ? input : new PositionIndex(input);
   // The common large input, a canonical allowlist, is recognised without a parse.
-  const scanned = scanCanonicalAllowlist(positions.latin1, () => positions.plain);
-  if (scanned)
-    return {
-      verifier: 'digestion',
-      digestion: {
-        kind: 'load',
-        digests: scanned.digests,
-        canonical: true,
-        unique: scanned.unique,
-        apiAcceptsJson: true,
-      },
-    };
+  const canonical = canonicalAllowlistLoad(positions.bytes, positions.latin1);
+  if (canonical) return { verifier: 'digestion', digestion: canonical };
   // A top-level trustedDigests is what the digestion loader requires; when it loads, that is
   // the answer without a full parse (large allowlists are the common large input).
   if (!/"trustpolicies"/i.test(positions.latin1) && positions.latin1.includes('"trustedDigests"')) {
-    const digestion = loadDigestionPolicy(positions.bytes);
+    const digestion = loadDigestionPolicyExactly(positions.bytes);
     if (digestion.kind !== 'reject') return { verifier: 'digestion', digestion };
   }
   // The top-level keys, from the native parse when there is one (a positioned parse costs more).
