@@ -41,6 +41,8 @@ async function commandTable() {
       )
         homes.set(value.name, [file, exported]);
   }
+  /** The command files whose commands talk to a registry. */
+  const registryFiles = new Set();
   const entries = COMMANDS.map((spec) => {
     const home = homes.get(spec.name);
     if (!home) throw new Error(`no file in src/commands exports the declaration of ${spec.name}`);
@@ -49,9 +51,11 @@ async function commandTable() {
     if (!isDeepStrictEqual(JSON.parse(json), declaration))
       throw new Error(`the declaration of ${spec.name} is not plain data; the split build writes it as JSON`);
     const [file, exported] = home;
+    if ((spec.talksTo ?? ['registry']).includes('registry')) registryFiles.add(file.slice(0, -'.ts'.length));
     return `{ ...${json}, run: (args, ctx) => import(${JSON.stringify(`./${file}`)}).then((m) => m.${exported}.run(args, ctx)) }`;
   });
-  return `import type { CommandSpec } from '../cli/spec.ts';\nexport const COMMANDS: readonly CommandSpec[] = [\n${entries.join(',\n')}\n];\n`;
+  const table = `import type { CommandSpec } from '../cli/spec.ts';\nexport const COMMANDS: readonly CommandSpec[] = [\n${entries.join(',\n')}\n];\n`;
+  return { table, registryFiles };
 }
 
 const quoted = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -62,7 +66,7 @@ const quoted = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
  * specifier of a lazily compiled library to its chunk (undici, yargs, …); `options` are esbuild's.
  */
 export async function splitProgram(options, libraries) {
-  const table = await commandTable();
+  const { table, registryFiles } = await commandTable();
   const specifiers = new RegExp(`^(${Object.keys(libraries).map(quoted).join('|')})$`);
   const result = await build({
     ...options,
@@ -107,7 +111,7 @@ export async function splitProgram(options, libraries) {
         .map((i) => ({ part: partName(base(i.path)), dynamic: i.kind === 'dynamic-import' })),
     });
   }
-  const chunkOf = groupParts(graph);
+  const chunkOf = groupParts(graph, registryFiles);
   const bodies = {};
   for (const file of result.outputFiles)
     bodies[partName(base(file.path))] = commonJsPart(base(file.path), file.text, libraries, partName);
@@ -154,12 +158,14 @@ function checkNoLateExports(inputs) {
  * - `program`: the entry and what it imports, and what every command file but at most one may
  *   load (the API client, the policy basics): every run of a command needs it.
  * - `program-<file>`: what only that command file loads when it starts.
+ * - `program-images`: what several commands that talk to registries, and no other, load when they
+ *   start (the image commands: resolve, digests, check, audit).
  * - `program-shared`: what several command files load when they start.
  * - `program-lazy`: what command files load only when a run needs it (a registry client, fleet
  *   formats, the simulator's server).
  * - `program-usage`: what no command loads: the full command-line parser (help, usage errors).
  */
-function groupParts(graph) {
+function groupParts(graph, registryFiles) {
   const closure = (start, dynamic) => {
     const seen = new Set([start]);
     const todo = [start];
@@ -185,7 +191,8 @@ function groupParts(graph) {
     const starting = atStart.get(part) ?? [];
     if ((mayLoad.get(part) ?? []).length >= commands.length - 1) chunkOf.set(part, 'program');
     else if (starting.length === 1) chunkOf.set(part, `program-${starting[0]}`);
-    else if (starting.length > 1) chunkOf.set(part, 'program-shared');
+    else if (starting.length > 1)
+      chunkOf.set(part, starting.every((c) => registryFiles.has(c)) ? 'program-images' : 'program-shared');
     else if (mayLoad.has(part)) chunkOf.set(part, LAZY);
     else chunkOf.set(part, 'program-usage');
   }

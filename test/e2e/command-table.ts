@@ -307,7 +307,7 @@ function tracedCommand(stderr: string): { word: string; liftoff: boolean } | und
 const V8_11 = Number(process.versions.v8.split('.')[0]) < 12;
 
 /** The program's chunks that several commands load (scripts/program-split.mjs). */
-const COMMON_SPLITS = new Set(['program-shared', 'program-lazy', 'program-usage']);
+const COMMON_SPLITS = new Set(['program-shared', 'program-images', 'program-lazy', 'program-usage']);
 
 /** The trace lines removed, for the assertions on stderr. */
 const untraced = (stderr: string) => stderr.replace(/^civctl (command|chunks|uncached): .*\n/gm, '');
