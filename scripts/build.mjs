@@ -279,8 +279,12 @@ function compressedChunk(source) {
   return text;
 }
 
-// Stored as they are: the program's chunks that commands load when they start, and undici.
-const RAW_CHUNKS = new Set([...Object.keys(program.chunks).filter((c) => c !== 'program-lazy'), 'undici']);
+// Stored as they are: the program's chunks that the everyday commands load (lint, encode, the API
+// commands), and undici.
+const RAW_CHUNKS = new Set([
+  ...Object.keys(program.chunks).filter((c) => !program.compressible.includes(c)),
+  'undici',
+]);
 const parts = [];
 let tail = '\n*/}\n';
 for (const name of Object.keys(sources).reverse()) {

@@ -61,8 +61,9 @@ async function commandTable() {
 const quoted = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /**
- * The program as chunks for the loader: `chunks` (name → a CommonJS function body), and `parts`
- * (part → the chunk that holds it; `main` is the program's entry). `libraries` maps each import
+ * The program as chunks for the loader: `chunks` (name → a CommonJS function body), `parts`
+ * (part → the chunk that holds it; `main` is the program's entry), and `compressible`: the chunks
+ * only the image commands, help or usage errors load. `libraries` maps each import
  * specifier of a lazily compiled library to its chunk (undici, yargs, …); `options` are esbuild's.
  */
 export async function splitProgram(options, libraries) {
@@ -121,7 +122,13 @@ export async function splitProgram(options, libraries) {
       parts.map((p) => [p, bodies[p]]),
       chunk !== LAZY,
     );
-  return { chunks, parts: Object.fromEntries(chunkOf) };
+  // Chunks only the image commands load, or none at start: those commands load compressed chunks
+  // anyway (node:zlib), so storing these compressed costs them little and every run reads less.
+  const everyday = new Set(['program', 'program-shared']);
+  for (const [, node] of graph)
+    if (node.command && !registryFiles.has(node.command)) everyday.add(`program-${node.command}`);
+  const compressible = Object.keys(chunks).filter((chunk) => !everyday.has(chunk));
+  return { chunks, parts: Object.fromEntries(chunkOf), compressible };
 }
 
 const LAZY = 'program-lazy';
