@@ -40,20 +40,22 @@ const CHUNKS = {
   // for registries (several origins, perhaps a proxy); Pool, buildConnector and errors cost nothing
   // more (the dispatchers require them). Not fetch, WebSocket, caches, mocks or interceptors, which
   // civctl never uses: bundling undici whole costs a registry command milliseconds (see
-  // docs/performance.md). The paths inside undici are internal: scripts/UPGRADING.md.
+  // docs/performance.md). Each dispatcher is loaded when it is first read (the API's get runs the
+  // Client's modules only, not the Agent's, the proxies' or SOCKS'). The paths inside undici are
+  // internal: scripts/UPGRADING.md.
   undici: {
     chunk: 'undici',
     source: `const Dispatcher = require('undici/lib/dispatcher/dispatcher.js');
 Object.assign(Dispatcher.prototype, require('undici/lib/api/index.js'));
 module.exports = {
   Dispatcher,
-  Client: require('undici/lib/dispatcher/client.js'),
-  Pool: require('undici/lib/dispatcher/pool.js'),
-  Agent: require('undici/lib/dispatcher/agent.js'),
-  ProxyAgent: require('undici/lib/dispatcher/proxy-agent.js'),
-  EnvHttpProxyAgent: require('undici/lib/dispatcher/env-http-proxy-agent.js'),
-  buildConnector: require('undici/lib/core/connect.js'),
-  errors: require('undici/lib/core/errors.js'),
+  get Client() { return require('undici/lib/dispatcher/client.js'); },
+  get Pool() { return require('undici/lib/dispatcher/pool.js'); },
+  get Agent() { return require('undici/lib/dispatcher/agent.js'); },
+  get ProxyAgent() { return require('undici/lib/dispatcher/proxy-agent.js'); },
+  get EnvHttpProxyAgent() { return require('undici/lib/dispatcher/env-http-proxy-agent.js'); },
+  get buildConnector() { return require('undici/lib/core/connect.js'); },
+  get errors() { return require('undici/lib/core/errors.js'); },
 };`,
   },
   // src/registry/undici-agents.ts: the same chunk, reached through the registry's own module.
