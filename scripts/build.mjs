@@ -25,6 +25,7 @@ import {
 import { dirname, join } from 'node:path';
 import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import { build } from 'esbuild';
+import { withoutCommentEnd } from './comment-safe.mjs';
 import { splitProgram } from './program-split.mjs';
 import { startupFacts } from './startup.mjs';
 
@@ -225,7 +226,15 @@ const libraries = Object.fromEntries(
 const program = await splitProgram({ ...common, plugins: [lateModule] }, libraries);
 if (!program.chunks.program) throw new Error('the split build made no program chunk');
 
-const sources = { ...program.chunks, ...chunkCode };
+// Each chunk is stored as the whole script the loader compiles: the function it calls, around the
+// chunk's code. Stored as it is, the script is a slice of the bundle's own text that V8 compiles
+// without a copy.
+const sources = Object.fromEntries(
+  Object.entries({ ...program.chunks, ...chunkCode }).map(([name, code]) => [
+    name,
+    `(function (module, exports, require, __civctlLoad, __civctl_url) {${code}\n})`,
+  ]),
+);
 const version = createHash('sha256').update(JSON.stringify(sources)).digest('hex').slice(0, 16);
 
 // The loader is a real file (linted and formatted like the rest); only its placeholders are
@@ -298,13 +307,16 @@ for (const name of Object.keys(sources).reverse()) {
   // brotli-compressed (as base64, which has no "*/"): every run reads and scans this file, and a
   // smaller one starts faster. The program and undici (every API command) are stored as they are:
   // decompressing undici would cost an API command about 2 ms.
+  // A chunk stored as it is has its literals that hold "*/" written again (scripts/comment-safe.mjs);
+  // one it cannot do so for has every "*/" written "*\0/", which the loader undoes (with a copy).
   const compressed = !RAW_CHUNKS.has(name);
-  const escaped = !compressed && sources[name].includes('*/');
+  const safe = compressed ? undefined : withoutCommentEnd(sources[name]);
+  const escaped = !compressed && safe === undefined;
   const text = compressed
     ? compressedChunk(sources[name])
     : escaped
       ? sources[name].replaceAll('*/', '*\0/')
-      : sources[name];
+      : safe;
   const chunk = `${text}\n`;
   parts.unshift(chunk);
   const fromEnd = Buffer.byteLength(chunk) + Buffer.byteLength(tail);

@@ -121,8 +121,9 @@ function stored(fromEnd, length) {
 function source(name) {
   const [fromEnd, length, escaped, compressed] = CHUNKS[name];
   const text = SEA ? asset(`chunk:${name}`).latin1Slice(0, length) : stored(fromEnd, length);
-  // Cold chunks are brotli-compressed and base64-encoded; the program is stored as it is, with
-  // every "*/" written as "*\0/" inside the comment (esbuild's ASCII output has no NUL).
+  // Cold chunks are brotli-compressed and base64-encoded; the others are stored as they are (a
+  // slice of this file's text, compiled without a copy), or, rarely, with every "*/" written as
+  // "*\0/" inside the comment (esbuild's ASCII output has no NUL).
   if (compressed) return require('node:zlib').brotliDecompressSync(Buffer.from(text, 'base64')).latin1Slice();
   return escaped ? text.replaceAll('*\0/', '*/') : text;
 }
@@ -148,10 +149,8 @@ function __civctlLoad(name, cacheName = `${name}-${word}`) {
   // its cache matches every run's.
   const flagged = [...flagsSet];
   setFlags(flagged, false);
-  const script = new vm.Script(
-    `(function (module, exports, require, __civctlLoad, __civctl_url) {${source(name)}\n})`,
-    { filename: `civctl:${name}`, cachedData },
-  );
+  // The stored text is the whole script (scripts/build.mjs): a function of these parameters.
+  const script = new vm.Script(source(name), { filename: `civctl:${name}`, cachedData });
   setFlags(flagged, true);
   if (embedded && script.cachedDataRejected) file = cacheFile(cacheName);
   if (file && (!cachedData || script.cachedDataRejected)) pending.push({ name, file, script });

@@ -281,10 +281,8 @@ export function builtChunk(file: string, name: string): Record<string, unknown> 
   if (compressed) source = brotliDecompressSync(Buffer.from(source, 'base64')).toString('latin1');
   else if (escaped) source = source.replaceAll('*\0/', '*/');
   const module = { exports: {} as Record<string, unknown> };
-  const wrapper = runInThisContext(
-    `(function (module, exports, require, __civctlLoad, __civctl_url) {${source}\n})`,
-    { filename: `civctl:${name}` },
-  ) as (...args: unknown[]) => void;
+  // The stored text is the whole script: a function of these parameters.
+  const wrapper = runInThisContext(source, { filename: `civctl:${name}` }) as (...args: unknown[]) => void;
   const load = (chunk: string) => builtChunk(file, chunk);
   wrapper(module, module.exports, createRequire(file), load, pathToFileURL(file).href);
   return module.exports;
