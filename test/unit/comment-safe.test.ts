@@ -19,7 +19,8 @@ test('strings, templates and regular expressions holding "*/" mean the same with
   const code = [
     'const mime = "*/*", single = \'a*/b\';',
     'const spaces = /\\s*\\n\\s*/g, klass = /[*/]x/, star = /a\\*/, wide = /x*/giu;',
-    'const template = `x*/${1}*/y`;',
+    // A template with a substitution ("\x24" is the dollar sign).
+    'const template = `x*/\x24{1}*/y`;',
     'return [mime, single, spaces.flags, " \\n ".replace(spaces, "-"), klass.test("/x"), klass.test("*x"), star.test("a*"), star.test("a"), "xxX".replace(wide, "-"), template];',
   ].join('\n');
   const safe = withoutCommentEnd(code);

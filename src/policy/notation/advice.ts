@@ -42,10 +42,21 @@ const PLACEHOLDER = /<[^<>]*>|\{[^{}]*\}|\*{3,}/;
 /** containerd passes fully qualified names, so these hosts never appear in a reference. */
 const NEVER_SEEN_HOSTS = ['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'];
 
+/** Whether any of the stores is of `<type>:` (a loop: no closure per call). */
+function hasStoreOfType(stores: readonly string[], typeColon: string): boolean {
+  for (let i = 0; i < stores.length; i++) if (stores[i]!.startsWith(typeColon)) return true;
+  return false;
+}
+
+/**
+ * Runs for every statement of a large policy, mostly before V8 optimises it: nothing is allocated
+ * for a statement with nothing to say (no closures, iterators or slices), as in validate.ts.
+ */
 export function notationWarnings(doc: NotationDocument, trustStore?: TrustStoreLookup): Advice[] {
   const out: Advice[] = [];
-  for (const st of liveView(doc.trustPolicies)) {
-    const name = () => JSON.stringify(st.name);
+  const statements = liveView(doc.trustPolicies);
+  for (let s = 0; s < statements.length; s++) {
+    const st = statements[s]!;
     const stores = liveView(st.trustStores);
     const identities = liveView(st.trustedIdentities);
     const scopes = liveView(st.registryScopes);
@@ -54,10 +65,10 @@ export function notationWarnings(doc: NotationDocument, trustStore?: TrustStoreL
     const scopeNodes = liveNodesView(st.registryScopes);
     const skip = st.level === 'skip';
 
-    if (!skip && identities.includes('*') && stores.some((s) => s.startsWith('signingAuthority:'))) {
+    if (!skip && identities.includes('*') && hasStoreOfType(stores, 'signingAuthority:')) {
       out.push({
         rule: 'notation/aws-signer-wildcard-identity',
-        message: `statement ${name()} pairs a signingAuthority trust store with the "*" identity: the AWS Signer plugin rejects wildcard identities, so every AWS-signed image fails verification; list signing-profile ARNs instead`,
+        message: `statement ${JSON.stringify(st.name)} pairs a signingAuthority trust store with the "*" identity: the AWS Signer plugin rejects wildcard identities, so every AWS-signed image fails verification; list signing-profile ARNs instead`,
         node: identityNodes[identities.indexOf('*')],
       });
     }
@@ -66,17 +77,15 @@ export function notationWarnings(doc: NotationDocument, trustStore?: TrustStoreL
       if (stores.indexOf(store) < i)
         out.push({
           rule: 'notation/duplicate-trust-store',
-          message: `statement ${name()} lists trust store ${JSON.stringify(store)} twice`,
+          message: `statement ${JSON.stringify(st.name)} lists trust store ${JSON.stringify(store)} twice`,
           node: storeNodes[i],
         });
       else {
         const colon = store.indexOf(':');
-        const type = store.slice(0, colon);
-        const storeName = store.slice(colon + 1);
-        const held = trustStore?.(type, storeName);
+        const held = trustStore?.(store.slice(0, colon), store.slice(colon + 1));
         // notation reads a tsa store only for the timestamp of a notary.x509 signature, which a
         // ca store verifies: beside signingAuthority stores alone it is never opened.
-        const neverRead = type === 'tsa' && !stores.some((s) => s.startsWith('ca:'));
+        const neverRead = store.startsWith('tsa:') && !hasStoreOfType(stores, 'ca:');
         if (neverRead) {
           // nothing to say: the node never looks for it
         } else if (held === 'missing' || (held === undefined && !SHIPPED_TRUST_STORES.includes(store)))
@@ -86,13 +95,13 @@ export function notationWarnings(doc: NotationDocument, trustStore?: TrustStoreL
               trustStore
                 ? 'is not in the trust store directory given'
                 : `is not shipped on Bottlerocket (only ${SHIPPED_TRUST_STORES.join(' and ')} exist)`
-            }, so verification with statement ${name()} fails at pull time: Error: ${missingStoreText(type, storeName)}`,
+            }, so verification with statement ${JSON.stringify(st.name)} fails at pull time: Error: ${missingStoreText(store.slice(0, colon), store.slice(colon + 1))}`,
             node: storeNodes[i],
           });
         else if (held !== undefined && held !== 'usable')
           out.push({
             rule: 'notation/unusable-trust-store',
-            message: `trust store ${JSON.stringify(store)} holds no usable certificate, so verification with statement ${name()} fails at pull time: Error: ${held.unusable}`,
+            message: `trust store ${JSON.stringify(store)} holds no usable certificate, so verification with statement ${JSON.stringify(st.name)} fails at pull time: Error: ${held.unusable}`,
             node: storeNodes[i],
           });
       }
@@ -115,10 +124,10 @@ export function notationWarnings(doc: NotationDocument, trustStore?: TrustStoreL
           node: identityNodes[i],
         });
     }
-    if (!skip && arns && !stores.some((s) => s.startsWith('signingAuthority:'))) {
+    if (!skip && arns && !hasStoreOfType(stores, 'signingAuthority:')) {
       out.push({
         rule: 'notation/arn-without-signing-authority',
-        message: `statement ${name()} trusts AWS Signer ARNs but has no signingAuthority trust store, so no AWS Signer signature can verify`,
+        message: `statement ${JSON.stringify(st.name)} trusts AWS Signer ARNs but has no signingAuthority trust store, so no AWS Signer signature can verify`,
         node: st.nodes['trustStores'],
       });
     }
@@ -139,7 +148,7 @@ export function notationWarnings(doc: NotationDocument, trustStore?: TrustStoreL
     if ((st.level === 'audit' || skip) && scopes.includes('*')) {
       out.push({
         rule: 'notation/permissive-wildcard',
-        message: `statement ${name()} applies level "${st.level}" to the "*" scope: images that match no other statement are not enforced`,
+        message: `statement ${JSON.stringify(st.name)} applies level "${st.level}" to the "*" scope: images that match no other statement are not enforced`,
         node: st.nodes['level'],
       });
     }

@@ -17,12 +17,14 @@ const LEVELS = ['strict', 'permissive', 'audit', 'skip'];
 const VALIDATION_TYPES = ['integrity', 'authenticity', 'authenticTimestamp', 'expiry', 'revocation'];
 const VALIDATION_ACTIONS = ['enforce', 'log', 'skip'];
 const STORE_TYPES = ['ca', 'signingAuthority', 'tsa'];
-const FILE_NAME = /^[a-zA-Z0-9_.-]+$/;
 const X509_SUBJECT = 'x509.subject';
 const DOMAIN =
   /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))+)?(?::[0-9]+)?$/;
 const REPOSITORY =
   /^[a-z0-9]+(?:(?:(?:[._]|__|[-]*)[a-z0-9]+)+)?(?:(?:\/[a-z0-9]+(?:(?:(?:[._]|__|[-]*)[a-z0-9]+)+)?)+)?$/;
+
+/** REPOSITORY from a position of the scope (sticky), so that the repository need not be sliced out. */
+const REPOSITORY_AFTER_SLASH = new RegExp(REPOSITORY.source.slice(1), 'y');
 
 class Invalid extends Error {
   constructor(
@@ -33,55 +35,92 @@ class Invalid extends Error {
   }
 }
 
+/**
+ * The per-statement checks run thousands of times on a large policy, mostly before V8 optimises
+ * them: they allocate nothing on the way to "valid" (no closures, iterators or slices; messages
+ * are built only for a failure), which spares the garbage collections that would copy the parsed
+ * document again (docs/performance.md).
+ */
+const levelPrefix = (st: NotationStatement) =>
+  `trust policy statement ${goQuote(st.name)} has invalid signatureVerification: `;
+
 function verificationLevelError(st: NotationStatement): Invalid | undefined {
-  const prefix = () => `trust policy statement ${goQuote(st.name)} has invalid signatureVerification: `;
   if (st.level === '')
     return new Invalid(
-      prefix() + 'signature verification level is empty or missing in the trust policy statement',
+      levelPrefix(st) + 'signature verification level is empty or missing in the trust policy statement',
       st.nodes['signatureVerification'] ?? st.nodes['statement'],
     );
   if (!LEVELS.includes(st.level))
     return new Invalid(
-      prefix() + `invalid signature verification level ${goQuote(st.level)}`,
+      levelPrefix(st) + `invalid signature verification level ${goQuote(st.level)}`,
       st.nodes['level'],
     );
   if (!st.override || st.override.size === 0) return undefined;
   if (st.level === 'skip')
     return new Invalid(
-      prefix() + `signature verification level "skip" can't be used to customize signature verification`,
+      levelPrefix(st) +
+        `signature verification level "skip" can't be used to customize signature verification`,
       st.nodes['override'],
     );
   // Go iterates the map in random order; insertion order is one of the orders it may pick.
-  for (const [key, value] of st.override) {
-    const node = st.overrideNodes?.get(key);
-    if (!VALIDATION_TYPES.includes(key))
-      return new Invalid(
-        prefix() +
-          `verification type ${goQuote(key)} in custom signature verification is not supported, supported values are ${goQuoteSlice(VALIDATION_TYPES)}`,
-        node,
-      );
-    if (!VALIDATION_ACTIONS.includes(value))
-      return new Invalid(
-        prefix() +
-          `verification action ${goQuote(value)} in custom signature verification is not supported, supported values are ${goQuoteSlice(VALIDATION_ACTIONS)}`,
-        node,
-      );
-    if (key === 'integrity')
-      return new Invalid(
-        prefix() + `${goQuote(key)} verification can not be overridden in custom signature verification`,
-        node,
-      );
-    if (key !== 'revocation' && value === 'skip')
-      return new Invalid(
-        prefix() + `${goQuote(key)} verification can not be skipped in custom signature verification`,
-        node,
-      );
+  // Map.forEach with a function defined once: no iterator and no entry array per override.
+  overrideStatement = st;
+  overrideError = undefined;
+  st.override.forEach(checkOverrideEntry);
+  const error = overrideError;
+  overrideStatement = undefined;
+  overrideError = undefined;
+  return error;
+}
+
+/** The statement whose overrides checkOverrideEntry is checking, and the first failure found. */
+let overrideStatement: NotationStatement | undefined;
+let overrideError: Invalid | undefined;
+function checkOverrideEntry(value: string, key: string): void {
+  if (overrideError === undefined) overrideError = overrideEntryError(overrideStatement!, key, value);
+}
+
+function overrideEntryError(st: NotationStatement, key: string, value: string): Invalid | undefined {
+  const node = st.overrideNodes?.get(key);
+  if (!VALIDATION_TYPES.includes(key))
+    return new Invalid(
+      levelPrefix(st) +
+        `verification type ${goQuote(key)} in custom signature verification is not supported, supported values are ${goQuoteSlice(VALIDATION_TYPES)}`,
+      node,
+    );
+  if (!VALIDATION_ACTIONS.includes(value))
+    return new Invalid(
+      levelPrefix(st) +
+        `verification action ${goQuote(value)} in custom signature verification is not supported, supported values are ${goQuoteSlice(VALIDATION_ACTIONS)}`,
+      node,
+    );
+  if (key === 'integrity')
+    return new Invalid(
+      levelPrefix(st) + `${goQuote(key)} verification can not be overridden in custom signature verification`,
+      node,
+    );
+  if (key !== 'revocation' && value === 'skip')
+    return new Invalid(
+      levelPrefix(st) + `${goQuote(key)} verification can not be skipped in custom signature verification`,
+      node,
+    );
+  return undefined;
+}
+
+/** A statement's name as Go's %q quotes it, for messages. */
+const q = (st: NotationStatement) => goQuote(st.name);
+
+/** `<type>:<name>` of a supported type, the name a file name: checked in place, without a slice. */
+const STORE_NAME_AFTER_COLON = /[a-zA-Z0-9_.-]+$/y;
+function storeType(store: string, colon: number): string | undefined {
+  for (let i = 0; i < STORE_TYPES.length; i++) {
+    const type = STORE_TYPES[i]!;
+    if (type.length === colon && store.startsWith(type)) return type;
   }
   return undefined;
 }
 
 function validateCore(st: NotationStatement): void {
-  const q = () => goQuote(st.name); // quoted only for a message
   if (st.name === '')
     throw new Invalid(
       'a trust policy statement is missing a name, every statement requires a name',
@@ -92,7 +131,7 @@ function validateCore(st: NotationStatement): void {
   const ts = st.verifyTimestamp;
   if (ts !== '' && ts !== 'always' && ts !== 'afterCertExpiry')
     throw new Invalid(
-      `trust policy statement ${q()} has invalid signatureVerification: verifyTimestamp must be "always" or "afterCertExpiry", but got ${goQuote(ts)}`,
+      `trust policy statement ${q(st)} has invalid signatureVerification: verifyTimestamp must be "always" or "afterCertExpiry", but got ${goQuote(ts)}`,
       st.nodes['verifyTimestamp'],
     );
   const stores = liveView(st.trustStores);
@@ -100,14 +139,14 @@ function validateCore(st: NotationStatement): void {
   if (st.level === 'skip' && (!st.override || st.override.size === 0)) {
     if (stores.length > 0 || identities.length > 0)
       throw new Invalid(
-        `trust policy statement ${q()} is set to skip signature verification but configured with trust stores and/or trusted identities, remove them if signature verification needs to be skipped`,
+        `trust policy statement ${q(st)} is set to skip signature verification but configured with trust stores and/or trusted identities, remove them if signature verification needs to be skipped`,
         st.nodes[stores.length > 0 ? 'trustStores' : 'trustedIdentities'],
       );
     return;
   }
   if (stores.length === 0 || identities.length === 0)
     throw new Invalid(
-      `trust policy statement ${q()} is either missing trust stores or trusted identities, both must be specified`,
+      `trust policy statement ${q(st)} is either missing trust stores or trusted identities, both must be specified`,
       st.nodes[stores.length === 0 ? 'trustStores' : 'trustedIdentities'] ?? st.nodes['statement'],
     );
   const storeNodes = liveNodesView(st.trustStores);
@@ -117,66 +156,68 @@ function validateCore(st: NotationStatement): void {
     const colon = store.indexOf(':');
     if (colon < 0)
       throw new Invalid(
-        `trust policy statement ${q()} has malformed trust store value ${goQuote(store)}. The required format is <TrustStoreType>:<TrustStoreName>`,
+        `trust policy statement ${q(st)} has malformed trust store value ${goQuote(store)}. The required format is <TrustStoreType>:<TrustStoreName>`,
         node,
       );
-    const type = store.slice(0, colon);
-    const name = store.slice(colon + 1);
-    if (!STORE_TYPES.includes(type))
+    if (storeType(store, colon) === undefined)
       throw new Invalid(
-        `trust policy statement ${q()} uses an unsupported trust store type ${goQuote(type)} in trust store value ${goQuote(store)}`,
+        `trust policy statement ${q(st)} uses an unsupported trust store type ${goQuote(store.slice(0, colon))} in trust store value ${goQuote(store)}`,
         node,
       );
-    if (!FILE_NAME.test(name))
+    STORE_NAME_AFTER_COLON.lastIndex = colon + 1;
+    if (!STORE_NAME_AFTER_COLON.test(store))
       throw new Invalid(
-        `trust policy statement ${q()} uses an unsupported trust store name ${goQuote(name)} in trust store value ${goQuote(store)}. Named store name needs to follow [a-zA-Z0-9_.-]+ format`,
+        `trust policy statement ${q(st)} uses an unsupported trust store name ${goQuote(store.slice(colon + 1))} in trust store value ${goQuote(store)}. Named store name needs to follow [a-zA-Z0-9_.-]+ format`,
         node,
       );
   }
-  validateIdentities(st, q, identities);
+  validateIdentities(st, identities);
 }
 
-function validateIdentities(st: NotationStatement, q: () => string, identities: readonly string[]): void {
+function validateIdentities(st: NotationStatement, identities: readonly string[]): void {
   const nodes = liveNodesView(st.trustedIdentities);
   if (identities.length > 1 && identities.includes('*'))
     throw new Invalid(
-      `trust policy statement ${q()} uses a wildcard trusted identity '*', a wildcard identity cannot be used in conjunction with other values`,
+      `trust policy statement ${q(st)} uses a wildcard trusted identity '*', a wildcard identity cannot be used in conjunction with other values`,
       nodes[identities.indexOf('*')],
     );
-  const parsed: { raw: string; dn: ParsedDN; node: JsonNode | undefined }[] = [];
+  let parsed: { raw: string; dn: ParsedDN; node: JsonNode | undefined }[] | undefined;
   for (let i = 0; i < identities.length; i++) {
     const identity = identities[i]!;
     const node = nodes[i];
     if (identity === '')
-      throw new Invalid(`trust policy statement ${q()} has an empty trusted identity`, node);
+      throw new Invalid(`trust policy statement ${q(st)} has an empty trusted identity`, node);
     if (identity === '*') continue;
     const colon = identity.indexOf(':');
     if (colon < 0)
       throw new Invalid(
-        `trust policy statement ${q()} has trusted identity ${goQuote(identity)} missing separator`,
+        `trust policy statement ${q(st)} has trusted identity ${goQuote(identity)} missing separator`,
         node,
       );
     if (colon !== X509_SUBJECT.length || !identity.startsWith(X509_SUBJECT)) continue;
     const value = identity.slice(colon + 1);
     if (value === '')
       throw new Invalid(
-        `trust policy statement ${q()} has trusted identity ${goQuote(identity)} without an identity value`,
+        `trust policy statement ${q(st)} has trusted identity ${goQuote(identity)} without an identity value`,
         node,
       );
     try {
-      parsed.push({ raw: identity, dn: parseDistinguishedName(value), node });
+      const dn = parseDistinguishedName(value);
+      if (parsed === undefined) parsed = [];
+      parsed.push({ raw: identity, dn, node });
     } catch (err) {
       throw new Invalid(
-        `trust policy statement ${q()} has trusted identity ${goQuote(identity)} with invalid identity value: ${(err as Error).message}`,
+        `trust policy statement ${q(st)} has trusted identity ${goQuote(identity)} with invalid identity value: ${(err as Error).message}`,
         node,
       );
     }
   }
+  if (parsed === undefined) return;
   for (let i = 0; i < parsed.length; i++) {
     for (let j = 0; j < parsed.length; j++) {
       if (i !== j && isSubsetDN(parsed[i]!.dn, parsed[j]!.dn))
         throw new Invalid(
-          `trust policy statement ${q()} has overlapping x509 trustedIdentities, ${goQuote(parsed[i]!.raw)} overlaps with ${goQuote(parsed[j]!.raw)}`,
+          `trust policy statement ${q(st)} has overlapping x509 trustedIdentities, ${goQuote(parsed[i]!.raw)} overlaps with ${goQuote(parsed[j]!.raw)}`,
           parsed[i]!.node,
         );
     }
@@ -197,7 +238,8 @@ export function registryScopeFormatError(scope: string, domains?: Map<string, bo
     domainOk = slash >= 0 && DOMAIN.test(domain);
     domains?.set(domain, domainOk);
   }
-  if (!domainOk || !REPOSITORY.test(scope.slice(slash + 1)))
+  REPOSITORY_AFTER_SLASH.lastIndex = slash + 1;
+  if (!domainOk || !REPOSITORY_AFTER_SLASH.test(scope))
     return `registry scope ${goQuote(scope)} is not valid, ${SCOPE_HINT}`;
   return undefined;
 }
@@ -206,18 +248,18 @@ function validateScopes(statements: readonly NotationStatement[]): void {
   const seen = new Map<string, JsonNode | undefined>();
   const repeated = new Set<string>();
   const domains = new Map<string, boolean>();
-  for (const st of statements) {
-    const q = () => goQuote(st.name); // quoted only for a message
+  for (let s = 0; s < statements.length; s++) {
+    const st = statements[s]!;
     const scopes = liveView(st.registryScopes);
     const nodes = liveNodesView(st.registryScopes);
     if (scopes.length === 0)
       throw new Invalid(
-        `trust policy statement ${q()} has zero registry scopes, it must specify registry scopes with at least one value`,
+        `trust policy statement ${q(st)} has zero registry scopes, it must specify registry scopes with at least one value`,
         st.nodes['registryScopes'] ?? st.nodes['statement'],
       );
     if (scopes.length > 1 && scopes.includes('*'))
       throw new Invalid(
-        `trust policy statement ${q()} uses wildcard registry scope '*', a wildcard scope cannot be used in conjunction with other scope values`,
+        `trust policy statement ${q(st)} uses wildcard registry scope '*', a wildcard scope cannot be used in conjunction with other scope values`,
         nodes[scopes.indexOf('*')],
       );
     for (let i = 0; i < scopes.length; i++) {
@@ -260,7 +302,8 @@ export function validateNotationDocument(doc: NotationDocument): NotationFinding
         doc.nodes['trustPolicies'],
       );
     const names = new Set<string>();
-    for (const st of statements) {
+    for (let i = 0; i < statements.length; i++) {
+      const st = statements[i]!;
       if (names.has(st.name))
         throw new Invalid(
           `multiple trust policy statements use the same name ${goQuote(st.name)}, statement names must be unique`,
