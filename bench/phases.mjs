@@ -18,7 +18,13 @@ const median = (xs) => {
 function phases(marks) {
   const at = (pred) => marks.find(([name]) => pred(name))?.[1];
   const loader = at((n) => n === 'loader');
-  const program = at((n) => n === 'program:loaded');
+  // The program's chunks (program, program-<command>, program-shared, …): each read and compiled
+  // when the run first needs it (scripts/program-split.mjs).
+  const chunkTime = (name) =>
+    (at((n) => n === `${name}:loaded`) ?? 0) - (at((n) => n === `${name}:start`) ?? 0);
+  const programChunks = [
+    ...new Set(marks.map(([n]) => /^(program[\w-]*):start$/.exec(n)?.[1]).filter(Boolean)),
+  ];
   const undiciStart = at((n) => n === 'undici:start');
   const undici = at((n) => n === 'undici:loaded');
   const requests = marks.filter(([n]) => n.startsWith('request ') || n.startsWith('answered '));
@@ -27,7 +33,11 @@ function phases(marks) {
   const validated = at((n) => n === 'validated');
   const done = at((n) => n === 'done');
   const exit = at((n) => n === 'exit');
-  const out = { bootstrap: loader, 'load/compile': program - loader };
+  const out = {
+    bootstrap: loader,
+    'load/compile':
+      at((n) => n === 'program:start') - loader + programChunks.reduce((t, c) => t + chunkTime(c), 0),
+  };
   if (undici !== undefined) out.undici = undici - undiciStart;
   let request = 0;
   for (let i = 0; i + 1 < requests.length; i += 2) request += requests[i + 1][1] - requests[i][1];
