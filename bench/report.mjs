@@ -1,5 +1,5 @@
 // Prints the benchmark tables: each command's median time, its ratio to `node -e 0` (medians of
-// the same hyperfine run) and its milliseconds above it; the scaling of lint with input size; the
+// the same rounds: bench/merge.mjs) and its milliseconds above it; the scaling of lint with input size; the
 // per-phase breakdown; and resolve against skopeo.
 import { readFileSync } from 'node:fs';
 
@@ -19,7 +19,10 @@ const label = (c) =>
 function table(file, title) {
   const rows = results(file);
   const base = rows.find((r) => r.command === 'node -e 0').median;
-  console.log(`\n${title} (median of ${rows[0].times.length} runs each, one hyperfine run)`);
+  const { rounds } = JSON.parse(readFileSync(file, 'utf8'));
+  console.log(
+    `\n${title} (median of ${rows[0].times.length} runs each, in ${rounds} rounds of every command)`,
+  );
   console.log(
     `${'command'.padEnd(60)} ${'median'.padStart(8)} ${'ratio'.padStart(6)} ${'above node'.padStart(11)}`,
   );

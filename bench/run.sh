@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start-up and lint benchmarks, as a user's machine sees them: civctl side by side with
-# `node -e 0` in one hyperfine run, both WITHOUT NODE_EXTRA_CA_CERTS (some machines set it to the
-# system CA bundle, which Node 20 parses at every start, about 35 ms that would flatter every ratio).
+# `node -e 0` in the same hyperfine runs (rounds of 5 runs of every command, merged), both WITHOUT
+# NODE_EXTRA_CA_CERTS (some machines set it to the system CA bundle, which Node 20 parses at every
+# start, about 35 ms that would flatter every ratio).
 # The standalone binary (when built: npm run build:standalone) is measured beside the bundle, and the
 # first run with an empty compile cache (every CI runner) beside the warm one.
 # Then the scaling table, a per-phase breakdown, and `civctl resolve` against skopeo.
@@ -32,31 +33,41 @@ if [ -x "$B" ]; then
 else
   echo "bench: $B is not built (npm run build:standalone): the binary's rows are skipped"
 fi
-hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/main.json" \
+# Each table is measured in rounds of 5 runs of every command (bench/merge.mjs says why) and merged.
+rounds() {
+  local name=$1
+  shift
+  local files=()
+  for round in $(seq 1 $(((runs + 4) / 5))); do
+    hyperfine -N --warmup 1 --runs 5 --export-json "$work/$name-$round.json" "$@" >/dev/null 2>&1
+    files+=("$work/$name-$round.json")
+  done
+  node bench/merge.mjs "$work/$name.json" "${files[@]}"
+}
+rounds main \
   'node -e 0' \
   "$C --version" \
   "$C encode digestion examples/digestion-redis.json" \
   "$C -s $socket get" \
   "${binary[@]}" \
   "$C lint $fixtures/digestion-20000.json" \
-  "$C lint $fixtures/notation-2000.json" >/dev/null 2>&1
+  "$C lint $fixtures/notation-2000.json"
 # The first run on a machine (every CI runner) has no compile cache: the same lint with a cache
 # folder emptied before every run, beside one kept warm (env on both, so that both pay for it).
 mkdir -p "$work/warm-cache"
 CIVCTL_CACHE_DIR="$work/warm-cache" $C lint "$fixtures/notation-1.json" >/dev/null
-hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/cold.json" \
-  --prepare true --prepare true --prepare "rm -rf $work/cold-cache" \
+rounds cold --prepare true --prepare true --prepare "rm -rf $work/cold-cache" \
   'node -e 0' \
   "env CIVCTL_CACHE_DIR=$work/warm-cache $C lint $fixtures/notation-1.json" \
-  "env CIVCTL_CACHE_DIR=$work/cold-cache $C lint $fixtures/notation-1.json" >/dev/null 2>&1
-hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/scaling.json" \
+  "env CIVCTL_CACHE_DIR=$work/cold-cache $C lint $fixtures/notation-1.json"
+rounds scaling \
   'node -e 0' \
   "$C lint $fixtures/digestion-1000.json" \
   "$C lint $fixtures/digestion-5000.json" \
   "$C lint $fixtures/digestion-20000.json" \
   "$C lint $fixtures/notation-200.json" \
   "$C lint $fixtures/notation-1000.json" \
-  "$C lint $fixtures/notation-2000.json" >/dev/null 2>&1
+  "$C lint $fixtures/notation-2000.json"
 {
   node bench/phases.mjs "$runs" -- node dist/civctl.cjs -s "$socket" get
   if [ -x "$B" ]; then node bench/phases.mjs "$runs" -- "$B" -s "$socket" get; fi
@@ -70,10 +81,10 @@ if [ -x /usr/bin/docker-registry ] && command -v skopeo >/dev/null; then
   trap 'kill -TERM $sim $rig 2>/dev/null || true; wait $sim $rig 2>/dev/null || true; rm -rf "$work"' EXIT
   for _ in $(seq 1 200); do [ -s "$work/rig.env" ] && break; sleep 0.1; done
   registry=$(cat "$work/rig.env")
-  hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/resolve.json" \
+  rounds resolve \
     'node -e 0' \
     "skopeo inspect --tls-verify=false --format {{.Digest}} docker://$registry/demo/multi:v1" \
-    "$C resolve $registry/demo/multi:v1" >/dev/null 2>&1
+    "$C resolve $registry/demo/multi:v1"
   resolve="$work/resolve.json"
 else
   echo "bench: the resolve comparison needs Debian's docker-registry and skopeo (apt-get install docker-registry skopeo apache2-utils); skipped"
