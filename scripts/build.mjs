@@ -2,11 +2,12 @@
 // runs without node_modules.
 //
 // Start-up is dominated by how much JavaScript V8 must compile, so the file is a small loader
-// around the program, which is embedded as a string and compiled with node:vm using a V8 code
-// cache kept in the user's cache folder (what Node 22's module.enableCompileCache does; Node 20
-// has no such thing). Packages only some commands use (yargs for help and usage errors, undici
-// for the API, ajv for --schema, smol-toml for user-data) are separate strings, compiled, also
-// with a cache, the first time they are imported.
+// around chunks of code, kept in a comment, each compiled with node:vm the first time it is needed,
+// using a V8 code cache kept in the user's cache folder (what Node 22's module.enableCompileCache
+// does; Node 20 has no such thing). The program is split by command (scripts/program-split.mjs), so
+// that a run compiles its own command's code; packages only some commands use (yargs for help and
+// usage errors, undici for the API and registries, ajv for --schema, smol-toml for user-data, …)
+// are chunks of their own.
 //
 // The undici chunk is built from undici's internal files, with stubs of built-ins it requires:
 // undici, yargs and yargs-parser are pinned exactly in package.json, and scripts/UPGRADING.md says

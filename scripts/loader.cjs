@@ -7,7 +7,7 @@
 // the executable's assets.
 'use strict';
 const CHUNKS = /* CHUNKS */ {};
-// The program's parts (scripts/program-split.mjs), each in one of the chunks: the chunk of each part.
+// The chunk that holds each part of the program (scripts/program-split.mjs).
 const PARTS = /* PARTS */ {};
 const BUILD = /* BUILD */ 'dev';
 const SEA = /* SEA */ false;

@@ -8,8 +8,8 @@
 // 2. esbuild's code splitting (ES modules only) puts each command's code, and each set of modules
 //    several commands share, in a part of its own; the lazily compiled libraries (undici, yargs, …)
 //    stay outside, as imports the loader satisfies.
-// 3. Each part becomes a CommonJS function (esbuild's own conversion), its imports of other parts
-//    and of the libraries turned into the loader's __civctlLoad.
+// 3. Each part becomes a CommonJS function body (commonJsPart): its imports of other parts and of
+//    the libraries read from the loader's __civctlLoad, its exports module.exports.
 // 4. The parts are grouped into a few chunks by which commands load them (groupParts): one script,
 //    one code cache per chunk and command, however many parts esbuild made.
 import { readdirSync, readFileSync } from 'node:fs';

@@ -449,32 +449,50 @@ export async function startRig(): Promise<Rig> {
     );
     servers.push(tokenSrv);
     const ts = await listen(tokenSrv);
+    const http = (name: 'open' | 'basic' | 'token' | 'tls', port: number): string =>
+      ({
+        open: `http: {addr: 127.0.0.1:${port}}\n`,
+        basic: `http: {addr: 127.0.0.1:${port}}\nauth: {htpasswd: {realm: civctl-test, path: ${join(dir.path, 'htpasswd')}}}\n`,
+        token: `http: {addr: 127.0.0.1:${port}}\nauth:\n  token: {realm: "http://${ts}/token", service: civctl-test-registry, issuer: civctl-test-issuer, rootcertbundle: ${join(dir.path, 'token.crt')}}\n`,
+        tls: `http: {addr: 127.0.0.1:${port}, tls: {certificate: ${join(dir.path, 'server.crt')}, key: ${join(dir.path, 'server.key')}}}\n`,
+      })[name];
+    /**
+     * Starts one registry on a free loopback port. The port is free when chosen, but another
+     * process (tests run side by side) can take it before the registry binds it: then it is
+     * chosen again.
+     */
+    const startRegistry = async (name: 'open' | 'basic' | 'token' | 'tls'): Promise<number> => {
+      for (let attempt = 1; ; attempt++) {
+        const port = await freePort();
+        const file = join(dir.path, `${name}.yml`);
+        writeFileSync(
+          file,
+          `version: 0.1\nlog: {level: error, formatter: text}\nstorage: {filesystem: {rootdirectory: ${store}}, delete: {enabled: true}}\n${http(name, port)}`,
+        );
+        const log = join(dir.path, `${name}.log`);
+        writeFileSync(log, '');
+        const child = spawn(REGISTRY_BINARY, ['serve', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+        child.stderr!.on('data', (c: Buffer) => writeFileSync(log, c, { flag: 'a' }));
+        children.push(child);
+        const stderrClosed = new Promise((r) => child.stderr!.once('close', r));
+        try {
+          if (name === 'tls') await waitForTls(port, child, log);
+          else await waitForHttp(`http://127.0.0.1:${port}/v2/`, log, child);
+          return port;
+        } catch (err) {
+          if (attempt >= 5 || child.exitCode === null) throw err;
+          // The registry exited: all of its log is in once its stderr closes.
+          await stderrClosed;
+          if (!readFileSync(log, 'utf8').includes('address already in use')) throw err;
+        }
+      }
+    };
     const ports = {
-      open: await freePort(),
-      basic: await freePort(),
-      token: await freePort(),
-      tls: await freePort(),
+      open: await startRegistry('open'),
+      basic: await startRegistry('basic'),
+      token: await startRegistry('token'),
+      tls: await startRegistry('tls'),
     };
-    const configs: Record<keyof typeof ports, string> = {
-      open: `http: {addr: 127.0.0.1:${ports.open}}\n`,
-      basic: `http: {addr: 127.0.0.1:${ports.basic}}\nauth: {htpasswd: {realm: civctl-test, path: ${join(dir.path, 'htpasswd')}}}\n`,
-      token: `http: {addr: 127.0.0.1:${ports.token}}\nauth:\n  token: {realm: "http://${ts}/token", service: civctl-test-registry, issuer: civctl-test-issuer, rootcertbundle: ${join(dir.path, 'token.crt')}}\n`,
-      tls: `http: {addr: 127.0.0.1:${ports.tls}, tls: {certificate: ${join(dir.path, 'server.crt')}, key: ${join(dir.path, 'server.key')}}}\n`,
-    };
-    for (const [name, http] of Object.entries(configs)) {
-      const file = join(dir.path, `${name}.yml`);
-      writeFileSync(
-        file,
-        `version: 0.1\nlog: {level: error, formatter: text}\nstorage: {filesystem: {rootdirectory: ${store}}, delete: {enabled: true}}\n${http}`,
-      );
-      const log = join(dir.path, `${name}.log`);
-      const child = spawn(REGISTRY_BINARY, ['serve', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-      child.stderr!.on('data', (c: Buffer) => writeFileSync(log, c, { flag: 'a' }));
-      writeFileSync(log, '');
-      children.push(child);
-      if (name === 'tls') await waitForTls(ports.tls, child, log);
-      else await waitForHttp(`http://127.0.0.1:${ports[name as keyof typeof ports]}/v2/`, log, child);
-    }
     const open = `127.0.0.1:${ports.open}`;
     const singleManifest = await imageManifest(open, 'demo/single', 'amd64', false);
     await pushManifest(open, 'demo/single', 'v1', OCI_MANIFEST, singleManifest);
