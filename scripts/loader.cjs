@@ -165,13 +165,24 @@ function __civctlLoad(name, cacheName = `${name}-${word}`) {
   return module.exports;
 }
 
-/** A part of the program: its chunk compiled (once), then the part run (once). */
+/**
+ * A part of the program: its chunk compiled (once), then the part run (once). A part that threw
+ * throws the same error wherever it is imported again, as an ES module does.
+ */
 const parts = new Map();
+const failedParts = new Map();
 function part(name) {
+  if (failedParts.has(name)) throw failedParts.get(name);
   if (parts.has(name)) return parts.get(name);
   const module = { exports: {} };
   parts.set(name, module.exports);
-  __civctlLoad(PARTS[name])[name](module, module.exports);
+  try {
+    __civctlLoad(PARTS[name])[name](module, module.exports);
+  } catch (error) {
+    parts.delete(name);
+    failedParts.set(name, error);
+    throw error;
+  }
   parts.set(name, module.exports);
   return module.exports;
 }

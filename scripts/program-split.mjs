@@ -16,6 +16,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { Script } from 'node:vm';
 import { build } from 'esbuild';
+import ts from 'typescript';
 import { tsImport } from 'tsx/esm/api';
 
 const COMMANDS_DIR = new URL('../src/commands/', import.meta.url);
@@ -27,7 +28,7 @@ const COMMANDS_DIR = new URL('../src/commands/', import.meta.url);
  */
 async function commandTable() {
   const { COMMANDS } = await tsImport(new URL('index.ts', COMMANDS_DIR).href, import.meta.url);
-  /** name → [file, export] of the command's own file. */
+  /** name → [file, export, declaration] of the command's own file. */
   const homes = new Map();
   for (const file of readdirSync(COMMANDS_DIR)) {
     if (!file.endsWith('.ts') || file === 'index.ts') continue;
@@ -39,7 +40,7 @@ async function commandTable() {
         typeof value.run === 'function' &&
         typeof value.name === 'string'
       )
-        homes.set(value.name, [file, exported]);
+        homes.set(value.name, [file, exported, value]);
   }
   /** The command files whose commands talk to a registry. */
   const registryFiles = new Set();
@@ -50,7 +51,13 @@ async function commandTable() {
     const json = JSON.stringify(declaration);
     if (!isDeepStrictEqual(JSON.parse(json), declaration))
       throw new Error(`the declaration of ${spec.name} is not plain data; the split build writes it as JSON`);
-    const [file, exported] = home;
+    const [file, exported, own] = home;
+    // The bundle calls the command file's own run: the table must hold it unchanged.
+    const { run: ownRun, ...ownDeclaration } = own;
+    if (String(ownRun) !== String(spec.run) || !isDeepStrictEqual(ownDeclaration, declaration))
+      throw new Error(
+        `src/commands/index.ts changes the declaration of ${spec.name} from ${file}'s ${exported}`,
+      );
     if ((spec.talksTo ?? ['registry']).includes('registry')) registryFiles.add(file.slice(0, -'.ts'.length));
     return `{ ...${json}, run: (args, ctx) => import(${JSON.stringify(`./${file}`)}).then((m) => m.${exported}.run(args, ctx)) }`;
   });
@@ -63,7 +70,7 @@ const quoted = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 /**
  * The program as chunks for the loader: `chunks` (name → a CommonJS function body), `parts`
  * (part → the chunk that holds it; `main` is the program's entry), and `compressible`: the chunks
- * only the image commands, help or usage errors load. `libraries` maps each import
+ * runs load only on demand, and help's. `libraries` maps each import
  * specifier of a lazily compiled library to its chunk (undici, yargs, …); `options` are esbuild's.
  */
 export async function splitProgram(options, libraries) {
@@ -113,50 +120,119 @@ export async function splitProgram(options, libraries) {
     });
   }
   const chunkOf = groupParts(graph, registryFiles);
+  // What esbuild says each part imports, to check the text rewriting found exactly these.
+  const importsOf = new Map();
+  for (const [path, output] of Object.entries(result.metafile.outputs))
+    if (path.endsWith('.js'))
+      importsOf.set(
+        base(path),
+        output.imports.map(
+          (i) => `${i.kind} ${i.external ? i.path : `./${i.path.slice(i.path.lastIndexOf('/') + 1)}`}`,
+        ),
+      );
   const bodies = {};
-  for (const file of result.outputFiles)
-    bodies[partName(base(file.path))] = commonJsPart(base(file.path), file.text, libraries, partName);
+  for (const file of result.outputFiles) {
+    const name = base(file.path);
+    bodies[partName(name)] = commonJsPart(name, file.text, libraries, partName, importsOf.get(name) ?? []);
+  }
   const chunks = {};
   for (const [chunk, parts] of Object.entries(invert(chunkOf)))
     chunks[chunk] = groupSource(
       parts.map((p) => [p, bodies[p]]),
       chunk !== LAZY,
     );
-  // Chunks only the image commands load, or none at start: those commands load compressed chunks
-  // anyway (node:zlib), so storing these compressed costs them little and every run reads less.
-  const everyday = new Set(['program', 'program-shared']);
-  for (const [, node] of graph)
-    if (node.command && !registryFiles.has(node.command)) everyday.add(`program-${node.command}`);
-  const compressible = Object.keys(chunks).filter((chunk) => !everyday.has(chunk));
+  // What runs load only on demand, and help (which loads yargs, compressed, and so node:zlib,
+  // anyway): stored compressed, so that every run reads less. The others are stored as they are:
+  // a run that needs one would otherwise pay for node:zlib (about 5 ms) to save reading it.
+  const compressible = [LAZY, 'program-usage'].filter((chunk) => chunk in chunks);
   return { chunks, parts: Object.fromEntries(chunkOf), compressible };
 }
 
 const LAZY = 'program-lazy';
 
 /**
- * A part reads what it imports once (commonJsPart), so no module may export a variable it assigns
- * later: the build fails on an exported `let` in any module of the program, or an exported `var`
- * in civctl's own (a compiled TypeScript enum, `export var E; (function (E) {…})(E || (E = {}))`,
- * is assigned while its module runs, before anything imports it).
+ * A part reads what it imports once (commonJsPart), after the part it comes from has run to its
+ * end: the same as an ES module's live binding unless the exporting module assigns the variable
+ * again later, from a function. The build fails on any module of the program that assigns one of
+ * its exported bindings inside a function (TypeScript's parser; an assignment at the top level,
+ * as a compiled TypeScript enum makes, happens before anything imports it). A local variable of
+ * the same name inside a function counts too: the check errs on the side of failing.
  */
 function checkNoLateExports(inputs) {
+  const isFunction = (node) =>
+    ts.isFunctionLike(node) && !ts.isCallSignatureDeclaration(node) && !ts.isMethodSignature(node);
   for (const input of inputs) {
     if (!/\.(ts|js|mjs)$/.test(input)) continue;
     const text = readFileSync(input, 'utf8');
-    const mutable = input.startsWith('src/') ? '(?:let|var)' : 'let';
-    const variables = [...text.matchAll(new RegExp(`^${mutable}\\s+([\\w$]+)`, 'gm'))].map((m) => m[1]);
-    const listed = [...text.matchAll(/^export\s*\{([^}]*)\}/gm)].flatMap((m) =>
-      m[1].split(',').map((n) => n.trim().split(/\s+as\s+/)[0]),
-    );
-    const late = [
-      ...[...text.matchAll(new RegExp(`^export\\s+${mutable}\\s+([\\w$]+)`, 'gm'))].map((m) => m[1]),
-      ...listed.filter((name) => variables.includes(name)),
-    ];
-    if (late.length > 0)
+    if (!/\bexport\b/.test(text)) continue;
+    const file = ts.createSourceFile(input, text, ts.ScriptTarget.Latest, true);
+    /** The module's own names of its exported bindings. */
+    const exported = new Set();
+    for (const statement of file.statements) {
+      const exporting = ts.getModifiers?.(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+      if (exporting && ts.isVariableStatement(statement))
+        for (const declaration of statement.declarationList.declarations)
+          for (const name of boundNames(declaration.name)) exported.add(name);
+      else if (
+        exporting &&
+        (ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement)) &&
+        statement.name
+      )
+        exported.add(statement.name.text);
+      else if (ts.isExportDeclaration(statement) && !statement.moduleSpecifier && statement.exportClause)
+        for (const element of statement.exportClause.elements ?? [])
+          exported.add((element.propertyName ?? element.name).text);
+    }
+    if (exported.size === 0) continue;
+    const late = new Set();
+    const assigned = (target) => {
+      for (const name of boundNames(target)) if (exported.has(name)) late.add(name);
+    };
+    const visit = (node, inFunction) => {
+      if (inFunction) {
+        if (
+          ts.isBinaryExpression(node) &&
+          node.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+          node.operatorToken.kind <= ts.SyntaxKind.LastAssignment
+        )
+          assigned(node.left);
+        if (
+          (ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) &&
+          (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken)
+        )
+          assigned(node.operand);
+      }
+      ts.forEachChild(node, (child) => visit(child, inFunction || isFunction(node)));
+    };
+    visit(file, false);
+    if (late.size > 0)
       throw new Error(
-        `${input} exports ${late.join(', ')} declared with let or var: the split program reads imports once (scripts/program-split.mjs)`,
+        `${input} assigns its exported ${[...late].join(', ')} inside a function: the split program reads imports once (scripts/program-split.mjs)`,
       );
   }
+}
+
+/** The names a binding or an assignment target names (identifiers, destructuring). */
+function boundNames(node) {
+  if (ts.isIdentifier(node)) return [node.text];
+  if (ts.isParenthesizedExpression(node)) return boundNames(node.expression);
+  if (ts.isObjectBindingPattern(node) || ts.isArrayBindingPattern(node))
+    return node.elements.flatMap((e) => (ts.isOmittedExpression(e) ? [] : boundNames(e.name)));
+  if (ts.isArrayLiteralExpression(node))
+    return node.elements.flatMap((e) => boundNames(ts.isSpreadElement(e) ? e.expression : e));
+  if (ts.isObjectLiteralExpression(node))
+    return node.properties.flatMap((p) =>
+      ts.isShorthandPropertyAssignment(p)
+        ? [p.name.text]
+        : ts.isPropertyAssignment(p)
+          ? boundNames(p.initializer)
+          : ts.isSpreadAssignment(p)
+            ? boundNames(p.expression)
+            : [],
+    );
+  if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken)
+    return boundNames(node.left);
+  return [];
 }
 
 /**
@@ -173,6 +249,7 @@ function checkNoLateExports(inputs) {
  * - `program-usage`: what no command loads: the full command-line parser (help, usage errors).
  */
 function groupParts(graph, registryFiles) {
+  checkAcyclic(graph);
   const closure = (start, dynamic) => {
     const seen = new Set([start]);
     const todo = [start];
@@ -206,6 +283,24 @@ function groupParts(graph, registryFiles) {
   return chunkOf;
 }
 
+/**
+ * A part reads its imports once, when it runs, after the parts it imports have run to their end:
+ * which needs the static imports between parts to have no cycle (esbuild's chunks import towards
+ * code more commands share, so they have none).
+ */
+function checkAcyclic(graph) {
+  const state = new Map(); // part → 'open' while its imports are walked, then 'done'
+  const visit = (part, path) => {
+    if (state.get(part) === 'done') return;
+    if (state.get(part) === 'open')
+      throw new Error(`the parts import each other in a cycle: ${[...path, part].join(' → ')}`);
+    state.set(part, 'open');
+    for (const i of graph.get(part).imports) if (!i.dynamic) visit(i.part, [...path, part]);
+    state.set(part, 'done');
+  };
+  for (const part of graph.keys()) visit(part, []);
+}
+
 function invert(map) {
   const out = {};
   for (const [key, value] of map) out[value] = [...(out[value] ?? []), key];
@@ -220,7 +315,8 @@ function invert(map) {
 function groupSource(parts, eager) {
   const open = eager ? '(function' : 'function';
   const close = eager ? '\n})' : '\n}';
-  return `module.exports={${parts
+  // ES modules are strict code: so is every part (the chunk's function holds them all).
+  return `"use strict";module.exports={${parts
     .map(([name, body]) => `${JSON.stringify(name)}:${open}(module,exports){${body}${close}`)
     .join(',')}};`;
 }
@@ -236,7 +332,8 @@ function groupSource(parts, eager) {
  * keeps the live bindings with a getter per export and repeats its helpers in every part, which
  * made each chunk's code cache larger than the single program's was.
  */
-function commonJsPart(file, text, libraries, partName) {
+function commonJsPart(file, text, libraries, partName, expected) {
+  const found = [];
   const load = (specifier) => {
     if (Object.hasOwn(libraries, specifier)) return `__civctlLoad(${JSON.stringify(libraries[specifier])})`;
     if (/^\.\/[\w-]+\.js$/.test(specifier))
@@ -251,6 +348,7 @@ function commonJsPart(file, text, libraries, partName) {
   let code = text.replace(
     /(?<![\w$.])import\s*(?:\{([^}]*)\}\s*from|([\w$]+)\s+from|)\s*"([^"]+)";/g,
     (_, names, defaultName, specifier) => {
+      found.push(`import-statement ${specifier}`);
       if (names !== undefined)
         body += `var{${names.replace(/([\w$]+) as ([\w$]+)/g, '$1:$2')}}=${load(specifier)};`;
       else if (defaultName !== undefined)
@@ -265,10 +363,16 @@ function commonJsPart(file, text, libraries, partName) {
     code = `${code.slice(0, exported.index)}module.exports={${members}};`;
   }
   // Node runs import() in CommonJS, so the dynamic imports are left for the loader to answer.
-  code = code.replace(
-    /\bimport\("([^"]+)"\)/g,
-    (_, specifier) => `Promise.resolve().then(()=>${load(specifier)})`,
-  );
+  code = code.replace(/(?<![\w$.])import\("([^"]+)"\)/g, (_, specifier) => {
+    found.push(`dynamic-import ${specifier}`);
+    return `Promise.resolve().then(()=>${load(specifier)})`;
+  });
+  // The rewriting reads text: a string that spelled an import would be rewritten too. It must have
+  // found exactly the imports esbuild made, no more.
+  if (found.sort().join('\n') !== [...expected].sort().join('\n'))
+    throw new Error(
+      `part ${file}: the imports found in its text are not the ones esbuild reports (${found.length} found, ${expected.length} reported)`,
+    );
   const out = body + code;
   // What is left of an import or an export is a syntax error in a script.
   try {

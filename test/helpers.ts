@@ -267,19 +267,24 @@ export function builtChunkNames(file: string): string[] {
   return Object.keys(chunkTable(readFileSync(file), file)).sort();
 }
 
-/**
- * One chunk of a built bundle, evaluated as scripts/loader.cjs evaluates it: the bytes that ship,
- * found through the file's own chunk table (tests of what the loader would run, without a CLI).
- */
-export function builtChunk(file: string, name: string): Record<string, unknown> {
+/** The script a built bundle's loader compiles for one chunk: decompressed or unescaped. */
+export function builtChunkSource(file: string, name: string): string {
   const bytes = readFileSync(file);
   const entry = chunkTable(bytes, file)[name];
   if (!entry) throw new Error(`${file} has no chunk ${name}`);
   const [fromEnd, length, escaped, compressed] = entry;
   const start = bytes.length - fromEnd;
-  let source = bytes.subarray(start, start + length).toString('latin1');
-  if (compressed) source = brotliDecompressSync(Buffer.from(source, 'base64')).toString('latin1');
-  else if (escaped) source = source.replaceAll('*\0/', '*/');
+  const source = bytes.subarray(start, start + length).toString('latin1');
+  if (compressed) return brotliDecompressSync(Buffer.from(source, 'base64')).toString('latin1');
+  return escaped ? source.replaceAll('*\0/', '*/') : source;
+}
+
+/**
+ * One chunk of a built bundle, evaluated as scripts/loader.cjs evaluates it: the bytes that ship,
+ * found through the file's own chunk table (tests of what the loader would run, without a CLI).
+ */
+export function builtChunk(file: string, name: string): Record<string, unknown> {
+  const source = builtChunkSource(file, name);
   const module = { exports: {} as Record<string, unknown> };
   // The stored text is the whole script: a function of these parameters.
   const wrapper = runInThisContext(source, { filename: `civctl:${name}` }) as (...args: unknown[]) => void;

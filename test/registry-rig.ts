@@ -62,14 +62,20 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Waits until a registry answers /v2/ (any status), or fails with its log after a bound. */
-async function waitForHttp(url: string, log: string, child: ChildProcess): Promise<void> {
+/**
+ * The header each registry of a rig answers with (its configuration's http.headers): a server
+ * another test started on the same port is not taken for it.
+ */
+const RIG_HEADER = 'x-civctl-rig';
+
+/** Waits until this registry answers /v2/ (any status), or fails with its log after a bound. */
+async function waitForHttp(url: string, log: string, child: ChildProcess, token: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`registry exited: ${readFileSync(log, 'utf8')}`);
     const ok = await new Promise<boolean>((resolve) => {
       const req = httpRequest(url, { method: 'GET', timeout: 500 }, (res) => {
         res.resume();
-        resolve(true);
+        resolve(res.headers[RIG_HEADER] === token);
       });
       req.on('error', () => resolve(false));
       req.on('timeout', () => req.destroy());
@@ -81,16 +87,21 @@ async function waitForHttp(url: string, log: string, child: ChildProcess): Promi
   throw new Error(`registry at ${url} did not start: ${readFileSync(log, 'utf8')}`);
 }
 
-async function waitForTls(port: number, child: ChildProcess, log: string): Promise<void> {
-  const { connect } = await import('node:tls');
+async function waitForTls(port: number, child: ChildProcess, log: string, token: string): Promise<void> {
+  const { request } = await import('node:https');
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`registry exited: ${readFileSync(log, 'utf8')}`);
     const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
+      const req = request(
+        { port, host: '127.0.0.1', path: '/v2/', rejectUnauthorized: false, timeout: 500 },
+        (res) => {
+          res.resume();
+          resolve(res.headers[RIG_HEADER] === token);
+        },
+      );
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => req.destroy());
+      req.end();
     });
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
@@ -449,12 +460,14 @@ export async function startRig(): Promise<Rig> {
     );
     servers.push(tokenSrv);
     const ts = await listen(tokenSrv);
+    const token = createHash('sha256').update(`${process.pid} ${dir.path}`).digest('hex').slice(0, 16);
+    const headers = `headers: {X-Civctl-Rig: [${token}]}`;
     const http = (name: 'open' | 'basic' | 'token' | 'tls', port: number): string =>
       ({
-        open: `http: {addr: 127.0.0.1:${port}}\n`,
-        basic: `http: {addr: 127.0.0.1:${port}}\nauth: {htpasswd: {realm: civctl-test, path: ${join(dir.path, 'htpasswd')}}}\n`,
-        token: `http: {addr: 127.0.0.1:${port}}\nauth:\n  token: {realm: "http://${ts}/token", service: civctl-test-registry, issuer: civctl-test-issuer, rootcertbundle: ${join(dir.path, 'token.crt')}}\n`,
-        tls: `http: {addr: 127.0.0.1:${port}, tls: {certificate: ${join(dir.path, 'server.crt')}, key: ${join(dir.path, 'server.key')}}}\n`,
+        open: `http: {addr: 127.0.0.1:${port}, ${headers}}\n`,
+        basic: `http: {addr: 127.0.0.1:${port}, ${headers}}\nauth: {htpasswd: {realm: civctl-test, path: ${join(dir.path, 'htpasswd')}}}\n`,
+        token: `http: {addr: 127.0.0.1:${port}, ${headers}}\nauth:\n  token: {realm: "http://${ts}/token", service: civctl-test-registry, issuer: civctl-test-issuer, rootcertbundle: ${join(dir.path, 'token.crt')}}\n`,
+        tls: `http: {addr: 127.0.0.1:${port}, ${headers}, tls: {certificate: ${join(dir.path, 'server.crt')}, key: ${join(dir.path, 'server.key')}}}\n`,
       })[name];
     /**
      * Starts one registry on a free loopback port. The port is free when chosen, but another
@@ -476,8 +489,8 @@ export async function startRig(): Promise<Rig> {
         children.push(child);
         const stderrClosed = new Promise((r) => child.stderr!.once('close', r));
         try {
-          if (name === 'tls') await waitForTls(port, child, log);
-          else await waitForHttp(`http://127.0.0.1:${port}/v2/`, log, child);
+          if (name === 'tls') await waitForTls(port, child, log, token);
+          else await waitForHttp(`http://127.0.0.1:${port}/v2/`, log, child, token);
           return port;
         } catch (err) {
           if (attempt >= 5 || child.exitCode === null) throw err;

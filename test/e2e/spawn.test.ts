@@ -18,6 +18,7 @@ import {
   fullOnly,
   CORPUS,
   builtChunkNames,
+  builtChunkSource,
   isOneCleanLine,
   ROOT,
   runBuilt,
@@ -144,6 +145,17 @@ describe('the built bundle', () => {
       assert.equal(tracedChunks(simd.stderr).includes('llhttp-wasm'), false);
       assert.ok(tracedChunks(fallback.stderr).includes('llhttp-wasm'), fallback.stderr);
     });
+  });
+  test('every chunk of the program is strict code, as the ES modules it was made from', () => {
+    const program = builtChunkNames(BIN).filter((c) => c === 'program' || isProgramSplit(c));
+    assert.ok(program.length > 3, program.join(' '));
+    for (const chunk of program)
+      assert.ok(
+        builtChunkSource(BIN, chunk).startsWith(
+          '(function (module, exports, require, __civctlLoad, __civctl_url) {"use strict";',
+        ),
+        chunk,
+      );
   });
   test('completion prints a shell script', () => {
     const r = runBuilt(['completion']);
