@@ -275,7 +275,7 @@ describe('V8 tuned for a large lint', () => {
         trustedIdentities: [`arn:aws:signer:us-west-2:123456789012:/signing-profiles/app${i}`],
       })),
     });
-  test('a policy of 256 KiB or more sets the interrupt budget under Node 20 only, and every cache it leaves is used', () => {
+  test('a notation policy of 256 KiB or more sets the interrupt budget under Node 20 only (a digest list does not), and every cache it leaves is used', () => {
     const dir = join(tmp.path, 'budget');
     mkdirSync(dir);
     const large = join(dir, 'large.json');
@@ -291,6 +291,19 @@ describe('V8 tuned for a large lint', () => {
       first.stderr,
       v8Eleven ? /^civctl command: lint \(--interrupt-budget\)$/m : /^civctl command: lint$/m,
     );
+    // A digest list of that size is not one: its one tight loop is better optimised.
+    const digests = join(dir, 'digests.json');
+    writeFileSync(
+      digests,
+      JSON.stringify({
+        version: '1.0',
+        trustedDigests: Array.from({ length: 4000 }, (_, i) => `sha256:${i.toString(16).padStart(64, '0')}`),
+      }),
+    );
+    assert.ok(readFileSync(digests).length >= 256 * 1024);
+    const digestRun = runBuilt(['lint', digests], { env });
+    assert.equal(digestRun.code, 0, digestRun.stderr);
+    assert.match(digestRun.stderr, /^civctl command: lint$/m);
     const smallRun = runBuilt(['lint', small], { env });
     assert.match(smallRun.stderr, /^civctl command: lint$/m);
     // The caches the large run wrote, with the flag reset, are used by the next runs, large or small.
