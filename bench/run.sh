@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start-up and lint benchmarks, as a user's machine sees them: civctl side by side with
-# `node -e 0` in the same hyperfine runs (rounds of 5 runs of every command, merged), both WITHOUT
+# `node -e 0` in the same hyperfine runs (rounds of 2 runs of every command, merged), both WITHOUT
 # NODE_EXTRA_CA_CERTS (some machines set it to the system CA bundle, which Node 20 parses at every
 # start, about 35 ms that would flatter every ratio).
 # The standalone binary (when built: npm run build:standalone) is measured beside the bundle, and the
@@ -33,13 +33,13 @@ if [ -x "$B" ]; then
 else
   echo "bench: $B is not built (npm run build:standalone): the binary's rows are skipped"
 fi
-# Each table is measured in rounds of 5 runs of every command (bench/merge.mjs says why) and merged.
+# Each table is measured in rounds of 2 runs of every command (bench/merge.mjs says why) and merged.
 rounds() {
   local name=$1
   shift
   local files=()
-  for round in $(seq 1 $(((runs + 4) / 5))); do
-    hyperfine -N --warmup 1 --runs 5 --export-json "$work/$name-$round.json" "$@" >/dev/null 2>&1
+  for round in $(seq 1 $(((runs + 1) / 2))); do
+    hyperfine -N --warmup 1 --runs 2 --export-json "$work/$name-$round.json" "$@" >/dev/null 2>&1
     files+=("$work/$name-$round.json")
   done
   node bench/merge.mjs "$work/$name.json" "${files[@]}"
