@@ -109,6 +109,8 @@ export async function splitProgram(options, libraries) {
   const partName = (file) => (file === 'bin' ? 'main' : file);
   /** part → its imports of other parts (static ones: loaded with it), and which command file it is. */
   const graph = new Map();
+  /** output file → what esbuild says it imports, to check the text rewriting found exactly these. */
+  const importsOf = new Map();
   for (const [path, output] of Object.entries(result.metafile.outputs)) {
     if (!path.endsWith('.js')) continue;
     const entry = output.entryPoint?.match(/src\/commands\/([\w-]+)\.ts$/)?.[1];
@@ -118,18 +120,12 @@ export async function splitProgram(options, libraries) {
         .filter((i) => !i.external)
         .map((i) => ({ part: partName(base(i.path)), dynamic: i.kind === 'dynamic-import' })),
     });
+    importsOf.set(
+      base(path),
+      output.imports.map((i) => `${i.kind} ${i.external ? i.path : `./${base(i.path)}.js`}`),
+    );
   }
   const chunkOf = groupParts(graph, registryFiles);
-  // What esbuild says each part imports, to check the text rewriting found exactly these.
-  const importsOf = new Map();
-  for (const [path, output] of Object.entries(result.metafile.outputs))
-    if (path.endsWith('.js'))
-      importsOf.set(
-        base(path),
-        output.imports.map(
-          (i) => `${i.kind} ${i.external ? i.path : `./${i.path.slice(i.path.lastIndexOf('/') + 1)}`}`,
-        ),
-      );
   const bodies = {};
   for (const file of result.outputFiles) {
     const name = base(file.path);

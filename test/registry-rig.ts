@@ -68,12 +68,16 @@ async function freePort(): Promise<number> {
  */
 const RIG_HEADER = 'x-civctl-rig';
 
-/** Waits until this registry answers /v2/ (any status), or fails with its log after a bound. */
-async function waitForHttp(url: string, log: string, child: ChildProcess, token: string): Promise<void> {
+/**
+ * Waits until this registry (http or https, its certificate not checked) answers /v2/ with the
+ * rig's header (any status), or fails with its log after a bound.
+ */
+async function waitForRegistry(url: string, log: string, child: ChildProcess, token: string): Promise<void> {
+  const request = url.startsWith('https:') ? (await import('node:https')).request : httpRequest;
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`registry exited: ${readFileSync(log, 'utf8')}`);
     const ok = await new Promise<boolean>((resolve) => {
-      const req = httpRequest(url, { method: 'GET', timeout: 500 }, (res) => {
+      const req = request(url, { method: 'GET', timeout: 500, rejectUnauthorized: false }, (res) => {
         res.resume();
         resolve(res.headers[RIG_HEADER] === token);
       });
@@ -85,28 +89,6 @@ async function waitForHttp(url: string, log: string, child: ChildProcess, token:
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`registry at ${url} did not start: ${readFileSync(log, 'utf8')}`);
-}
-
-async function waitForTls(port: number, child: ChildProcess, log: string, token: string): Promise<void> {
-  const { request } = await import('node:https');
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`registry exited: ${readFileSync(log, 'utf8')}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const req = request(
-        { port, host: '127.0.0.1', path: '/v2/', rejectUnauthorized: false, timeout: 500 },
-        (res) => {
-          res.resume();
-          resolve(res.headers[RIG_HEADER] === token);
-        },
-      );
-      req.on('error', () => resolve(false));
-      req.on('timeout', () => req.destroy());
-      req.end();
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('tls registry did not start');
 }
 
 function sha256(data: Uint8Array): string {
@@ -489,8 +471,12 @@ export async function startRig(): Promise<Rig> {
         children.push(child);
         const stderrClosed = new Promise((r) => child.stderr!.once('close', r));
         try {
-          if (name === 'tls') await waitForTls(port, child, log, token);
-          else await waitForHttp(`http://127.0.0.1:${port}/v2/`, log, child, token);
+          await waitForRegistry(
+            `${name === 'tls' ? 'https' : 'http'}://127.0.0.1:${port}/v2/`,
+            log,
+            child,
+            token,
+          );
           return port;
         } catch (err) {
           if (attempt >= 5 || child.exitCode === null) throw err;
