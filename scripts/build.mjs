@@ -291,8 +291,11 @@ function compressedChunk(source) {
   return text;
 }
 
-// Stored as they are: the program's chunks that the everyday commands load (lint, encode, the API
-// commands), and undici.
+// Chunks few runs load (yargs for help and usage errors, ajv, smol-toml, …, and the program's
+// on-demand and help chunks) are stored brotli-compressed (as base64, which has no "*/"): every run
+// reads this whole file, and a smaller one starts faster. The program's other chunks and undici
+// are stored as they are: a run that needs one would pay for node:zlib (about 5 ms) to save
+// reading it.
 const RAW_CHUNKS = new Set([
   ...Object.keys(program.chunks).filter((c) => !program.compressible.includes(c)),
   'undici',
@@ -304,10 +307,6 @@ for (const name of Object.keys(sources).reverse()) {
     throw new Error(`chunk ${name} holds a NUL byte; the comment escape needs none`);
   if (/[^\x00-\x7f]/.test(sources[name]))
     throw new Error(`chunk ${name} is not ASCII; build with charset ascii`);
-  // Chunks few runs load (yargs for help and usage errors, ajv, smol-toml) are stored
-  // brotli-compressed (as base64, which has no "*/"): every run reads and scans this file, and a
-  // smaller one starts faster. The program and undici (every API command) are stored as they are:
-  // decompressing undici would cost an API command about 2 ms.
   // A chunk stored as it is has its literals that hold "*/" written again (scripts/comment-safe.mjs);
   // one it cannot do so for has every "*/" written "*\0/", which the loader undoes (with a copy).
   const compressed = !RAW_CHUNKS.has(name);
