@@ -23,7 +23,9 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import { build } from 'esbuild';
 import { withoutCommentEnd } from './comment-safe.mjs';
@@ -136,6 +138,152 @@ function checkStubContract(file, text) {
     );
 }
 
+/**
+ * undici's own files replaced in its chunk by what civctl's paths use of them, so that every run
+ * reads less of the bundle and every API command runs less of undici (docs/performance.md). Each
+ * names the undici files that may require it and checks, on each one's text, that it uses no more
+ * than the replacement holds (`check`, which returns a problem or undefined); `contents` may look
+ * at those texts. An undici that requires or uses one otherwise fails the build, naming the file
+ * (scripts/UPGRADING.md).
+ */
+const UNDICI_REPLACED = {
+  // llhttp's constants: about 10 KB of tables, about 100 KB of objects made whenever undici loads.
+  // client-h1.js reads a few numbers of it, and the ERROR table by a computed key (for a parse
+  // error's message); the replacement holds what it reads, taken from the module itself.
+  'lib/llhttp/constants.js': {
+    requiredBy: ['lib/dispatcher/client-h1.js'],
+    check(text) {
+      const binding = /^const (\w+) = require\('\.\.\/llhttp\/constants\.js'\)$/m.exec(text)?.[1];
+      if (!binding) return 'requires it in a form the check cannot follow';
+      const uses = [...text.matchAll(new RegExp(`(?<![\\w$.'])${binding}\\b(.{0,40})`, 'g'))].slice(1);
+      if (uses.some(([, after]) => !/^\.[A-Z_]+(\.[A-Z_]+\b|\[[\w$]+\])(?!\s*(\(|=[^=]))/.test(after)))
+        return `uses ${binding} other than to read ${binding}.GROUP.NAME or ${binding}.GROUP[key]`;
+      return undefined;
+    },
+    contents(texts) {
+      const real = createRequire(import.meta.url)('undici/lib/llhttp/constants.js');
+      const read = {};
+      const whole = new Set();
+      for (const text of texts)
+        for (const [, group, name] of text.matchAll(
+          /(?<![\w$.'])constants\.([A-Z_]+)(?:\.([A-Z_]+)\b|\[)/g,
+        )) {
+          if (name === undefined) whole.add(group);
+          else if (typeof real[group]?.[name] === 'number') {
+            read[group] ??= {};
+            read[group][name] = real[group][name];
+          } else throw new Error(`undici reads constants.${group}.${name}, which is not a number`);
+        }
+      for (const group of whole) {
+        const copy = JSON.parse(JSON.stringify(real[group]));
+        if (!isDeepStrictEqual(copy, { ...real[group] }))
+          throw new Error(`undici reads constants.${group}, which is not plain data`);
+        read[group] = copy;
+      }
+      return `module.exports = ${JSON.stringify(read)};`;
+    },
+  },
+  // The HTTP/2 client (10 KB), which client.js calls only for a connection that negotiated h2:
+  // connect.js offers h2 only when a dispatcher is made with allowH2, which civctl never sets (the
+  // build fails if src/ names it), so no connection negotiates it (node:http2 is stubbed on the
+  // same grounds).
+  'lib/dispatcher/client-h2.js': {
+    requiredBy: ['lib/dispatcher/client.js'],
+    check(text) {
+      const calls = text.match(/\bconnectH2\b/g)?.length ?? 0;
+      return calls === 2 && /socket\.alpnProtocol === 'h2'\s*\?\s*connectH2\(client, socket\)/.test(text)
+        ? undefined
+        : 'calls it other than for a connection that negotiated h2';
+    },
+    contents: () =>
+      "module.exports = function connectH2() { throw new Error('civctl never offers HTTP/2 (allowH2): its undici has no HTTP/2 client'); };",
+  },
+  // fetch's body extraction (with WebIDL, FormData and its parser: about 45 KB), which client-h1.js
+  // requires only to send a FormData body; civctl sends strings (the build fails if src/ names
+  // FormData).
+  'lib/web/fetch/body.js': {
+    requiredBy: ['lib/dispatcher/client-h1.js'],
+    check(text) {
+      const requires = [...text.matchAll(/require\('\.\.\/web\/fetch\/body\.js'\)/g)];
+      return requires.length === 1 &&
+        /if \(util\.isFormDataLike\(body\)\) \{\s*if \(!extractBody\) \{\s*extractBody = require\('\.\.\/web\/fetch\/body\.js'\)\.extractBody\s*\}/.test(
+          text,
+        )
+        ? undefined
+        : 'requires it other than to send a FormData body';
+    },
+    // A body that fails when sent: the request is rejected (a throw here would escape undici).
+    contents: () =>
+      "module.exports = { extractBody() { return [{ stream: (async function* () { throw new Error('civctl sends no FormData body: its undici cannot'); })(), length: null }, 'multipart/form-data']; } };",
+  },
+};
+
+/** src/ files that name what UNDICI_REPLACED relies on civctl never using. */
+function checkSourcesAvoidReplaced() {
+  const named = [];
+  const visit = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else if (/\.ts$/.test(entry.name) && /\ballowH2\b|\bFormData\b/.test(readFileSync(path, 'utf8')))
+        named.push(path);
+    }
+  };
+  visit('src');
+  if (named.length > 0)
+    throw new Error(
+      `${named.join(', ')} name allowH2 or FormData, which civctl's undici chunk does not carry (UNDICI_REPLACED in scripts/build.mjs)`,
+    );
+}
+
+const undiciText = (inUndici) =>
+  readFileSync(createRequire(import.meta.url).resolve(`undici/${inUndici}`), 'utf8');
+
+/** Fails the build when an undici file requires a file of UNDICI_REPLACED it may not, or uses it otherwise. */
+function checkReplacedContract(file, inUndici, text) {
+  for (const [, specifier] of text.matchAll(/require\('(\.[^']*)'\)/g)) {
+    const required = undiciRequired(file, specifier);
+    const replaced = UNDICI_REPLACED[required];
+    if (!replaced) continue;
+    const problem = replaced.requiredBy.includes(inUndici) ? replaced.check(text) : 'requires it';
+    if (problem)
+      throw new Error(
+        `undici's ${inUndici} ${problem}: ${required} is replaced in civctl's undici chunk (UNDICI_REPLACED in scripts/build.mjs, scripts/UPGRADING.md)`,
+      );
+  }
+}
+
+/** The undici file (lib/…) a relative require in `file` names, with its .js. */
+function undiciRequired(file, specifier) {
+  const path = join(dirname(file), specifier).replace(/.*[\\/]node_modules[\\/]undici[\\/]/, '');
+  return path.endsWith('.js') ? path : `${path}.js`;
+}
+
+/**
+ * undici's HTTP parser with WebAssembly SIMD, the base64 text of lib/llhttp/llhttp_simd-wasm.js
+ * (72 KB): stored as data, not code. As a string literal in the undici chunk it was part of that
+ * chunk's code cache, read and deserialized by every API command; as data, the loader decodes a
+ * slice of the bundle's own text when client-h1.js first requires it.
+ */
+function llhttpSimdBase64() {
+  const file = createRequire(import.meta.url).resolve('undici/lib/llhttp/llhttp_simd-wasm.js');
+  const text = readFileSync(file, 'utf8');
+  const base64 = /\nconst wasmBase64 = '([A-Za-z0-9+/]+=*)'\n/.exec(text)?.[1];
+  // The module's export is that text decoded, and nothing else.
+  if (
+    !base64 ||
+    !text.includes("wasmBuffer = Buffer.from(wasmBase64, 'base64')") ||
+    /require\('(?!node:buffer')/.test(text)
+  )
+    throw new Error(
+      `${file} no longer exports its base64 text decoded: see llhttpSimdBase64 in scripts/build.mjs`,
+    );
+  if (!Buffer.from(base64, 'base64').subarray(0, 4).equals(Buffer.from('\0asm')))
+    throw new Error(`${file} does not hold a WebAssembly module`);
+  return base64;
+}
+const DATA_CHUNKS = { 'llhttp-simd': llhttpSimdBase64() };
+
 const stubBuiltins = {
   name: 'stub-builtins',
   setup(b) {
@@ -154,9 +302,17 @@ const stubBuiltins = {
       contents: 'module.exports = __civctlLoad("llhttp-wasm");',
       loader: 'js',
     }));
+    b.onLoad({ filter: /[\\/]node_modules[\\/]undici[\\/]lib[\\/]llhttp[\\/]llhttp_simd-wasm\.js$/ }, () => ({
+      contents: 'module.exports = __civctlLoad("llhttp-simd");',
+      loader: 'js',
+    }));
     b.onLoad({ filter: /[\\/]node_modules[\\/]undici[\\/].*\.js$/ }, (args) => {
+      const inUndici = args.path.replace(/.*[\\/]node_modules[\\/]undici[\\/]/, '');
+      const replaced = UNDICI_REPLACED[inUndici];
+      if (replaced) return { contents: replaced.contents(replaced.requiredBy.map(undiciText)), loader: 'js' };
       const contents = readFileSync(args.path, 'utf8');
       checkStubContract(args.path.slice(args.path.lastIndexOf('node_modules')), contents);
+      checkReplacedContract(args.path, inUndici, contents);
       return { contents, loader: 'js', resolveDir: dirname(args.path) };
     });
   },
@@ -177,6 +333,7 @@ const common = {
   logLevel: 'warning',
 };
 
+checkSourcesAvoidReplaced();
 const chunkCode = {};
 for (const spec of Object.values(CHUNKS)) {
   if (!spec.source) continue;
@@ -230,12 +387,14 @@ if (!program.chunks.program) throw new Error('the split build made no program ch
 // Each chunk is stored as the whole script the loader compiles: the function it calls, around the
 // chunk's code. Stored as it is, the script is a slice of the bundle's own text that V8 compiles
 // without a copy.
-const sources = Object.fromEntries(
-  Object.entries({ ...program.chunks, ...chunkCode }).map(([name, code]) => [
+// Data chunks (DATA_CHUNKS) are stored as their text, which the loader decodes from base64.
+const sources = Object.fromEntries([
+  ...Object.entries({ ...program.chunks, ...chunkCode }).map(([name, code]) => [
     name,
     `(function (module, exports, require, __civctlLoad, __civctl_url) {${code}\n})`,
   ]),
-);
+  ...Object.entries(DATA_CHUNKS),
+]);
 const version = createHash('sha256').update(JSON.stringify(sources)).digest('hex').slice(0, 16);
 
 // The loader is a real file (linted and formatted like the rest); only its placeholders are
@@ -299,6 +458,7 @@ function compressedChunk(source) {
 const RAW_CHUNKS = new Set([
   ...Object.keys(program.chunks).filter((c) => !program.compressible.includes(c)),
   'undici',
+  ...Object.keys(DATA_CHUNKS),
 ]);
 const parts = [];
 let tail = '\n*/}\n';
@@ -320,7 +480,13 @@ for (const name of Object.keys(sources).reverse()) {
   const chunk = `${text}\n`;
   parts.unshift(chunk);
   const fromEnd = Buffer.byteLength(chunk) + Buffer.byteLength(tail);
-  table[name] = [fromEnd, Buffer.byteLength(text), escaped ? 1 : 0, compressed ? 1 : 0];
+  table[name] = [
+    fromEnd,
+    Buffer.byteLength(text),
+    escaped ? 1 : 0,
+    compressed ? 1 : 0,
+    Object.hasOwn(DATA_CHUNKS, name) ? 1 : 0,
+  ];
   tail = chunk + tail;
 }
 // Only this build's chunks are kept.

@@ -135,6 +135,12 @@ const url = require('node:url').pathToFileURL(__filename).href;
 function __civctlLoad(name, cacheName = `${name}-${word}`) {
   if (Object.hasOwn(PARTS, name)) return part(name);
   if (loaded.has(name)) return loaded.get(name);
+  // A data chunk (undici's WebAssembly HTTP parser) is base64 text, decoded rather than compiled.
+  if (CHUNKS[name][4] === 1) {
+    const bytes = Buffer.from(source(name), 'base64');
+    loaded.set(name, bytes);
+    return bytes;
+  }
   marks?.push([`${name}:start`, performance.now()]);
   // The standalone binary's own cache for this chunk and command, made when it was built; else the
   // user's. One the binary's V8 rejects (V8 flags in NODE_OPTIONS) is replaced in the user's folder.

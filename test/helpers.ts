@@ -255,11 +255,22 @@ export const isProgramSplit = (chunk: string) => chunk.startsWith('program-');
 export const libraryChunks = (stderr: string): string[] =>
   tracedChunks(stderr).filter((c) => !isProgramSplit(c));
 
-/** A built bundle's chunk table (scripts/build.mjs): name → [from end, length, escaped, compressed]. */
-function chunkTable(bytes: Buffer, file: string): Record<string, [number, number, number, number]> {
+/**
+ * A built bundle's chunk table (scripts/build.mjs): name → [from end, length, escaped, compressed,
+ * data].
+ */
+type ChunkEntry = [number, number, number, number, number];
+function chunkTable(bytes: Buffer, file: string): Record<string, ChunkEntry> {
   const table = /const CHUNKS = (\{.*?\});/.exec(bytes.subarray(0, 4096).toString('latin1'));
   if (!table) throw new Error(`${file} has no chunk table`);
-  return JSON.parse(table[1]!) as Record<string, [number, number, number, number]>;
+  return JSON.parse(table[1]!) as Record<string, ChunkEntry>;
+}
+
+/** The data chunks of a built bundle (undici's WebAssembly HTTP parser): decoded, never compiled. */
+export function builtDataChunkNames(file: string): string[] {
+  return Object.entries(chunkTable(readFileSync(file), file))
+    .filter(([, entry]) => entry[4] === 1)
+    .map(([name]) => name);
 }
 
 /** The names of the chunks a built bundle holds (the program among them). */
@@ -267,7 +278,7 @@ export function builtChunkNames(file: string): string[] {
   return Object.keys(chunkTable(readFileSync(file), file)).sort();
 }
 
-/** The script a built bundle's loader compiles for one chunk: decompressed or unescaped. */
+/** The script a built bundle's loader compiles for one chunk (decompressed or unescaped), or a data chunk's text. */
 export function builtChunkSource(file: string, name: string): string {
   const bytes = readFileSync(file);
   const entry = chunkTable(bytes, file)[name];
@@ -283,8 +294,9 @@ export function builtChunkSource(file: string, name: string): string {
  * One chunk of a built bundle, evaluated as scripts/loader.cjs evaluates it: the bytes that ship,
  * found through the file's own chunk table (tests of what the loader would run, without a CLI).
  */
-export function builtChunk(file: string, name: string): Record<string, unknown> {
+export function builtChunk(file: string, name: string): Record<string, unknown> | Buffer {
   const source = builtChunkSource(file, name);
+  if (builtDataChunkNames(file).includes(name)) return Buffer.from(source, 'base64');
   const module = { exports: {} as Record<string, unknown> };
   // The stored text is the whole script: a function of these parameters.
   const wrapper = runInThisContext(source, { filename: `civctl:${name}` }) as (...args: unknown[]) => void;

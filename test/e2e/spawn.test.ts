@@ -107,6 +107,7 @@ describe('the built bundle', () => {
       assert.deepEqual(libraries, [
         'ajv',
         'js-yaml',
+        'llhttp-simd',
         'llhttp-wasm',
         'program',
         'signatures',
@@ -143,7 +144,9 @@ describe('the built bundle', () => {
       assert.equal(fallback.stdout, simd.stdout);
       assert.match(simd.stdout, /"enabled"/);
       assert.equal(tracedChunks(simd.stderr).includes('llhttp-wasm'), false);
+      assert.ok(tracedChunks(simd.stderr).includes('llhttp-simd'), simd.stderr);
       assert.ok(tracedChunks(fallback.stderr).includes('llhttp-wasm'), fallback.stderr);
+      assert.equal(tracedChunks(fallback.stderr).includes('llhttp-simd'), false);
     });
   });
   test('every chunk of the program is strict code, as the ES modules it was made from', () => {

@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import type { LookupFunction } from 'node:net';
+import { createServer as createNetServer, type LookupFunction } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type * as Undici from 'undici';
 import * as undiciPackage from 'undici';
@@ -171,6 +172,52 @@ describe("the bundle's undici chunk", () => {
                 }),
               }),
           );
+      },
+    );
+  });
+
+  test("an answer llhttp cannot parse: the same HTTPParserError, from llhttp's constants as the chunk keeps them", async () => {
+    const sockets = tempDir();
+    const socketPath = join(sockets.path, 'bad.sock');
+    const server = createNetServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => socket.end('HTTP/1.1 2x0 OK\r\ncontent-length: 0\r\n\r\n'));
+    });
+    await new Promise<void>((r) => server.listen(socketPath, r));
+    try {
+      await bothAgree(
+        (undici) =>
+          outcome(new undici.Client('http://localhost', { socketPath }), 'http://localhost/settings'),
+        // undici looks the code up in llhttp's ERROR table by number, where the table maps names:
+        // no code, in the package as in the chunk.
+        (o) =>
+          assert.match(
+            'error' in o ? o.error : '',
+            /^HTTPParserError {2}Response does not match the HTTP\/1\.1 protocol \(Invalid status code\)$/,
+            JSON.stringify(o),
+          ),
+      );
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+      sockets.cleanup();
+    }
+  });
+
+  test('what civctl never sends is left out of the chunk, and says so: a FormData body', async () => {
+    await withServer(
+      (_req, res) => res.end('{}'),
+      async (socketPath) => {
+        const client = new shipped.Client('http://localhost', { socketPath });
+        const body = new FormData();
+        body.append('a', '1');
+        try {
+          await assert.rejects(
+            client.request({ origin: 'http://localhost', path: '/', method: 'POST', body: body as never }),
+            /civctl sends no FormData body/,
+          );
+        } finally {
+          await client.destroy();
+        }
       },
     );
   });
