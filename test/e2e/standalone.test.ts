@@ -62,6 +62,13 @@ describe('the standalone binary, with no Node installed', { skip: missing }, () 
     assert.ok(binary.includes(`/v${standalone}/node-v${standalone}-headers`), `Node ${standalone} inside`);
   });
 
+  test('it starts Node with a 4 MB young generation (execArgv in its SEA blob, scripts/build-standalone.mjs)', () => {
+    const binary = readFileSync(BINARY);
+    assert.ok(binary.includes('--min-semi-space-size=4'), 'the flag in the SEA blob');
+    // And it starts: a flag Node refused would stop every run.
+    assert.equal(spawnSync(BINARY, ['--version'], { env, encoding: 'utf8' }).status, 0);
+  });
+
   test('version, usage and runtime exit codes, no warnings', () => {
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
     const v = spawnSync(BINARY, ['--version'], { env, encoding: 'utf8' });
