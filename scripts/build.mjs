@@ -141,10 +141,10 @@ function checkStubContract(file, text) {
 /**
  * undici's own files replaced in its chunk by what civctl's paths use of them, so that every run
  * reads less of the bundle and every API command runs less of undici (docs/performance.md). Each
- * names the undici files that may require it and checks, on each one's text, that it uses no more
- * than the replacement holds (`check`, which returns a problem or undefined); `contents` may look
- * at those texts. An undici that requires or uses one otherwise fails the build, naming the file
- * (scripts/UPGRADING.md).
+ * names the undici files that may require it (checked on every import esbuild resolves, however it
+ * is spelt) and checks, on each one's text, that it uses no more than the replacement holds
+ * (`check`, which returns a problem or undefined); `contents` may look at those texts. An undici
+ * that requires or uses one otherwise fails the build, naming the file (scripts/UPGRADING.md).
  */
 const UNDICI_REPLACED = {
   // llhttp's constants: about 10 KB of tables, about 100 KB of objects made whenever undici loads.
@@ -153,10 +153,19 @@ const UNDICI_REPLACED = {
   'lib/llhttp/constants.js': {
     requiredBy: ['lib/dispatcher/client-h1.js'],
     check(text) {
-      const binding = /^const (\w+) = require\('\.\.\/llhttp\/constants\.js'\)$/m.exec(text)?.[1];
+      const binding = constantsBinding(text);
       if (!binding) return 'requires it in a form the check cannot follow';
-      const uses = [...text.matchAll(new RegExp(`(?<![\\w$.'])${binding}\\b(.{0,40})`, 'g'))].slice(1);
-      if (uses.some(([, after]) => !/^\.[A-Z_]+(\.[A-Z_]+\b|\[[\w$]+\])(?!\s*(\(|=[^=]))/.test(after)))
+      // Every mention but the declaration (a spread or a property of that name included).
+      const uses = [
+        ...text.matchAll(
+          new RegExp(`(?<![\\w$'"])(?<!(?<!\\.)\\.)${binding.replaceAll('$', '\\$')}\\b(.{0,40})`, 'g'),
+        ),
+      ];
+      if (uses.length < 2 || !uses[0][0].startsWith(`${binding} = require(`))
+        return 'requires it in a form the check cannot follow';
+      if (
+        uses.slice(1).some(([, after]) => !/^\.[A-Z_]+(\.[A-Z_]+\b|\[[\w$]+\])(?!\s*(\(|=[^=]))/.test(after))
+      )
         return `uses ${binding} other than to read ${binding}.GROUP.NAME or ${binding}.GROUP[key]`;
       return undefined;
     },
@@ -166,7 +175,7 @@ const UNDICI_REPLACED = {
       const whole = new Set();
       for (const text of texts)
         for (const [, group, name] of text.matchAll(
-          /(?<![\w$.'])constants\.([A-Z_]+)(?:\.([A-Z_]+)\b|\[)/g,
+          new RegExp(`(?<![\\w$.'"])${constantsBinding(text)}\\.([A-Z_]+)(?:\\.([A-Z_]+)\\b|\\[)`, 'g'),
         )) {
           if (name === undefined) whole.add(group);
           else if (typeof real[group]?.[name] === 'number') {
@@ -180,13 +189,15 @@ const UNDICI_REPLACED = {
           throw new Error(`undici reads constants.${group}, which is not plain data`);
         read[group] = copy;
       }
+      if (Object.keys(read).length === 0)
+        throw new Error("undici's client-h1.js reads nothing of llhttp's constants the build can find");
       return `module.exports = ${JSON.stringify(read)};`;
     },
   },
-  // The HTTP/2 client (10 KB), which client.js calls only for a connection that negotiated h2:
-  // connect.js offers h2 only when a dispatcher is made with allowH2, which civctl never sets (the
-  // build fails if src/ names it), so no connection negotiates it (node:http2 is stubbed on the
-  // same grounds).
+  // The HTTP/2 client (10 KB), which client.js calls only for a connection whose protocol is h2:
+  // connect.js offers h2 only when a dispatcher is made with allowH2, and marks a connection h2
+  // without asking only with useH2c (H2CClient); civctl sets neither (the build fails if src/
+  // names one), so no connection is h2 (node:http2 is stubbed on the same grounds).
   'lib/dispatcher/client-h2.js': {
     requiredBy: ['lib/dispatcher/client.js'],
     check(text) {
@@ -204,8 +215,9 @@ const UNDICI_REPLACED = {
   'lib/web/fetch/body.js': {
     requiredBy: ['lib/dispatcher/client-h1.js'],
     check(text) {
-      const requires = [...text.matchAll(/require\('\.\.\/web\/fetch\/body\.js'\)/g)];
+      const requires = [...text.matchAll(/require\(['"][^'"]*body(\.js)?['"]\)/g)];
       return requires.length === 1 &&
+        (text.match(/\bextractBody\(/g) ?? []).length === 1 &&
         /if \(util\.isFormDataLike\(body\)\) \{\s*if \(!extractBody\) \{\s*extractBody = require\('\.\.\/web\/fetch\/body\.js'\)\.extractBody\s*\}/.test(
           text,
         )
@@ -225,38 +237,45 @@ function checkSourcesAvoidReplaced() {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) visit(path);
-      else if (/\.ts$/.test(entry.name) && /\ballowH2\b|\bFormData\b/.test(readFileSync(path, 'utf8')))
+      else if (
+        /\.ts$/.test(entry.name) &&
+        /\b(allowH2|useH2c|H2CClient|FormData)\b/.test(readFileSync(path, 'utf8'))
+      )
         named.push(path);
     }
   };
   visit('src');
   if (named.length > 0)
     throw new Error(
-      `${named.join(', ')} name allowH2 or FormData, which civctl's undici chunk does not carry (UNDICI_REPLACED in scripts/build.mjs)`,
+      `${named.join(', ')} name allowH2, useH2c, H2CClient or FormData, which civctl's undici chunk does not carry (UNDICI_REPLACED in scripts/build.mjs)`,
     );
 }
 
 const undiciText = (inUndici) =>
   readFileSync(createRequire(import.meta.url).resolve(`undici/${inUndici}`), 'utf8');
 
-/** Fails the build when an undici file requires a file of UNDICI_REPLACED it may not, or uses it otherwise. */
-function checkReplacedContract(file, inUndici, text) {
-  for (const [, specifier] of text.matchAll(/require\('(\.[^']*)'\)/g)) {
-    const required = undiciRequired(file, specifier);
-    const replaced = UNDICI_REPLACED[required];
-    if (!replaced) continue;
-    const problem = replaced.requiredBy.includes(inUndici) ? replaced.check(text) : 'requires it';
-    if (problem)
-      throw new Error(
-        `undici's ${inUndici} ${problem}: ${required} is replaced in civctl's undici chunk (UNDICI_REPLACED in scripts/build.mjs, scripts/UPGRADING.md)`,
-      );
-  }
+/** The name client-h1.js gives llhttp's constants (`const NAME = require('../llhttp/constants.js')`). */
+function constantsBinding(text) {
+  return /^const ([\w$]+) = require\(['"]\.\.\/llhttp\/constants(\.js)?['"]\)$/m.exec(text)?.[1];
 }
 
-/** The undici file (lib/…) a relative require in `file` names, with its .js. */
-function undiciRequired(file, specifier) {
-  const path = join(dirname(file), specifier).replace(/.*[\\/]node_modules[\\/]undici[\\/]/, '');
-  return path.endsWith('.js') ? path : `${path}.js`;
+/** Fails the build when an undici file may not require a file of UNDICI_REPLACED, or uses it otherwise. */
+function checkReplacedContract(importer, required) {
+  const replaced = UNDICI_REPLACED[required];
+  if (!replaced) return;
+  const problem = replaced.requiredBy.includes(importer)
+    ? replaced.check(undiciText(importer))
+    : 'requires it';
+  if (problem)
+    throw new Error(
+      `undici's ${importer} ${problem}: ${required} is replaced in civctl's undici chunk (UNDICI_REPLACED in scripts/build.mjs, scripts/UPGRADING.md)`,
+    );
+}
+
+/** A path inside undici (lib/…), or undefined for a path outside it. */
+function inUndici(path) {
+  const m = /[\\/]node_modules[\\/]undici[\\/](.*)$/.exec(path);
+  return m ? m[1].replaceAll('\\', '/') : undefined;
 }
 
 /**
@@ -306,13 +325,26 @@ const stubBuiltins = {
       contents: 'module.exports = __civctlLoad("llhttp-simd");',
       loader: 'js',
     }));
+    // Every import of an undici file that UNDICI_REPLACED replaces, whoever makes it and however it
+    // is spelt: only the files it names may, and only as it checks.
+    b.onResolve({ filter: /^\./ }, async (args) => {
+      const importer = inUndici(args.importer);
+      if (!importer || args.pluginData?.replacedCheck) return undefined;
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { replacedCheck: true },
+      });
+      const required = inUndici(resolved.path);
+      if (required) checkReplacedContract(importer, required);
+      return undefined;
+    });
     b.onLoad({ filter: /[\\/]node_modules[\\/]undici[\\/].*\.js$/ }, (args) => {
-      const inUndici = args.path.replace(/.*[\\/]node_modules[\\/]undici[\\/]/, '');
-      const replaced = UNDICI_REPLACED[inUndici];
+      const replaced = UNDICI_REPLACED[inUndici(args.path)];
       if (replaced) return { contents: replaced.contents(replaced.requiredBy.map(undiciText)), loader: 'js' };
       const contents = readFileSync(args.path, 'utf8');
       checkStubContract(args.path.slice(args.path.lastIndexOf('node_modules')), contents);
-      checkReplacedContract(args.path, inUndici, contents);
       return { contents, loader: 'js', resolveDir: dirname(args.path) };
     });
   },

@@ -135,7 +135,8 @@ const url = require('node:url').pathToFileURL(__filename).href;
 function __civctlLoad(name, cacheName = `${name}-${word}`) {
   if (Object.hasOwn(PARTS, name)) return part(name);
   if (loaded.has(name)) return loaded.get(name);
-  // A data chunk (undici's WebAssembly HTTP parser) is base64 text, decoded rather than compiled.
+  // A data chunk (undici's WebAssembly HTTP parser with SIMD) is base64 text, decoded rather than
+  // compiled.
   if (CHUNKS[name][4] === 1) {
     const bytes = Buffer.from(source(name), 'base64');
     loaded.set(name, bytes);
@@ -198,7 +199,7 @@ function part(name) {
 // caches of other builds and Node versions, so the folder never grows.
 process.once('exit', () => {
   // For benchmarks and tests: the command this loader saw (and the V8 flags it set), which chunks
-  // this run compiled, and which of them had no code cache it could use.
+  // this run loaded (compiled, or decoded for a data chunk), and which had no code cache it could use.
   if (env.CIVCTL_TRACE_CHUNKS === '1')
     process.stderr.write(
       `civctl command: ${word}${[...flagsUsed].map((n) => ` (${RUN_FLAGS[n][0].split('=')[0]})`).join('')}\ncivctl chunks: ${[...loaded.keys()].join(' ')}\ncivctl uncached: ${pending.map((p) => p.name).join(' ')}\n`,

@@ -65,8 +65,15 @@ describe('the standalone binary, with no Node installed', { skip: missing }, () 
   test('it starts Node with a 4 MB young generation (execArgv in its SEA blob, scripts/build-standalone.mjs)', () => {
     const binary = readFileSync(BINARY);
     assert.ok(binary.includes('--min-semi-space-size=4'), 'the flag in the SEA blob');
-    // And it starts: a flag Node refused would stop every run.
-    assert.equal(spawnSync(BINARY, ['--version'], { env, encoding: 'utf8' }).status, 0);
+    // It starts, and the code caches embedded when it was built (made without the flag) load
+    // under it: a first run, with an empty cache folder, compiles nothing from source.
+    const run = spawnSync(BINARY, ['--version'], {
+      env: { ...env, CIVCTL_TRACE_CHUNKS: '1', CIVCTL_CACHE_DIR: join(dir.path, 'flag-cache') },
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /^civctl chunks: program$/m);
+    assert.match(run.stderr, /^civctl uncached: $/m);
   });
 
   test('version, usage and runtime exit codes, no warnings', () => {
