@@ -32,6 +32,9 @@ import { withoutCommentEnd } from './comment-safe.mjs';
 import { splitProgram } from './program-split.mjs';
 import { startupFacts } from './startup.mjs';
 
+/** undici's files, as this script resolves them. */
+const requireHere = createRequire(import.meta.url);
+
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 /** Lazily compiled chunks: import specifier → chunk name and the chunk's entry source. */
@@ -170,7 +173,7 @@ const UNDICI_REPLACED = {
       return undefined;
     },
     contents(texts) {
-      const real = createRequire(import.meta.url)('undici/lib/llhttp/constants.js');
+      const real = requireHere('undici/lib/llhttp/constants.js');
       const read = {};
       const whole = new Set();
       for (const text of texts)
@@ -232,27 +235,17 @@ const UNDICI_REPLACED = {
 
 /** src/ files that name what UNDICI_REPLACED relies on civctl never using. */
 function checkSourcesAvoidReplaced() {
-  const named = [];
-  const visit = (dir) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) visit(path);
-      else if (
-        /\.ts$/.test(entry.name) &&
-        /\b(allowH2|useH2c|H2CClient|FormData)\b/.test(readFileSync(path, 'utf8'))
-      )
-        named.push(path);
-    }
-  };
-  visit('src');
+  const named = readdirSync('src', { recursive: true })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => join('src', file))
+    .filter((path) => /\b(allowH2|useH2c|H2CClient|FormData)\b/.test(readFileSync(path, 'utf8')));
   if (named.length > 0)
     throw new Error(
       `${named.join(', ')} name allowH2, useH2c, H2CClient or FormData, which civctl's undici chunk does not carry (UNDICI_REPLACED in scripts/build.mjs)`,
     );
 }
 
-const undiciText = (inUndici) =>
-  readFileSync(createRequire(import.meta.url).resolve(`undici/${inUndici}`), 'utf8');
+const undiciText = (inUndici) => readFileSync(requireHere.resolve(`undici/${inUndici}`), 'utf8');
 
 /** The name client-h1.js gives llhttp's constants (`const NAME = require('../llhttp/constants.js')`). */
 function constantsBinding(text) {
@@ -285,7 +278,7 @@ function inUndici(path) {
  * slice of the bundle's own text when client-h1.js first requires it.
  */
 function llhttpSimdBase64() {
-  const file = createRequire(import.meta.url).resolve('undici/lib/llhttp/llhttp_simd-wasm.js');
+  const file = requireHere.resolve('undici/lib/llhttp/llhttp_simd-wasm.js');
   const text = readFileSync(file, 'utf8');
   const base64 = /\nconst wasmBase64 = '([A-Za-z0-9+/]+=*)'\n/.exec(text)?.[1];
   // The module's export is that text decoded, and nothing else.
@@ -303,6 +296,17 @@ function llhttpSimdBase64() {
 }
 const DATA_CHUNKS = { 'llhttp-simd': llhttpSimdBase64() };
 
+/**
+ * undici's HTTP parser files → the chunk that stands for each in the undici chunk:
+ * - without WebAssembly SIMD (72 KB of base64), which undici compiles only where SIMD fails or
+ *   UNDICI_NO_WASM_SIMD=1: a compressed chunk of its own, which every run reads instead of the text;
+ * - with SIMD: the data chunk above.
+ */
+const LLHTTP_CHUNKS = {
+  'lib/llhttp/llhttp-wasm.js': 'llhttp-wasm',
+  'lib/llhttp/llhttp_simd-wasm.js': 'llhttp-simd',
+};
+
 const stubBuiltins = {
   name: 'stub-builtins',
   setup(b) {
@@ -314,17 +318,15 @@ const stubBuiltins = {
       contents: STUBS[args.path].contents,
       loader: 'js',
     }));
-    // The HTTP parser without WebAssembly SIMD (72 KB of base64), which undici compiles only where
-    // SIMD fails or UNDICI_NO_WASM_SIMD=1: a compressed chunk of its own, which every run reads
-    // instead of the text.
-    b.onLoad({ filter: /[\\/]node_modules[\\/]undici[\\/]lib[\\/]llhttp[\\/]llhttp-wasm\.js$/ }, () => ({
-      contents: 'module.exports = __civctlLoad("llhttp-wasm");',
-      loader: 'js',
-    }));
-    b.onLoad({ filter: /[\\/]node_modules[\\/]undici[\\/]lib[\\/]llhttp[\\/]llhttp_simd-wasm\.js$/ }, () => ({
-      contents: 'module.exports = __civctlLoad("llhttp-simd");',
-      loader: 'js',
-    }));
+    // undici's two HTTP parsers, each a chunk of its own that the undici chunk loads when it
+    // requires the file (LLHTTP_CHUNKS).
+    b.onLoad(
+      { filter: /[\\/]node_modules[\\/]undici[\\/]lib[\\/]llhttp[\\/]llhttp(_simd)?-wasm\.js$/ },
+      (args) => ({
+        contents: `module.exports = __civctlLoad(${JSON.stringify(LLHTTP_CHUNKS[inUndici(args.path)])});`,
+        loader: 'js',
+      }),
+    );
     // Every import of an undici file that UNDICI_REPLACED replaces, whoever makes it and however it
     // is spelt: only the files it names may, and only as it checks.
     b.onResolve({ filter: /^\./ }, async (args) => {

@@ -278,16 +278,22 @@ export function builtChunkNames(file: string): string[] {
   return Object.keys(chunkTable(readFileSync(file), file)).sort();
 }
 
-/** The script a built bundle's loader compiles for one chunk (decompressed or unescaped), or a data chunk's text. */
-export function builtChunkSource(file: string, name: string): string {
+/** One chunk of a built bundle as the loader reads it: a script (decompressed or unescaped), or a data chunk's text. */
+function storedChunk(file: string, name: string): { text: string; data: boolean } {
   const bytes = readFileSync(file);
   const entry = chunkTable(bytes, file)[name];
   if (!entry) throw new Error(`${file} has no chunk ${name}`);
-  const [fromEnd, length, escaped, compressed] = entry;
+  const [fromEnd, length, escaped, compressed, data] = entry;
   const start = bytes.length - fromEnd;
   const source = bytes.subarray(start, start + length).toString('latin1');
-  if (compressed) return brotliDecompressSync(Buffer.from(source, 'base64')).toString('latin1');
-  return escaped ? source.replaceAll('*\0/', '*/') : source;
+  if (compressed)
+    return { text: brotliDecompressSync(Buffer.from(source, 'base64')).toString('latin1'), data: false };
+  return { text: escaped ? source.replaceAll('*\0/', '*/') : source, data: data === 1 };
+}
+
+/** The script a built bundle's loader compiles for one chunk (decompressed or unescaped), or a data chunk's text. */
+export function builtChunkSource(file: string, name: string): string {
+  return storedChunk(file, name).text;
 }
 
 /**
@@ -295,8 +301,8 @@ export function builtChunkSource(file: string, name: string): string {
  * found through the file's own chunk table (tests of what the loader would run, without a CLI).
  */
 export function builtChunk(file: string, name: string): Record<string, unknown> | Buffer {
-  const source = builtChunkSource(file, name);
-  if (builtDataChunkNames(file).includes(name)) return Buffer.from(source, 'base64');
+  const { text: source, data } = storedChunk(file, name);
+  if (data) return Buffer.from(source, 'base64');
   const module = { exports: {} as Record<string, unknown> };
   // The stored text is the whole script: a function of these parameters.
   const wrapper = runInThisContext(source, { filename: `civctl:${name}` }) as (...args: unknown[]) => void;
