@@ -30,6 +30,7 @@ async function commandTable() {
   const { COMMANDS } = await tsImport(new URL('index.ts', COMMANDS_DIR).href, import.meta.url);
   /** name → [file, export, declaration] of the command's own file. */
   const homes = new Map();
+  const helpTexts = [];
   for (const file of readdirSync(COMMANDS_DIR)) {
     if (!file.endsWith('.ts') || file === 'index.ts') continue;
     const module = await tsImport(new URL(file, COMMANDS_DIR).href, import.meta.url);
@@ -59,10 +60,55 @@ async function commandTable() {
         `src/commands/index.ts changes the declaration of ${spec.name} from ${file}'s ${exported}`,
       );
     if ((spec.talksTo ?? ['registry']).includes('registry')) registryFiles.add(file.slice(0, -'.ts'.length));
-    return `{ ...${json}, run: (args, ctx) => import(${JSON.stringify(`./${file}`)}).then((m) => m.${exported}.run(args, ctx)) }`;
+    const { lean, texts } = withoutHelp(declaration);
+    if (!isDeepStrictEqual(withHelp(lean, texts), declaration))
+      throw new Error(`the declaration of ${spec.name} does not come back whole from its help texts`);
+    helpTexts.push(texts);
+    return `{ ...${JSON.stringify(lean)}, run: (args, ctx) => import(${JSON.stringify(`./${file}`)}).then((m) => m.${exported}.run(args, ctx)) }`;
   });
-  const table = `import type { CommandSpec } from '../cli/spec.ts';\nexport const COMMANDS: readonly CommandSpec[] = [\n${entries.join(',\n')}\n];\n`;
-  return { table, registryFiles };
+  const table = [
+    `import type { CommandSpec } from '../cli/spec.ts';`,
+    `export const COMMANDS: readonly CommandSpec[] = [\n${entries.join(',\n')}\n];`,
+    `export const commandsWithHelp = (): Promise<readonly CommandSpec[]> =>`,
+    `  import(${JSON.stringify(HELP_TEXTS)}).then((m) => COMMANDS.map((spec, i) => m.withHelp(spec, m.TEXTS[i])));`,
+  ].join('\n');
+  const help = `const TEXTS = ${JSON.stringify(helpTexts)};\nconst withHelp = ${String(withHelp)};\nexport { TEXTS, withHelp };\n`;
+  return { table, help, registryFiles };
+}
+
+/**
+ * The help texts (describe, examples) are read only by the full parser (help, usage errors), which
+ * loads yargs anyway: the bundle's table leaves them out, so that every run compiles a third of
+ * the table, and keeps them in a module of their own, which lands in the chunk help loads
+ * (program-usage). withHelp puts them back; it is written into that module as it is here.
+ */
+const HELP_TEXTS = 'civctl:help-texts';
+
+function withoutHelp({ describe, examples, positionals, options, ...rest }) {
+  const lean = {
+    ...rest,
+    positionals: positionals.map(({ describe: _, ...p }) => p),
+    options: Object.fromEntries(Object.entries(options).map(([k, { describe: _, ...o }]) => [k, o])),
+  };
+  const texts = {
+    describe,
+    examples,
+    positionals: positionals.map((p) => p.describe),
+    options: Object.fromEntries(Object.entries(options).map(([k, o]) => [k, o.describe])),
+  };
+  return { lean, texts };
+}
+
+function withHelp(spec, texts) {
+  return {
+    ...spec,
+    describe: texts.describe,
+    examples: texts.examples,
+    positionals: spec.positionals.map((p, i) => ({ ...p, describe: texts.positionals[i] })),
+    options: Object.fromEntries(
+      Object.entries(spec.options).map(([k, o]) => [k, { ...o, describe: texts.options[k] }]),
+    ),
+  };
 }
 
 const quoted = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -74,7 +120,7 @@ const quoted = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
  * specifier of a lazily compiled library to its chunk (undici, yargs, …); `options` are esbuild's.
  */
 export async function splitProgram(options, libraries) {
-  const { table, registryFiles } = await commandTable();
+  const { table, help, registryFiles } = await commandTable();
   const specifiers = new RegExp(`^(${Object.keys(libraries).map(quoted).join('|')})$`);
   const result = await build({
     ...options,
@@ -93,6 +139,11 @@ export async function splitProgram(options, libraries) {
             contents: table,
             loader: 'ts',
           }));
+          b.onResolve({ filter: new RegExp(`^${quoted(HELP_TEXTS)}$`) }, () => ({
+            path: 'help-texts',
+            namespace: 'civctl-help',
+          }));
+          b.onLoad({ filter: /.*/, namespace: 'civctl-help' }, () => ({ contents: help, loader: 'js' }));
         },
       },
       {

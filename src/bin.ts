@@ -1,7 +1,7 @@
 /** The process boundary: argv in, exit code out, errors printed once. */
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { main } from './cli/main.ts';
-import { COMMANDS } from './commands/index.ts';
+import { COMMANDS, commandsWithHelp } from './commands/index.ts';
 import { CivError, exitCodeOf } from './errors.ts';
 import { formatError } from './output/errors.ts';
 import { readAllStdin } from './inputs/files.ts';
@@ -141,7 +141,7 @@ function outputFailure(err: NodeJS.ErrnoException): CivError {
 }
 
 // No top-level await: the bundle runs this file as a CommonJS program (see scripts/build.mjs).
-main(process.argv.slice(2), io, COMMANDS).then(
+main(process.argv.slice(2), io, COMMANDS, commandsWithHelp).then(
   () => finish(undefined),
   (error: unknown) => finish(error),
 );

@@ -20,9 +20,16 @@ export function markArguments(argv: string[]): string[] {
 /**
  * Runs one of `commands` as argv asks; resolves when done, rejects with a CivError (or a bug) for
  * bin.ts to report. The command table comes from the caller (bin.ts gives src/commands' COMMANDS):
- * this folder is the framework the commands are declared with, and imports none of them.
+ * this folder is the framework the commands are declared with, and imports none of them. The fast
+ * path reads no help text (describe, examples); `withHelp` gives the table with them for the full
+ * parser (the bundle's COMMANDS has none: src/commands/index.ts commandsWithHelp).
  */
-export async function main(argv: string[], io: Io, commands: readonly CommandSpec[]): Promise<void> {
+export async function main(
+  argv: string[],
+  io: Io,
+  commands: readonly CommandSpec[],
+  withHelp: () => Promise<readonly CommandSpec[]> = async () => commands,
+): Promise<void> {
   const args = markArguments(argv);
   if (args.length === 1 && args[0] === '--version') {
     io.stdout.write(`${VERSION}\n`);
@@ -33,6 +40,6 @@ export async function main(argv: string[], io: Io, commands: readonly CommandSpe
     await runCommand(fast.spec, fast.args, { io });
     return;
   }
-  const { runCli } = await import('./program.ts');
-  await runCli(args, io, commands);
+  const [{ runCli }, withTexts] = await Promise.all([import('./program.ts'), withHelp()]);
+  await runCli(args, io, withTexts);
 }

@@ -30,3 +30,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   auditCommand,
   simCommand,
 ];
+
+/**
+ * COMMANDS with every help text (describe, examples), which only the full parser (help, usage
+ * errors) prints. Here they are the same table; the bundle's table leaves the texts out, so that
+ * no ordinary run compiles them, and this loads them from the chunk help loads
+ * (scripts/program-split.mjs).
+ */
+export async function commandsWithHelp(): Promise<readonly CommandSpec[]> {
+  return COMMANDS;
+}

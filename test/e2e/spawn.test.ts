@@ -29,6 +29,7 @@ import {
   tracedChunks,
   withSimProcess,
 } from '../helpers.ts';
+import { COMMANDS } from '../../src/commands/index.ts';
 
 const tmp = tempDir();
 after(() => tmp.cleanup());
@@ -159,6 +160,29 @@ describe('the built bundle', () => {
         ),
         chunk,
       );
+  });
+  test('the command table every run compiles holds no help text: the chunk help loads has them all', () => {
+    // esbuild writes ASCII, and picks its quotes: a text without any, as the chunks spell it.
+    const spelt = (text: string) =>
+      JSON.stringify(text)
+        .slice(1, -1)
+        .replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const program = builtChunkSource(BIN, 'program');
+    const usage = builtChunkSource(BIN, 'program-usage');
+    const unquoted = (text: string) => !/["'`\\]/.test(text);
+    const texts = COMMANDS.flatMap((spec) => [
+      spec.describe,
+      ...spec.examples.flat(),
+      ...spec.positionals.map((p) => p.describe),
+      ...Object.values(spec.options).map((o) => o.describe),
+    ]).filter(unquoted);
+    assert.ok(texts.length > 200, String(texts.length));
+    for (const text of texts) assert.ok(usage.includes(spelt(text)), text);
+    for (const spec of COMMANDS) {
+      assert.ok(program.includes(`name:${JSON.stringify(spec.name)}`), spec.name);
+      for (const text of [spec.describe, ...spec.examples.flat()].filter(unquoted))
+        assert.equal(program.includes(spelt(text)), false, text);
+    }
   });
   test('completion prints a shell script', () => {
     const r = runBuilt(['completion']);
