@@ -423,7 +423,7 @@ function commonJsPart(file, text, libraries, partName, expected) {
   const out = body + code;
   // What is left of an import or an export is a syntax error in a script.
   try {
-    new Script(`(function(module,exports,require,__civctlLoad,__civctl_url){${out}\n})`);
+    new Script(`(function(module,exports,require,__civctlLoad,__civctl_meta){${out}\n})`);
   } catch (error) {
     throw new Error(
       `part ${file} is not a script once linked to the loader (${error.message}): esbuild's output has another shape`,

@@ -307,7 +307,7 @@ export function builtChunk(file: string, name: string): Record<string, unknown> 
   // The stored text is the whole script: a function of these parameters.
   const wrapper = runInThisContext(source, { filename: `civctl:${name}` }) as (...args: unknown[]) => void;
   const load = (chunk: string) => builtChunk(file, chunk);
-  wrapper(module, module.exports, createRequire(file), load, pathToFileURL(file).href);
+  wrapper(module, module.exports, createRequire(file), load, { url: pathToFileURL(file).href });
   return module.exports;
 }
 

@@ -156,7 +156,7 @@ describe('the built bundle', () => {
     for (const chunk of program)
       assert.ok(
         builtChunkSource(BIN, chunk).startsWith(
-          '(function (module, exports, require, __civctlLoad, __civctl_url) {"use strict";',
+          '(function (module, exports, require, __civctlLoad, __civctl_meta) {"use strict";',
         ),
         chunk,
       );
