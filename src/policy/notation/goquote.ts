@@ -1,5 +1,10 @@
 /** Go's strconv.Quote (`%q`), so that messages match notation-go byte for byte. */
-const printable = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+/**
+ * Go's unicode.IsPrint beyond ASCII, made when first needed: V8 builds the property classes of a
+ * regular expression like this one when it is created (about 0.5 ms), which a literal here would
+ * cost every run that loads the notation checks, for a message that quotes a non-ASCII character.
+ */
+let printable: RegExp | undefined;
 
 export function goQuote(s: string): string {
   let out = '"';
@@ -38,7 +43,7 @@ export function goQuote(s: string): string {
     else if (cp < 0x20 || cp === 0x7f) out += '\\x' + cp.toString(16).padStart(2, '0');
     else if (cp >= 0xd800 && cp <= 0xdfff)
       out += '\uFFFD'; // Go has no lone surrogates
-    else if (printable.test(ch)) out += ch;
+    else if ((printable ??= /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u).test(ch)) out += ch;
     else if (cp < 0x10000) out += '\\u' + cp.toString(16).padStart(4, '0');
     else out += '\\U' + cp.toString(16).padStart(8, '0');
   }
