@@ -389,12 +389,17 @@ for (const spec of Object.values(CHUNKS)) {
 // that yargs-parser imports nothing else from node:module and makes that one call.
 const YARGS_PARSER_MODULE_IMPORT = "import { createRequire } from 'node:module';";
 const YARGS_PARSER_CALL = 'createRequire(import.meta.url)';
+const YARGS_PARSER_INDEX = /[\\/]node_modules[\\/]yargs-parser[\\/]build[\\/]lib[\\/]index\.js$/;
 const lateModule = {
   name: 'late-node-module',
   setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/]yargs-parser[\\/]build[\\/]lib[\\/]index\.js$/ }, (args) => {
+    b.onLoad({ filter: YARGS_PARSER_INDEX }, (args) => {
       const text = readFileSync(args.path, 'utf8');
-      if (text.split(YARGS_PARSER_CALL).length !== 2 || text.split('import.meta').length !== 2)
+      if (
+        text.split(YARGS_PARSER_CALL).length !== 2 ||
+        text.split('createRequire(').length !== 2 ||
+        text.split('import.meta').length !== 2
+      )
         throw new Error(
           `${args.path} no longer calls ${YARGS_PARSER_CALL} once and reads import.meta nowhere else: see the late node:module in scripts/build.mjs`,
         );
@@ -405,6 +410,11 @@ const lateModule = {
     });
     b.onResolve({ filter: /^(node:)?module$/ }, (args) => {
       if (!/[\\/]node_modules[\\/]yargs-parser[\\/]/.test(args.importer)) return undefined;
+      // Only the file whose call is rewritten above gets the stub, which takes the URL as a function.
+      if (!YARGS_PARSER_INDEX.test(args.importer))
+        throw new Error(
+          `${args.importer} imports node:module: the late node:module in scripts/build.mjs knows only yargs-parser's build/lib/index.js`,
+        );
       const text = readFileSync(args.importer, 'utf8');
       const imports = text.match(/^import .* from ['"](node:)?module['"];?$/gm) ?? [];
       if (imports.length !== 1 || imports[0] !== YARGS_PARSER_MODULE_IMPORT)

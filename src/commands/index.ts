@@ -32,10 +32,10 @@ export const COMMANDS: readonly CommandSpec[] = [
 ];
 
 /**
- * COMMANDS with every help text (describe, examples), which only the full parser (help, usage
- * errors) prints. Here they are the same table; the bundle's table leaves the texts out, so that
- * no ordinary run compiles them, and this loads them from the chunk help loads
- * (scripts/program-split.mjs).
+ * COMMANDS with every help text (describe, examples), which only the full parser prints (help,
+ * completion). Here they are the same table; the bundle's table leaves the texts out, so that an
+ * ordinary run does not compile every command's texts, and this loads them from the full parser's
+ * chunk (scripts/program-split.mjs).
  */
 export async function commandsWithHelp(): Promise<readonly CommandSpec[]> {
   return COMMANDS;

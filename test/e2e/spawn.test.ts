@@ -161,7 +161,7 @@ describe('the built bundle', () => {
         chunk,
       );
   });
-  test('the command table every run compiles holds no help text: the chunk help loads has them all', () => {
+  test("the command table every run compiles holds no help text: the full parser's chunk has them all", () => {
     // esbuild writes ASCII, and picks its quotes: a text without any, as the chunks spell it.
     const spelt = (text: string) =>
       JSON.stringify(text)
@@ -177,12 +177,11 @@ describe('the built bundle', () => {
       ...Object.values(spec.options).map((o) => o.describe),
     ]).filter(unquoted);
     assert.ok(texts.length > 200, String(texts.length));
-    for (const text of texts) assert.ok(usage.includes(spelt(text)), text);
-    for (const spec of COMMANDS) {
-      assert.ok(program.includes(`name:${JSON.stringify(spec.name)}`), spec.name);
-      for (const text of [spec.describe, ...spec.examples.flat()].filter(unquoted))
-        assert.equal(program.includes(spelt(text)), false, text);
+    for (const text of texts) {
+      assert.ok(usage.includes(spelt(text)), text);
+      assert.equal(program.includes(spelt(text)), false, text);
     }
+    for (const spec of COMMANDS) assert.ok(program.includes(`name:${JSON.stringify(spec.name)}`), spec.name);
   });
   test('completion prints a shell script', () => {
     const r = runBuilt(['completion']);

@@ -6,6 +6,11 @@
  */
 let printable: RegExp | undefined;
 
+function isPrintable(ch: string): boolean {
+  printable ??= /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+  return printable.test(ch);
+}
+
 export function goQuote(s: string): string {
   let out = '"';
   for (const ch of s) {
@@ -43,7 +48,7 @@ export function goQuote(s: string): string {
     else if (cp < 0x20 || cp === 0x7f) out += '\\x' + cp.toString(16).padStart(2, '0');
     else if (cp >= 0xd800 && cp <= 0xdfff)
       out += '\uFFFD'; // Go has no lone surrogates
-    else if ((printable ??= /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u).test(ch)) out += ch;
+    else if (isPrintable(ch)) out += ch;
     else if (cp < 0x10000) out += '\\u' + cp.toString(16).padStart(4, '0');
     else out += '\\U' + cp.toString(16).padStart(8, '0');
   }
