@@ -212,6 +212,24 @@ const UNDICI_REPLACED = {
     contents: () =>
       "module.exports = function connectH2() { throw new Error('civctl never offers HTTP/2 (allowH2): its undici has no HTTP/2 client'); };",
   },
+  // The SOCKS5 proxy agent, with its client (11 KB), which proxy-agent.js makes only for a socks5:
+  // or socks: proxy URL; civctl hands ProxyAgent http and https proxies only (src/registry/proxy.ts
+  // reports a SOCKS proxy as one it cannot use, as the tests check).
+  'lib/dispatcher/socks5-proxy-agent.js': {
+    requiredBy: ['lib/dispatcher/proxy-agent.js'],
+    check(text) {
+      const code = text.replace(/\/\/.*$/gm, '');
+      return (code.match(/\bSocks5ProxyAgent\b/g) ?? []).length === 2 &&
+        /^const Socks5ProxyAgent = require\('\.\/socks5-proxy-agent(\.js)?'\)$/m.test(text) &&
+        /if \(this\[kProxy\]\.protocol === 'socks5:' \|\| this\[kProxy\]\.protocol === 'socks:'\) \{\s*return new Socks5ProxyAgent\(/.test(
+          text,
+        )
+        ? undefined
+        : 'uses it other than for a socks5: or socks: proxy URL';
+    },
+    contents: () =>
+      "module.exports = class Socks5ProxyAgent { constructor() { throw new Error('civctl proxies through http and https proxies only: its undici has no SOCKS5 agent'); } };",
+  },
   // fetch's body extraction (with WebIDL, FormData and its parser: about 45 KB), which client-h1.js
   // requires only to send a FormData body; civctl sends strings (the build fails if src/ names
   // FormData).

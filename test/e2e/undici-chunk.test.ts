@@ -1,7 +1,7 @@
 /**
  * The undici chunk as it ships in dist/civctl.cjs (built with stubs of node:http, node:http2 and
- * node:assert; scripts/build.mjs), run over every path civctl takes — the API's Client on a Unix
- * socket, an Agent to a registry, ProxyAgent's CONNECT tunnel (http and https) and its
+ * node:assert, and without what civctl never uses: scripts/build.mjs), run over every path civctl
+ * takes — the API's Client on a Unix socket, an Agent to a registry, ProxyAgent's CONNECT tunnel (http and https) and its
  * absolute-form requests, proxy credentials, a 407, a dead proxy, EnvHttpProxyAgent with NO_PROXY —
  * side by side with the undici package itself: the same answers, the same errors.
  */
@@ -220,6 +220,20 @@ describe("the bundle's undici chunk", () => {
         }
       },
     );
+  });
+
+  test('what civctl never asks for is left out of the chunk, and says so: a SOCKS5 proxy', async () => {
+    // civctl reports a socks5 proxy as one it cannot use before any dispatcher is made
+    // (test/unit/registry-proxy.test.ts); the chunk's ProxyAgent has no SOCKS5 agent to make.
+    const agent = new shipped.ProxyAgent('socks5://127.0.0.1:1');
+    try {
+      await assert.rejects(
+        agent.request({ origin: 'http://registry.test', path: '/v2/', method: 'GET' }),
+        /civctl proxies through http and https proxies only: its undici has no SOCKS5 agent/,
+      );
+    } finally {
+      await agent.close().catch(() => {});
+    }
   });
 
   test('a registry without a proxy: an Agent, HEAD and GET', async () => {
