@@ -5,18 +5,17 @@
  */
 import { withApi } from '../api/connect.ts';
 import { affectedServices, applySettings, readLive } from '../api/write.ts';
-import { defineCommand } from '../cli/spec.ts';
 import { UsageError } from '../errors.ts';
 import { isStdin } from '../inputs/files.ts';
 import { forceGate } from '../inputs/policy.ts';
 import { loadSchema } from '../inputs/schema.ts';
 import { readDocuments } from '../inputs/settings-documents.ts';
-import { SETTINGS_FILE_OPTIONS } from '../inputs/settings-file.ts';
 import { interruptibly } from '../io.ts';
 import { committedReport, dryRun, rollbackNotes, say, warn } from '../output/messages.ts';
 import { bodyWithinLimit, trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls, verifierStatus } from '../policy/status.ts';
-import { DRY_RUN, FORCE, SCHEMA } from './options.ts';
+import { defineCommand } from '../cli/spec.ts';
+import { DRY_RUN, FORCE, SCHEMA, SETTINGS_FILE_OPTIONS } from './options.ts';
 
 export const applyCommand = defineCommand({
   name: 'apply',

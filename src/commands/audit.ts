@@ -2,24 +2,23 @@
  * audit: what turning verification on would do to every workload a cluster runs, or is about to
  * deploy — each distinct image decided once, with check's decision and texts.
  */
-
-import { defineCommand } from '../cli/spec.ts';
 import { CivError, ReportedError } from '../errors.ts';
 import { isStdin } from '../inputs/files.ts';
+import { REGISTRY_OPTIONS, registryClient } from '../inputs/registry.ts';
+import { checkSignatureArgs, SIGNATURE_OPTIONS, signatureSetup } from '../inputs/trust-store.ts';
+import { criReference, readWorkloadFiles, WORKLOAD_FILTER_OPTIONS } from '../inputs/workload-files.ts';
+import { type AuditEntry, auditReport, auditSummary, withReason } from '../output/audit.ts';
+import type { SignatureVerify } from '../verifiers/containerd.ts';
+import { trustStoreDir } from '../verifiers/signature-check.ts';
+import type { RegistryClient } from '../registry/client.ts';
+import { parseImageReference } from '../registry/reference.ts';
 import {
   DECISION_OPTIONS,
   nodePolicies,
   noteCustomVerifiersNotRun,
   verifierRun,
 } from '../inputs/node-policies.ts';
-import { REGISTRY_OPTIONS, registryClient } from '../inputs/registry.ts';
-import { checkSignatureArgs, SIGNATURE_OPTIONS, signatureSetup } from '../inputs/trust-store.ts';
-import { criReference, readWorkloadFiles, WORKLOAD_FILTER_OPTIONS } from '../inputs/workload-files.ts';
-import { type AuditEntry, auditReport, auditSummary, withReason } from '../output/audit.ts';
-import type { RegistryClient } from '../registry/client.ts';
-import { parseImageReference } from '../registry/reference.ts';
-import type { SignatureVerify } from '../verifiers/containerd.ts';
-import { trustStoreDir } from '../verifiers/signature-check.ts';
+import { defineCommand } from '../cli/spec.ts';
 
 export const auditCommand = defineCommand({
   name: 'audit',

@@ -3,8 +3,6 @@
  * containerd's exact texts, from the node's live policies or offline ones, and with the verifier
  * binaries of a directory run exactly as containerd's bindir plugin runs them.
  */
-
-import { defineCommand } from '../cli/spec.ts';
 import { CivError, InterruptedError, ReportedError } from '../errors.ts';
 import { plannedTargets, resolveTargets } from '../inputs/images.ts';
 import {
@@ -14,13 +12,14 @@ import {
   VERIFIER_RUN_OPTIONS,
   verifierRun,
 } from '../inputs/node-policies.ts';
-import { REGISTRY_OPTIONS, registryClient } from '../inputs/registry.ts';
+import { registryClient } from '../inputs/registry.ts';
 import { checkSignatureArgs, SIGNATURE_OPTIONS, signatureSetup } from '../inputs/trust-store.ts';
 import { type CheckEntry, checkJson, checkText, isFailure, whyAllowed } from '../output/check.ts';
 import { note, say, warn } from '../output/messages.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { signatureFinder } from '../verifiers/signature-lookup.ts';
-import { FORMAT_TEXT_JSON } from './options.ts';
+import { defineCommand } from '../cli/spec.ts';
+import { FORMAT_TEXT_JSON, REGISTRY_OPTIONS } from './options.ts';
 
 export const checkCommand = defineCommand({
   name: 'check',

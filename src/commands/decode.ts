@@ -1,15 +1,15 @@
 /** decode: the exact policy bytes back from base64, user-data, or `apiclient get` output. */
-
-import { type Context, defineCommand } from '../cli/spec.ts';
 import { CivError, UsageError } from '../errors.ts';
 import { isStdin, readInput } from '../inputs/files.ts';
-import { readSettingsFile, SETTINGS_FILE_OPTIONS, type SettingsSelector } from '../inputs/settings-file.ts';
+import { readSettingsFile, type SettingsSelector } from '../inputs/settings-file.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
 import type { Io } from '../io.ts';
 import { escapeJsonText } from '../output/escape.ts';
 import { strictDecode } from '../policy/base64.ts';
 import { parseJson, prettyJson } from '../policy/json.ts';
 import { GO_MAX_DEPTH } from '../policy/positions.ts';
+import { type Context, defineCommand } from '../cli/spec.ts';
+import { SETTINGS_FILE_OPTIONS } from './options.ts';
 
 function pretty(bytes: Uint8Array, what: string): string {
   const parsed = parseJson(bytes, { maxDepth: GO_MAX_DEPTH, allowTrailing: false });

@@ -2,20 +2,18 @@
  * digests list | add | remove: keep a digestion allowlist by image, in a local file or on the node,
  * without losing concurrent updates (the edits live in allowlist/: file.ts, node.ts).
  */
-
+import { withApi } from '../api/connect.ts';
+import { readLive } from '../api/write.ts';
 import { editFile, fileToEdit } from '../allowlist/file.ts';
 import { digestsOf, itemsFrom, parseItems } from '../allowlist/items.ts';
 import { editNode, livePolicy } from '../allowlist/node.ts';
-import { withApi } from '../api/connect.ts';
-import { readLive } from '../api/write.ts';
-import { defineCommand } from '../cli/spec.ts';
 import { CivError, UsageError } from '../errors.ts';
 import { isStdin, readInput } from '../inputs/files.ts';
-import { REGISTRY_OPTIONS } from '../inputs/registry.ts';
 import { WORKLOAD_FILTER_OPTIONS } from '../inputs/workload-files.ts';
 import { safeJson, terminalSafe } from '../output/escape.ts';
 import { allowlistProblem, listedDigests } from '../policy/digest-list.ts';
-import { DRY_RUN, FORCE } from './options.ts';
+import { defineCommand } from '../cli/spec.ts';
+import { DRY_RUN, FORCE, REGISTRY_OPTIONS } from './options.ts';
 
 const ACTIONS = ['list', 'add', 'remove'] as const;
 

@@ -1,12 +1,12 @@
 /** enable and disable: the same flow for `enabled`; nothing is sent when it is already so. */
 import { withApi } from '../api/connect.ts';
 import { affectedServices, applySettings, readLive } from '../api/write.ts';
-import { type CommandSpec, defineCommand } from '../cli/spec.ts';
 import { forceGate } from '../inputs/policy.ts';
 import { interruptibly } from '../io.ts';
 import { dryRun, restarting, rollbackNotes, say, warn } from '../output/messages.ts';
 import { trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls } from '../policy/status.ts';
+import { type CommandSpec, defineCommand } from '../cli/spec.ts';
 import { DRY_RUN, FORCE } from './options.ts';
 
 function toggleCommand(enable: boolean): CommandSpec {

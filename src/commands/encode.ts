@@ -4,14 +4,14 @@
  */
 import { defineCommand } from '../cli/spec.ts';
 import { ENCODE_FORMATS, FORMATS } from '../formats/index.ts';
+import { readInput } from '../inputs/files.ts';
+import { preparePolicy } from '../inputs/policy.ts';
 import {
   checkEncodeOptions,
   checkPolicyCount,
   parsePolicyArgs,
   readMergeSource,
 } from '../inputs/encode-args.ts';
-import { readInput } from '../inputs/files.ts';
-import { preparePolicy } from '../inputs/policy.ts';
 import { loadSchema } from '../inputs/schema.ts';
 import { note, say, warn } from '../output/messages.ts';
 import { encodeBase64 } from '../policy/base64.ts';

@@ -1,13 +1,13 @@
 /** get: the live settings with each policy decoded, the stored form (--raw), or one policy's bytes. */
 import { withApi } from '../api/connect.ts';
 import { getImageVerifierModel, pluginsOf } from '../api/settings.ts';
-import { defineCommand } from '../cli/spec.ts';
 import { CivError, UsageError } from '../errors.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
 import { safeJson, terminalSafe } from '../output/escape.ts';
 import { renderDecodedSettings, sortKeysDeep } from '../output/settings.ts';
 import { checkStrictBase64, decodeBase64 } from '../policy/base64.ts';
 import { shownPolicies, trustPolicyOf } from '../policy/settings.ts';
+import { defineCommand } from '../cli/spec.ts';
 
 export const getCommand = defineCommand({
   name: 'get',

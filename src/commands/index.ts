@@ -1,6 +1,4 @@
 /** Every civctl command, in the order --help lists them. */
-
-import type { CommandSpec } from '../cli/spec.ts';
 import { applyCommand } from './apply.ts';
 import { auditCommand } from './audit.ts';
 import { checkCommand } from './check.ts';
@@ -13,6 +11,7 @@ import { lintCommand } from './lint.ts';
 import { resolveCommand } from './resolve.ts';
 import { setCommand } from './set.ts';
 import { simCommand } from './sim.ts';
+import type { CommandSpec } from '../cli/spec.ts';
 import { statusCommand } from './status.ts';
 
 export const COMMANDS: readonly CommandSpec[] = [

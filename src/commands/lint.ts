@@ -1,21 +1,20 @@
 /** lint: what the node's verifiers will decide about each file, in the report format asked for. */
-
-import { defineCommand } from '../cli/spec.ts';
 import { CivError, LintFailedError, UsageError } from '../errors.ts';
 import { inputLabel, isStdin, readInput } from '../inputs/files.ts';
 import { loadSchema } from '../inputs/schema.ts';
 import { requireVerifierName } from '../inputs/verifier-name.ts';
-import { entryWithFinding, fileFinding, type LintEntry } from '../lint/entries.ts';
-import { lintFile } from '../lint/file.ts';
 import {
-  LINT_FORMATS,
   type LintFormat,
+  LINT_FORMATS,
   reportGithub,
   reportJson,
   reportSarif,
   reportText,
 } from '../output/lint-report.ts';
 import { textStyleFor } from '../output/style.ts';
+import { entryWithFinding, fileFinding, type LintEntry } from '../lint/entries.ts';
+import { lintFile } from '../lint/file.ts';
+import { defineCommand } from '../cli/spec.ts';
 import { formatOption, SCHEMA } from './options.ts';
 
 export const lintCommand = defineCommand({

@@ -1,10 +1,8 @@
 /**
  * Options several commands take, each declared once with one wording: a command spreads the ones
  * it takes into its own (`...DRY_RUN`). The options that say how an input is read (registry,
- * settings file, node policies) are declared beside their readers in inputs/, and a command imports
- * them from there: a re-export here would make every command that imports this file load those
- * readers (and what they import) at start, as ES modules do. The global options
- * (-s/--socket-path, --timeout) are the framework's (cli/spec.ts globalOptions).
+ * settings file, node policies) are declared beside their readers in inputs/ and re-exported here.
+ * The global options (-s/--socket-path, --timeout) are the framework's (cli/spec.ts globalOptions).
  */
 import type { OptionSpec } from '../cli/spec.ts';
 
@@ -47,3 +45,8 @@ export const SCHEMA = {
 export const MINIFY = {
   minify: { type: 'boolean', default: false, describe: 'Compact the JSON before encoding' },
 } as const satisfies Options;
+
+/** Options declared beside the inputs they read (inputs/ is below commands/), gathered here. */
+export { REGISTRY_OPTIONS } from '../inputs/registry.ts';
+export { SETTINGS_FILE_OPTIONS } from '../inputs/settings-file.ts';
+export { DECISION_OPTIONS } from '../inputs/node-policies.ts';

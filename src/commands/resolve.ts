@@ -1,13 +1,12 @@
 /** resolve: each image to the digest containerd will present to the verifiers. */
-
-import { defineCommand } from '../cli/spec.ts';
 import { ReportedError } from '../errors.ts';
 import { parseImages } from '../inputs/images.ts';
-import { REGISTRY_OPTIONS, registryClient } from '../inputs/registry.ts';
-import { safeJson } from '../output/escape.ts';
+import { registryClient } from '../inputs/registry.ts';
 import { say } from '../output/messages.ts';
+import { safeJson } from '../output/escape.ts';
 import type { Resolved } from '../registry/resolve.ts';
-import { FORMAT_TEXT_JSON } from './options.ts';
+import { defineCommand } from '../cli/spec.ts';
+import { FORMAT_TEXT_JSON, REGISTRY_OPTIONS } from './options.ts';
 
 /** No socket: resolve never talks to the API (talksTo). */
 

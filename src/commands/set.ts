@@ -1,7 +1,6 @@
 /** set: lint a policy, compare it with the live one, and apply it in one private transaction. */
 import { withApi } from '../api/connect.ts';
 import { affectedServices, applySettings, readLive } from '../api/write.ts';
-import { defineCommand } from '../cli/spec.ts';
 import { readInput } from '../inputs/files.ts';
 import { forceGate, preparePolicy } from '../inputs/policy.ts';
 import { loadSchema } from '../inputs/schema.ts';
@@ -11,6 +10,7 @@ import { committedReport, dryRun, rollbackNotes, say, warn } from '../output/mes
 import { encodeBase64 } from '../policy/base64.ts';
 import { bodyWithinLimit, patchBody, trustPolicyOf } from '../policy/settings.ts';
 import { enablingBlocksAllPulls, verifierStatus } from '../policy/status.ts';
+import { defineCommand } from '../cli/spec.ts';
 import { DRY_RUN, FORCE, MINIFY, SCHEMA } from './options.ts';
 
 export const setCommand = defineCommand({

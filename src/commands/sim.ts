@@ -1,7 +1,6 @@
 /** sim: a Bottlerocket API simulator on a Unix socket, for demos, docs and tests. */
-
-import { defineCommand } from '../cli/spec.ts';
 import { CivError } from '../errors.ts';
+import { defineCommand } from '../cli/spec.ts';
 
 const SIM_SOCKET = '/tmp/civctl-sim.sock';
 

@@ -1,9 +1,9 @@
 /** status: the OS, whether verification is on, and what each stored policy does. */
 import { withApi } from '../api/connect.ts';
 import { readLive } from '../api/write.ts';
-import { defineCommand } from '../cli/spec.ts';
 import { statusJson, statusText } from '../output/status.ts';
 import { buildStatusReport } from '../policy/status.ts';
+import { defineCommand } from '../cli/spec.ts';
 import { FORMAT_TEXT_JSON } from './options.ts';
 
 export const statusCommand = defineCommand({
