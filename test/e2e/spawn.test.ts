@@ -150,6 +150,23 @@ describe('the built bundle', () => {
       assert.equal(tracedChunks(fallback.stderr).includes('llhttp-simd'), false);
     });
   });
+  test('get and a one-statement lint load only their own chunk of the program besides the shared ones they need, nothing compressed (a regrouping of the split shows here first)', async () => {
+    const dir = join(tmp.path, 'everyday-chunks');
+    mkdirSync(dir);
+    const env = { CIVCTL_TRACE_CHUNKS: '1' };
+    const policy = join(ROOT, 'examples', 'notation-aws-signer.json');
+    assert.deepEqual(tracedChunks(runBuilt(['lint', policy], { env }).stderr), [
+      'program',
+      'program-lint',
+      'program-shared',
+    ]);
+    await withSimProcess(dir, (socket) => {
+      assert.equal(runBuilt(['-s', socket, 'set', 'digestion', DIGESTION, '--enable']).code, 0);
+      const get = runBuilt(['-s', socket, 'get'], { env });
+      assert.equal(get.code, 0, get.stderr);
+      assert.deepEqual(tracedChunks(get.stderr), ['program', 'program-get', 'undici', 'llhttp-simd']);
+    });
+  });
   test('every chunk of the program is strict code, as the ES modules it was made from', () => {
     const program = builtChunkNames(BIN).filter((c) => c === 'program' || isProgramSplit(c));
     assert.ok(program.length > 3, program.join(' '));
