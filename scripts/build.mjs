@@ -48,7 +48,7 @@ const CHUNKS = {
   // more (the dispatchers require them). Not fetch, WebSocket, caches, mocks or interceptors, which
   // civctl never uses: bundling undici whole costs a registry command milliseconds (see
   // docs/performance.md). Each dispatcher is loaded when it is first read (the API's get runs the
-  // Client's modules only, not the Agent's, the proxies' or SOCKS'). The paths inside undici are
+  // Client's modules only, not the Agent's or the proxies'). The paths inside undici are
   // internal: scripts/UPGRADING.md.
   undici: {
     chunk: 'undici',
@@ -218,9 +218,16 @@ const UNDICI_REPLACED = {
   'lib/dispatcher/socks5-proxy-agent.js': {
     requiredBy: ['lib/dispatcher/proxy-agent.js'],
     check(text) {
-      const code = text.replace(/\/\/.*$/gm, '');
+      // Whole-line comments only: a URL in a string ('socks5://…') must not hide what follows it.
+      const code = text.replace(/^\s*\/\/.*$/gm, '');
       return (code.match(/\bSocks5ProxyAgent\b/g) ?? []).length === 2 &&
+        (text.match(/require\(['"]\.\/socks5-proxy-agent(\.js)?['"]\)/g) ?? []).length === 1 &&
         /^const Socks5ProxyAgent = require\('\.\/socks5-proxy-agent(\.js)?'\)$/m.test(text) &&
+        // The protocol the branch tests is the proxy URL's own (ProxyAgent's constructor).
+        /\bconst \{ href, origin, port, protocol, username, password, hostname: proxyHostname \} = url\b/.test(
+          text,
+        ) &&
+        /this\[kProxy\] = \{ uri: href, protocol \}/.test(text) &&
         /if \(this\[kProxy\]\.protocol === 'socks5:' \|\| this\[kProxy\]\.protocol === 'socks:'\) \{\s*return new Socks5ProxyAgent\(/.test(
           text,
         )
@@ -256,10 +263,12 @@ function checkSourcesAvoidReplaced() {
   const named = readdirSync('src', { recursive: true })
     .filter((file) => file.endsWith('.ts'))
     .map((file) => join('src', file))
-    .filter((path) => /\b(allowH2|useH2c|H2CClient|FormData)\b/.test(readFileSync(path, 'utf8')));
+    .filter((path) =>
+      /\b(allowH2|useH2c|H2CClient|FormData|Socks5ProxyAgent)\b/.test(readFileSync(path, 'utf8')),
+    );
   if (named.length > 0)
     throw new Error(
-      `${named.join(', ')} name allowH2, useH2c, H2CClient or FormData, which civctl's undici chunk does not carry (UNDICI_REPLACED in scripts/build.mjs)`,
+      `${named.join(', ')} name allowH2, useH2c, H2CClient, FormData or Socks5ProxyAgent, which civctl's undici chunk does not carry (UNDICI_REPLACED in scripts/build.mjs)`,
     );
 }
 
@@ -347,9 +356,9 @@ const stubBuiltins = {
     );
     // Every import of an undici file that UNDICI_REPLACED replaces, whoever makes it and however it
     // is spelt: only the files it names may, and only as it checks.
-    b.onResolve({ filter: /^\./ }, async (args) => {
+    b.onResolve({ filter: /.*/ }, async (args) => {
       const importer = inUndici(args.importer);
-      if (!importer || args.pluginData?.replacedCheck) return undefined;
+      if (!importer || args.pluginData?.replacedCheck || /^node:/.test(args.path)) return undefined;
       const resolved = await b.resolve(args.path, {
         kind: args.kind,
         importer: args.importer,

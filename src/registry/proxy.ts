@@ -265,7 +265,8 @@ export function proxyFor(
   if (proxy.unusableScheme !== undefined)
     return {
       kind: 'refused',
-      // SOCKS: undici's SOCKS5 agent is experimental (it prints a warning); containerd's Go would use it.
+      // SOCKS: undici's SOCKS5 agent is experimental (it prints a warning), and civctl's undici chunk
+      // has none (UNDICI_REPLACED in scripts/build.mjs); containerd's Go would use it.
       message: GO_SOCKS_SCHEMES.has(proxy.unusableScheme)
         ? `${proxy.variable} names a ${proxy.unusableScheme} proxy, which civctl does not speak (containerd would); give an http or https proxy, or exempt the registry with NO_PROXY`
         : `${proxy.variable} names a ${proxy.unusableScheme} proxy; Go clients such as containerd use http, https, socks5 and socks5h proxies`,
