@@ -14,7 +14,7 @@ function* sourceFiles(dir: string): Generator<string> {
   }
 }
 
-// Paths that climb out of the repository: ../shared, ROOT/.., or a fixed /work path.
+// Paths that climb out of the repository: the research folder beside it, ROOT/.., or a fixed /work path.
 const OUTSIDE = [
   /\.\.\/shared/,
   /['"]\.\.['"],\s*['"]shared['"]/,
