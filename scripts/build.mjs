@@ -272,7 +272,13 @@ function checkSourcesAvoidReplaced() {
     );
 }
 
-const undiciText = (inUndici) => readFileSync(requireHere.resolve(`undici/${inUndici}`), 'utf8');
+/** An undici file's text, read once however many of its imports the build checks. */
+const undiciTexts = new Map();
+function undiciText(inUndici) {
+  if (!undiciTexts.has(inUndici))
+    undiciTexts.set(inUndici, readFileSync(requireHere.resolve(`undici/${inUndici}`), 'utf8'));
+  return undiciTexts.get(inUndici);
+}
 
 /** The name client-h1.js gives llhttp's constants (`const NAME = require('../llhttp/constants.js')`). */
 function constantsBinding(text) {

@@ -30,9 +30,8 @@ async function commandTable() {
   const { COMMANDS } = await tsImport(new URL('index.ts', COMMANDS_DIR).href, import.meta.url);
   /** name → [file, export, declaration] of the command's own file. */
   const homes = new Map();
-  const helpTexts = [];
-  /** [name, lean declaration, whole declaration] of each command, to check the help module. */
-  const leanTable = [];
+  /** Each command's declaration split in two (withoutHelp), to write and check the help module. */
+  const split = [];
   for (const file of readdirSync(COMMANDS_DIR)) {
     if (!file.endsWith('.ts') || file === 'index.ts') continue;
     const module = await tsImport(new URL(file, COMMANDS_DIR).href, import.meta.url);
@@ -63,8 +62,7 @@ async function commandTable() {
       );
     if ((spec.talksTo ?? ['registry']).includes('registry')) registryFiles.add(file.slice(0, -'.ts'.length));
     const { lean, texts } = withoutHelp(declaration);
-    helpTexts.push(texts);
-    leanTable.push([spec.name, lean, declaration]);
+    split.push({ name: spec.name, lean, texts, declaration });
     return `{ ...${JSON.stringify(lean)}, run: (args, ctx) => import(${JSON.stringify(`./${file}`)}).then((m) => m.${exported}.run(args, ctx)) }`;
   });
   const table = [
@@ -73,11 +71,11 @@ async function commandTable() {
     `export const commandsWithHelp = (): Promise<readonly CommandSpec[]> =>`,
     `  import(${JSON.stringify(HELP_TEXTS)}).then((m) => COMMANDS.map((spec, i) => m.withHelp(spec, m.TEXTS[i])));`,
   ].join('\n');
-  const helpCode = `const TEXTS = ${JSON.stringify(helpTexts)};\nconst withHelp = ${String(withHelp)};\n`;
+  const helpCode = `const TEXTS = ${JSON.stringify(split.map((c) => c.texts))};\nconst withHelp = ${String(withHelp)};\n`;
   // What ships, run here: every declaration must come back whole from its lean form (as JSON
   // writes it) and its texts.
   const shipped = runInNewContext(`${helpCode}({ TEXTS, withHelp })`);
-  leanTable.forEach(([name, lean, declaration], i) => {
+  split.forEach(({ name, lean, declaration }, i) => {
     const whole = shipped.withHelp(JSON.parse(JSON.stringify(lean)), shipped.TEXTS[i]);
     if (!isDeepStrictEqual(JSON.parse(JSON.stringify(whole)), declaration))
       throw new Error(`the declaration of ${name} does not come back whole from its help texts`);
